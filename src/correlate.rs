@@ -1,0 +1,236 @@
+//! Joins the lines of one message by queue id, in input order: the sender
+//! (`qmgr from=`) and client (`smtpd client=`) are attached to later failures
+//! of the same message, deferred recipients are remembered so that an expiry
+//! names them, and non-delivery notices are counted.
+//!
+//! State for open queue ids is bounded: at most `cap` messages are kept, the
+//! oldest forgotten first, so a log with millions of messages cannot grow it.
+
+use crate::event::{Direction, Event, Kind, Outcome, Record};
+use crate::patterns::PatternSet;
+use crate::summary::Summary;
+use std::collections::{HashMap, VecDeque};
+
+/// Default number of open messages remembered.
+pub const DEFAULT_OPEN_CAP: usize = 200_000;
+/// Deferred recipients remembered per message.
+const DEFERRED_CAP: usize = 64;
+
+#[derive(Debug, Clone)]
+struct Deferred {
+    rcpt: String,
+    event: Event,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    seq: u64,
+    sender: Option<String>,
+    client: Option<String>,
+    deferred: Vec<Deferred>,
+}
+
+/// Correlation state across the lines of a run.
+#[derive(Debug)]
+pub struct Correlator {
+    open: HashMap<(usize, String), Open>,
+    order: VecDeque<((usize, String), u64)>,
+    seq: u64,
+    cap: usize,
+    /// Messages forgotten because the cap was reached.
+    pub evicted: u64,
+}
+
+impl Default for Correlator {
+    fn default() -> Self {
+        Correlator::with_cap(DEFAULT_OPEN_CAP)
+    }
+}
+
+impl Correlator {
+    /// A correlator remembering at most `cap` open messages.
+    pub fn with_cap(cap: usize) -> Correlator {
+        Correlator {
+            open: HashMap::new(),
+            order: VecDeque::new(),
+            seq: 0,
+            cap: cap.max(1),
+            evicted: 0,
+        }
+    }
+
+    /// Messages currently remembered.
+    pub fn open_len(&self) -> usize {
+        self.open.len()
+    }
+
+    fn entry(&mut self, key: (usize, String)) -> &mut Open {
+        if !self.open.contains_key(&key) {
+            self.seq += 1;
+            self.order.push_back((key.clone(), self.seq));
+            self.open.insert(
+                key.clone(),
+                Open {
+                    seq: self.seq,
+                    ..Open::default()
+                },
+            );
+            while self.open.len() > self.cap {
+                let Some((old, seq)) = self.order.pop_front() else {
+                    break;
+                };
+                if self.open.get(&old).is_some_and(|o| o.seq == seq) {
+                    self.open.remove(&old);
+                    self.evicted += 1;
+                }
+            }
+            // Drop stale order entries of removed messages now and then.
+            if self.order.len() > 2 * self.cap + 1024 {
+                let open = &self.open;
+                self.order
+                    .retain(|(k, s)| open.get(k).is_some_and(|o| o.seq == *s));
+            }
+        }
+        self.open.get_mut(&key).expect("inserted above")
+    }
+
+    /// Feeds one record; failure events go to `sink` and into `summary`.
+    pub fn feed(
+        &mut self,
+        ps: &PatternSet,
+        file: &str,
+        rec: Record,
+        summary: &mut Summary,
+        sink: &mut dyn FnMut(&Event),
+    ) {
+        let mta = &ps.mtas[rec.mta];
+        let key = rec.fields.queue_id.clone().map(|q| (rec.mta, q));
+        let mut emit = |summary: &mut Summary, e: Event| {
+            summary.add_event(&e);
+            sink(&e);
+        };
+        match rec.kind {
+            Kind::Anchor => {
+                if let Some(k) = key {
+                    let o = self.entry(k);
+                    if rec.fields.sender.is_some() {
+                        o.sender = rec.fields.sender;
+                    }
+                    if rec.fields.client.is_some() {
+                        o.client = rec.fields.client;
+                    }
+                }
+            }
+            Kind::Removed => {
+                if let Some(k) = key {
+                    self.open.remove(&k);
+                }
+            }
+            Kind::Ndr => summary.ndr_sent += 1,
+            Kind::Warning => summary.add_warning(&mta.name, &ps.causes[rec.cause].id),
+            Kind::Reject => {
+                let known = key.as_ref().and_then(|k| self.open.get(k));
+                let mut e = to_event(ps, file, &rec);
+                if e.sender.is_none() {
+                    e.sender = known.and_then(|o| o.sender.clone());
+                }
+                if e.client.is_none() {
+                    e.client = known.and_then(|o| o.client.clone());
+                }
+                emit(summary, e);
+            }
+            Kind::Delivery => match rec.outcome {
+                Some(Outcome::Ok) => {
+                    summary.delivered += 1;
+                    if let (Some(k), Some(r)) = (key, rec.fields.rcpt.as_deref()) {
+                        if let Some(o) = self.open.get_mut(&k) {
+                            o.deferred.retain(|d| d.rcpt != r);
+                        }
+                    }
+                }
+                Some(Outcome::Probe) => summary.probes += 1,
+                Some(Outcome::Failed(_)) => {
+                    let mut e = to_event(ps, file, &rec);
+                    if let Some(k) = key {
+                        let o = self.entry(k);
+                        e.sender = e.sender.or_else(|| o.sender.clone());
+                        e.client = e.client.or_else(|| o.client.clone());
+                        let rcpt = e.recipient.clone().unwrap_or_default();
+                        o.deferred.retain(|d| d.rcpt != rcpt);
+                        if rec.fields.status.as_deref() == Some("deferred")
+                            && o.deferred.len() < DEFERRED_CAP
+                        {
+                            o.deferred.push(Deferred {
+                                rcpt,
+                                event: e.clone(),
+                            });
+                        }
+                    }
+                    emit(summary, e);
+                }
+                None => {}
+            },
+            Kind::Expired => {
+                let base = to_event(ps, file, &rec);
+                let pending = key.and_then(|k| self.open.get_mut(&k)).map(|o| {
+                    (
+                        std::mem::take(&mut o.deferred),
+                        o.sender.clone(),
+                        o.client.clone(),
+                    )
+                });
+                let (pending, sender, client) = pending.unwrap_or_default();
+                if pending.is_empty() {
+                    let mut e = base.clone();
+                    e.sender = e.sender.or_else(|| sender.clone());
+                    e.client = e.client.or_else(|| client.clone());
+                    emit(summary, e);
+                }
+                for d in pending {
+                    // The recipient and the last deferral's reason, at the expiry's time and line.
+                    let mut e = base.clone();
+                    e.recipient = Some(d.rcpt);
+                    e.remote_host = d.event.remote_host;
+                    e.text = d.event.text.or(e.text);
+                    e.code = d.event.code;
+                    e.dsn = d.event.dsn;
+                    e.sender = e.sender.or(sender.clone());
+                    e.client = e.client.or(client.clone());
+                    emit(summary, e);
+                }
+            }
+        }
+    }
+}
+
+/// The event of a failure record, before correlation.
+fn to_event(ps: &PatternSet, file: &str, rec: &Record) -> Event {
+    let mta = &ps.mtas[rec.mta];
+    let f = &rec.fields;
+    let (client, remote_host) = match rec.direction {
+        Direction::Inbound => (f.client.clone(), None),
+        _ => (f.client.clone(), f.relay.clone()),
+    };
+    Event {
+        time: rec.time,
+        mta: mta.name.clone(),
+        direction: rec.direction,
+        cause: ps.causes[rec.cause].id.clone(),
+        severity: rec.severity,
+        recipient: f.rcpt.clone().filter(|r| !r.is_empty()),
+        sender: f.sender.clone(),
+        client,
+        remote_host,
+        helo: f.helo.clone(),
+        queue_id: f.queue_id.clone(),
+        status: f.status.clone().or_else(|| f.stage.clone()),
+        code: rec.code.clone(),
+        dsn: f.dsn.clone(),
+        text: f.text.clone(),
+        file: file.to_string(),
+        line: rec.line,
+        rule: mta.rules[rec.rule].id.clone(),
+        reply_rule: rec.reply_rule.map(|r| ps.replies[r].id.clone()),
+        raw: rec.raw.clone(),
+    }
+}

@@ -1,0 +1,20 @@
+//! bouncelog: reads mail-server logs and tells a postmaster why mail was
+//! rejected or bounced, grouped by cause, with what to do about it.
+//!
+//! Data flow: [`source`] reads inputs in chunks of lines, [`parse`] turns
+//! lines into records with the [`patterns`] (syslog envelope by [`syslog`]),
+//! [`correlate`] joins records of one message into failure events,
+//! [`summary`] aggregates them, and [`report`] renders the result. The
+//! command line lives in [`cli`]; [`analyze`] ties the pipeline together.
+
+pub mod analyze;
+pub mod cli;
+pub mod correlate;
+pub mod event;
+pub mod parse;
+pub mod patterns;
+pub mod report;
+pub mod sanitize;
+pub mod source;
+pub mod summary;
+pub mod syslog;

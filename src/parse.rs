@@ -1,0 +1,204 @@
+//! Turns one log line into a [`Record`] using the pattern set: syslog envelope,
+//! MTA by program name, first matching line rule, captured fields, and, for
+//! failures, the cause from the reply text.
+//!
+//! Works on a chunk of whole lines at a time so that chunks can be parsed in
+//! parallel; nothing here keeps state between lines (correlation by queue id is
+//! `correlate`'s job).
+
+use crate::event::{Direction, Fields, Kind, Outcome, Record, Severity};
+use crate::patterns::PatternSet;
+use crate::summary::LineStats;
+use crate::syslog::{self, TimeContext};
+use regex::Regex;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// SMTP reply code and enhanced status code in a reply text. Protocol syntax
+/// (RFC 5321/3463), not recognition knowledge: every MTA quotes replies so.
+static REPLY_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s(:])([245][0-9][0-9])(?:[ -]|$)(?:#?([245]\.[0-9]{1,3}\.[0-9]{1,3})\b)?")
+        .expect("static regex")
+});
+static BARE_DSN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b([245]\.[0-9]{1,3}\.[0-9]{1,3})\b").expect("static regex"));
+
+/// What one chunk of lines produced.
+#[derive(Debug, Default)]
+pub struct ChunkResult {
+    /// Line counts.
+    pub stats: LineStats,
+    /// Recognised lines, in order; `line` is relative to the chunk (1-based).
+    pub records: Vec<Record>,
+}
+
+/// Per-chunk cache of program name → MTA, since a log has few programs.
+type ProgramCache = HashMap<Vec<u8>, Option<(usize, Option<String>)>>;
+
+/// Parses every line of `chunk` (which holds whole lines only).
+pub fn parse_chunk(ps: &PatternSet, ctx: &TimeContext, chunk: &[u8]) -> ChunkResult {
+    let mut out = ChunkResult::default();
+    let mut cache = ProgramCache::new();
+    if chunk.is_empty() {
+        return out;
+    }
+    let body = chunk.strip_suffix(b"\n").unwrap_or(chunk);
+    let mut line_no = 0u64;
+    for line in body.split(|&b| b == b'\n') {
+        line_no += 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            out.stats.total += 1;
+            out.stats.blank += 1;
+            continue;
+        }
+        out.stats.total += 1;
+        if let Some(rec) = parse_line(ps, ctx, line, line_no, &mut out.stats, &mut cache) {
+            out.records.push(rec);
+        }
+    }
+    out
+}
+
+/// Parses one line (no newline), updating `stats`.
+pub fn parse_line(
+    ps: &PatternSet,
+    ctx: &TimeContext,
+    line: &[u8],
+    line_no: u64,
+    stats: &mut LineStats,
+    cache: &mut ProgramCache,
+) -> Option<Record> {
+    let Some(h) = syslog::parse_header(line) else {
+        stats.unrecognised += 1;
+        return None;
+    };
+    let found = match cache.get(h.program) {
+        Some(f) => f.clone(),
+        None => {
+            let f = ps.mta_for_program(h.program);
+            cache.insert(h.program.to_vec(), f.clone());
+            f
+        }
+    };
+    let Some((mta_idx, service)) = found else {
+        stats.other_programs += 1;
+        return None;
+    };
+    stats.recognised += 1;
+    let mta = &ps.mtas[mta_idx];
+    let (rule_idx, caps) = mta
+        .rules
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| r.regex.captures(h.msg).map(|c| (i, c)))?;
+    stats.matched += 1;
+    let rule = &mta.rules[rule_idx];
+    let mut lossy = false;
+    let mut get = |name: &str| {
+        caps.name(name)
+            .map(|m| match String::from_utf8_lossy(m.as_bytes()) {
+                Cow::Borrowed(s) => s.to_string(),
+                Cow::Owned(s) => {
+                    lossy = true;
+                    s
+                }
+            })
+    };
+    let fields = Fields {
+        queue_id: get("queue_id"),
+        client: get("client"),
+        sender: get("sender"),
+        rcpt: get("rcpt"),
+        orig_to: get("orig_to"),
+        helo: get("helo"),
+        stage: get("stage"),
+        relay: get("relay"),
+        dsn: get("dsn"),
+        status: get("status"),
+        text: get("text"),
+    };
+    let mut rec = Record {
+        line: line_no,
+        mta: mta_idx,
+        kind: rule.kind,
+        rule: rule_idx,
+        time: None,
+        fields,
+        direction: rule.direction.unwrap_or(Direction::Inbound),
+        outcome: None,
+        severity: Severity::Hard,
+        cause: ps.other,
+        reply_rule: None,
+        code: None,
+        raw: None,
+    };
+    let needs_event = match rule.kind {
+        Kind::Reject | Kind::Warning | Kind::Expired => true,
+        Kind::Delivery => {
+            let status = rec.fields.status.as_deref().unwrap_or("");
+            let outcome = mta.statuses.get(status).copied();
+            rec.outcome = outcome;
+            rec.direction = rule.direction.unwrap_or_else(|| {
+                service
+                    .as_deref()
+                    .and_then(|s| mta.services.get(s).copied())
+                    .unwrap_or(mta.default_direction)
+            });
+            matches!(outcome, Some(Outcome::Failed(_)))
+        }
+        Kind::Anchor | Kind::Ndr | Kind::Removed => false,
+    };
+    if needs_event {
+        if let Some(text) = rec.fields.text.as_deref() {
+            if let Some(c) = REPLY_CODE.captures(text) {
+                rec.code = c.get(1).map(|m| m.as_str().to_string());
+                if rec.fields.dsn.is_none() {
+                    rec.fields.dsn = c.get(2).map(|m| m.as_str().to_string());
+                }
+            }
+            if rec.fields.dsn.is_none() {
+                rec.fields.dsn = BARE_DSN
+                    .captures(text)
+                    .and_then(|c| c.get(1))
+                    .map(|m| m.as_str().to_string());
+            }
+        }
+        let (cause, reply) = match rule.cause {
+            Some(c) => (c, None),
+            None => match rec.fields.text.as_deref().and_then(|t| ps.classify_text(t)) {
+                Some(r) => (ps.replies[r].cause, Some(r)),
+                None => (rule.default_cause.unwrap_or(ps.other), None),
+            },
+        };
+        rec.cause = cause;
+        rec.reply_rule = reply;
+        rec.severity = match rec.outcome {
+            Some(Outcome::Failed(s)) => s,
+            _ => severity_of(rec.code.as_deref(), rec.fields.dsn.as_deref())
+                .unwrap_or(ps.causes[cause].severity),
+        };
+        if rule.kind == Kind::Expired {
+            rec.severity = ps.causes[cause].severity;
+        }
+        rec.time = syslog::resolve(&h, ctx);
+        let raw = String::from_utf8_lossy(line);
+        lossy |= matches!(raw, Cow::Owned(_));
+        rec.raw = Some(raw.into_owned());
+    }
+    if lossy {
+        stats.invalid_utf8 += 1;
+    }
+    Some(rec)
+}
+
+/// Severity from a reply code or enhanced status code: 5 is permanent, 4 temporary.
+fn severity_of(code: Option<&str>, dsn: Option<&str>) -> Option<Severity> {
+    let first = code.or(dsn)?.as_bytes().first().copied()?;
+    match first {
+        b'5' => Some(Severity::Hard),
+        b'4' => Some(Severity::Soft),
+        _ => None,
+    }
+}

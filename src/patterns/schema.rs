@@ -1,0 +1,115 @@
+//! The on-disk shape of pattern files (`patterns/*.toml`), as serde types.
+//!
+//! This module only describes the files; compiling and checking them is done by
+//! `patterns::mod` and `patterns::check`. Unknown keys are errors so that a typo
+//! in a user's pattern file is reported instead of silently ignored.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One pattern file. A file may hold any mix of causes, reply rules and one
+/// MTA's line rules (the built-in files keep them apart).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternFile {
+    /// Schema version of the file format; only 1 exists.
+    pub schema: Option<u32>,
+    /// The MTA this file's line rules belong to (`postfix`, `exim`, …).
+    pub mta: Option<String>,
+    /// Human description of the MTA rule set.
+    pub description: Option<String>,
+    /// Regex matched against the syslog program name (`postfix/smtpd`); the
+    /// named group `service` selects the direction of delivery lines.
+    pub program: Option<String>,
+    /// Direction of delivery lines whose service is not in `services`.
+    pub default_direction: Option<String>,
+    /// Service name to direction (`smtp = "outbound"`).
+    #[serde(default)]
+    pub services: BTreeMap<String, String>,
+    /// Delivery status word to outcome (`bounced = "hard"`, `sent = "ok"`).
+    #[serde(default)]
+    pub statuses: BTreeMap<String, String>,
+    /// Line rules, tried in order.
+    #[serde(default)]
+    pub rule: Vec<LineRuleDef>,
+    /// Reply-text classification rules, tried in order.
+    #[serde(default)]
+    pub reply: Vec<ReplyRuleDef>,
+    /// Cause catalogue entries keyed by cause id.
+    #[serde(default)]
+    pub cause: BTreeMap<String, CauseDef>,
+}
+
+/// A rule that recognises one shape of log message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineRuleDef {
+    /// Unique rule id, e.g. `postfix.smtpd.reject`.
+    pub id: String,
+    /// What the engine does with a match (see `patterns/postfix.toml`).
+    pub kind: String,
+    /// The regex, matched against the message after `program[pid]: `.
+    pub regex: String,
+    /// Fixed direction; otherwise from the service.
+    pub direction: Option<String>,
+    /// Fixed cause; otherwise the captured `text` is classified.
+    pub cause: Option<String>,
+    /// Cause used when no reply rule matches the text.
+    pub default_cause: Option<String>,
+    /// Sample lines with the values the rule must capture.
+    #[serde(default)]
+    pub sample: Vec<LineSample>,
+}
+
+/// A sample line of a line rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineSample {
+    /// A complete log line, as the MTA writes it.
+    pub line: String,
+    /// Expected captures, plus `cause`, `direction` and `severity` of the event.
+    #[serde(default)]
+    pub expect: BTreeMap<String, String>,
+}
+
+/// A rule that maps an SMTP reply or status text to a cause.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRuleDef {
+    /// Unique rule id.
+    pub id: String,
+    /// Cause id in the catalogue.
+    pub cause: String,
+    /// Regex matched anywhere in the text.
+    pub regex: String,
+    /// Texts this rule (and no earlier rule) must classify.
+    #[serde(default)]
+    pub samples: Vec<String>,
+}
+
+/// One cause of the catalogue.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CauseDef {
+    /// Short title for reports.
+    pub title: String,
+    /// `hard` or `soft`: the nature of the failure when nothing else says.
+    pub severity: String,
+    /// What the cause means, in one or two sentences.
+    pub meaning: Option<String>,
+    /// Remediation hints.
+    #[serde(default)]
+    pub hints: Vec<HintDef>,
+}
+
+/// One remediation hint, optionally limited to a direction and/or MTA.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HintDef {
+    /// `inbound`, `outbound` or `local`; absent = every direction.
+    pub direction: Option<String>,
+    /// MTA name; absent = every MTA.
+    pub mta: Option<String>,
+    /// The hint itself.
+    pub text: String,
+}

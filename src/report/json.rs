@@ -1,0 +1,99 @@
+//! `--format json`: one document with the schema id `bouncelog/1`.
+//!
+//! The keys are a stable contract for scripts: `lines`, `totals`, `groups[]`
+//! (cause, direction, severity, mta, count, distinct_recipients, top lists,
+//! first_seen, last_seen, example, hints), `reject_warnings`, `inputs`.
+
+use super::ReportOptions;
+use crate::patterns::PatternSet;
+use crate::summary::{Counter, Summary};
+use chrono::SecondsFormat;
+use serde_json::{json, Value};
+use std::io::{self, Write};
+
+/// Schema id written at the top of every JSON report.
+pub const SCHEMA: &str = "bouncelog/1";
+
+fn top(c: &Counter, n: usize) -> Value {
+    Value::Array(
+        c.top(n)
+            .into_iter()
+            .map(|(v, n)| json!({"value": v, "count": n}))
+            .collect(),
+    )
+}
+
+/// The report as a JSON value.
+pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
+    use crate::event::Direction::*;
+    let groups: Vec<Value> = s
+        .sorted_groups()
+        .into_iter()
+        .map(|(k, g)| {
+            let cause = ps.cause_id(&k.cause).map(|i| &ps.causes[i]);
+            let hints = ps
+                .cause_id(&k.cause)
+                .map(|i| ps.hints(i, k.direction, &k.mta))
+                .unwrap_or_default();
+            let (clients, hosts) = match k.direction {
+                Inbound => (top(&g.peers, opts.top), json!([])),
+                _ => (json!([]), top(&g.peers, opts.top)),
+            };
+            json!({
+                "cause": k.cause,
+                "title": cause.map(|c| c.title.as_str()).unwrap_or(""),
+                "direction": k.direction,
+                "severity": k.severity,
+                "mta": k.mta,
+                "count": g.count,
+                "distinct_recipients": g.recipients.distinct(),
+                "distinct_recipients_exact": !g.recipients.capped(),
+                "without_recipient": g.without_recipient,
+                "top_recipients": top(&g.recipients, opts.top),
+                "top_recipient_domains": top(&g.domains, opts.top),
+                "top_clients": clients,
+                "top_remote_hosts": hosts,
+                "top_senders": top(&g.senders, opts.top),
+                "first_seen": g.first.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+                "last_seen": g.last.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+                "example": g.example,
+                "meaning": cause.map(|c| c.meaning.as_str()).unwrap_or(""),
+                "hints": hints,
+            })
+        })
+        .collect();
+    let warnings: Vec<Value> = s
+        .warnings
+        .iter()
+        .map(|((mta, cause), n)| json!({"mta": mta, "cause": cause, "count": n}))
+        .collect();
+    json!({
+        "schema": SCHEMA,
+        "generator": concat!("bouncelog ", env!("CARGO_PKG_VERSION")),
+        "inputs": s.inputs,
+        "lines": s.lines,
+        "totals": {
+            "failures": s.failures(),
+            "inbound": s.failures_in(Inbound),
+            "outbound": s.failures_in(Outbound),
+            "local": s.failures_in(Local),
+            "reject_warnings": s.warnings.values().sum::<u64>(),
+            "ndr_sent": s.ndr_sent,
+            "delivered": s.delivered,
+            "verify_probes": s.probes,
+        },
+        "groups": groups,
+        "reject_warnings": warnings,
+    })
+}
+
+/// Writes the report, pretty-printed, with a final newline.
+pub fn write(
+    w: &mut dyn Write,
+    s: &Summary,
+    ps: &PatternSet,
+    opts: &ReportOptions,
+) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &to_value(s, ps, opts)).map_err(io::Error::other)?;
+    w.write_all(b"\n")
+}

@@ -1,0 +1,34 @@
+//! Report formats. Each format lives in its own file and renders a finished
+//! [`Summary`](crate::summary::Summary) (or, for ndjson, single events) to a
+//! writer; reports never read files or parse logs.
+
+pub mod json;
+pub mod ndjson;
+pub mod text;
+
+use crate::summary::Group;
+
+/// Output format chosen by the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Human-readable tables (default).
+    Text,
+    /// One JSON document.
+    Json,
+    /// One JSON object per failure event.
+    Ndjson,
+}
+
+/// Options shared by the summary formats.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportOptions {
+    /// Rows in each top list.
+    pub top: usize,
+    /// Draw tables with Unicode box characters (a terminal) or ASCII.
+    pub unicode: bool,
+}
+
+/// Distinct recipients of a group, and whether the count is exact.
+pub fn distinct_recipients(g: &Group) -> (usize, bool) {
+    (g.recipients.distinct(), !g.recipients.capped())
+}

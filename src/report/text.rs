@@ -1,0 +1,253 @@
+//! `--format text` (the default): a summary for people, at most 100 columns
+//! wide: totals, an overview of the causes, then one block per cause with the
+//! top recipients, domains and clients or remote hosts, an example line, what
+//! the cause means and what to do. No colour; log text is escaped.
+
+use super::ReportOptions;
+use crate::event::Direction;
+use crate::patterns::PatternSet;
+use crate::sanitize::terminal;
+use crate::summary::{Counter, Group, GroupKey, Summary};
+use chrono::{DateTime, FixedOffset};
+use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use std::io::{self, Write};
+
+/// Width of the report.
+pub const WIDTH: usize = 100;
+const EXAMPLE_MAX: usize = 400;
+
+fn table(opts: &ReportOptions) -> Table {
+    let mut t = Table::new();
+    t.load_preset(if opts.unicode {
+        presets::UTF8_FULL_CONDENSED
+    } else {
+        presets::ASCII_FULL_CONDENSED
+    })
+    .set_content_arrangement(ContentArrangement::Dynamic)
+    .set_width(WIDTH as u16);
+    t
+}
+
+fn num(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn when(t: Option<DateTime<FixedOffset>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn wrap(w: &mut dyn Write, text: &str, first: &str, rest: &str) -> io::Result<()> {
+    let opts = textwrap::Options::new(WIDTH)
+        .initial_indent(first)
+        .subsequent_indent(rest);
+    for line in textwrap::wrap(text, opts) {
+        writeln!(w, "{line}")?;
+    }
+    Ok(())
+}
+
+/// Writes the text report.
+pub fn write(
+    w: &mut dyn Write,
+    s: &Summary,
+    ps: &PatternSet,
+    opts: &ReportOptions,
+) -> io::Result<()> {
+    let l = &s.lines;
+    let inputs = s.inputs.len();
+    writeln!(
+        w,
+        "bouncelog: {} input{}, {} lines ({} from mail programs, {} from other programs, {} unrecognised)",
+        inputs,
+        if inputs == 1 { "" } else { "s" },
+        num(l.total - l.blank),
+        num(l.recognised),
+        num(l.other_programs),
+        num(l.unrecognised)
+    )?;
+    for i in s.inputs.iter().filter(|i| i.error.is_some()) {
+        writeln!(
+            w,
+            "  input error: {}",
+            terminal(i.error.as_deref().unwrap_or(""))
+        )?;
+    }
+    let total = s.failures();
+    writeln!(
+        w,
+        "Failures: {} (inbound {}, outbound {}, local {})",
+        num(total),
+        num(s.failures_in(Direction::Inbound)),
+        num(s.failures_in(Direction::Outbound)),
+        num(s.failures_in(Direction::Local))
+    )?;
+    let warnings: u64 = s.warnings.values().sum();
+    writeln!(
+        w,
+        "Also: {} delivered, {} non-delivery notices sent, {} reject_warning (not failures), {} verify probes",
+        num(s.delivered),
+        num(s.ndr_sent),
+        num(warnings),
+        num(s.probes)
+    )?;
+    if total == 0 {
+        writeln!(w, "\nNo rejections or bounces found.")?;
+        return Ok(());
+    }
+    let groups = s.sorted_groups();
+    writeln!(w)?;
+    let mut t = table(opts);
+    t.set_header(vec![
+        "#",
+        "Cause",
+        "Direction",
+        "Severity",
+        "MTA",
+        "Events",
+        "Recipients",
+        "Last seen",
+    ]);
+    for (i, (k, g)) in groups.iter().enumerate() {
+        t.add_row(vec![
+            Cell::new(i + 1),
+            Cell::new(&k.cause),
+            Cell::new(k.direction.as_str()),
+            Cell::new(k.severity.as_str()),
+            Cell::new(&k.mta),
+            Cell::new(num(g.count)).set_alignment(CellAlignment::Right),
+            Cell::new(num(g.recipients.distinct() as u64)).set_alignment(CellAlignment::Right),
+            Cell::new(when(g.last)),
+        ]);
+    }
+    writeln!(w, "{t}")?;
+    for (i, (k, g)) in groups.iter().enumerate() {
+        group(w, i + 1, k, g, ps, opts)?;
+    }
+    if !s.warnings.is_empty() {
+        writeln!(w, "\nreject_warning (logged by warn_if_reject or soft_bounce tests; mail was not refused):")?;
+        for ((mta, cause), n) in &s.warnings {
+            writeln!(w, "  {mta} {cause}: {}", num(*n))?;
+        }
+    }
+    Ok(())
+}
+
+fn top_cells(c: &Counter, n: usize) -> Vec<(String, String)> {
+    c.top(n)
+        .into_iter()
+        .map(|(v, n)| (terminal(v).into_owned(), num(n)))
+        .collect()
+}
+
+fn group(
+    w: &mut dyn Write,
+    n: usize,
+    k: &GroupKey,
+    g: &Group,
+    ps: &PatternSet,
+    opts: &ReportOptions,
+) -> io::Result<()> {
+    let idx = ps.cause_id(&k.cause);
+    let cause = idx.map(|i| &ps.causes[i]);
+    let title = cause.map(|c| c.title.as_str()).unwrap_or(k.cause.as_str());
+    writeln!(w, "\n{n}. {title}")?;
+    writeln!(
+        w,
+        "   {} · {} · {} · {}",
+        k.cause,
+        k.direction.as_str(),
+        k.severity.as_str(),
+        k.mta
+    )?;
+    let distinct = g.recipients.distinct();
+    writeln!(
+        w,
+        "   {} event{}, {}{} distinct recipient{}, first {}, last {}",
+        num(g.count),
+        if g.count == 1 { "" } else { "s" },
+        if g.recipients.capped() {
+            "at least "
+        } else {
+            ""
+        },
+        num(distinct as u64),
+        if distinct == 1 { "" } else { "s" },
+        when(g.first),
+        when(g.last)
+    )?;
+    let peer_title = if k.direction == Direction::Inbound {
+        "Client"
+    } else {
+        "Remote host"
+    };
+    let cols = [
+        ("Recipient", top_cells(&g.recipients, opts.top)),
+        ("Domain", top_cells(&g.domains, opts.top)),
+        (peer_title, top_cells(&g.peers, opts.top)),
+        ("Sender", top_cells(&g.senders, opts.top)),
+    ];
+    let cols: Vec<_> = cols.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+    if !cols.is_empty() {
+        let mut t = table(opts);
+        let mut header = Vec::new();
+        for (name, _) in &cols {
+            header.push(Cell::new(*name));
+            header.push(Cell::new("#"));
+        }
+        t.set_header(header);
+        let rows = cols.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        for r in 0..rows {
+            let mut row = Vec::new();
+            for (_, v) in &cols {
+                let (a, b) = v.get(r).cloned().unwrap_or_default();
+                row.push(Cell::new(a));
+                row.push(Cell::new(b).set_alignment(CellAlignment::Right));
+            }
+            t.add_row(row);
+        }
+        for line in t.to_string().lines() {
+            writeln!(w, "   {line}")?;
+        }
+    }
+    let more = g.recipients.distinct().saturating_sub(opts.top);
+    if more > 0 {
+        writeln!(
+            w,
+            "   … and {} more recipient{}",
+            num(more as u64),
+            if more == 1 { "" } else { "s" }
+        )?;
+    }
+    if let Some(ex) = &g.example {
+        let mut text = terminal(&ex.text).into_owned();
+        if text.chars().count() > EXAMPLE_MAX {
+            text = text.chars().take(EXAMPLE_MAX).collect::<String>() + "…";
+        }
+        writeln!(w, "   Example ({}:{}):", terminal(&ex.file), ex.line)?;
+        wrap(w, &text, "     ", "       ")?;
+    }
+    if let Some(c) = cause {
+        if !c.meaning.is_empty() {
+            wrap(w, &format!("Meaning: {}", c.meaning), "   ", "   ")?;
+        }
+    }
+    let hints = idx
+        .map(|i| ps.hints(i, k.direction, &k.mta))
+        .unwrap_or_default();
+    if !hints.is_empty() {
+        writeln!(w, "   What to do:")?;
+        for h in hints {
+            wrap(w, h, "   - ", "     ")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Opens inputs (files, `-` for stdin; gzip detected by its magic bytes, not
+//! by name) and reads them as chunks of whole lines for the parallel parser.
+//!
+//! Reading uses `read()` into buffers, never mmap: live logs are truncated by
+//! logrotate while being read. A read error (a truncated `.gz`, an I/O error)
+//! ends the input after the lines read so far have been handed out.
+
+use chrono::{DateTime, Local};
+use flate2::read::MultiGzDecoder;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+
+/// Size of a chunk handed to one parser task.
+pub const CHUNK_SIZE: usize = 1 << 20;
+/// A line longer than this is cut into pieces (each counted as a line).
+pub const MAX_LINE: usize = 16 << 20;
+
+/// An opened input.
+pub struct Input {
+    /// Name shown in messages and reports (`-` for stdin).
+    pub name: String,
+    /// Reference time for year-less stamps: modification time, or now.
+    pub reference: DateTime<Local>,
+    /// Whether the data is gzip-compressed.
+    pub gzip: bool,
+    reader: Box<dyn Read + Send>,
+    leftover: Vec<u8>,
+    eof: bool,
+    error: Option<io::Error>,
+    /// Bytes read after decompression.
+    pub bytes: u64,
+}
+
+/// Opens a path, or stdin for `-`. The error is one line naming the file.
+pub fn open(path: &str) -> Result<Input, String> {
+    let (raw, reference): (Box<dyn Read + Send>, DateTime<Local>) = if path == "-" {
+        (Box::new(io::stdin()), Local::now())
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+        if meta.is_dir() {
+            return Err(format!("{path}: is a directory"));
+        }
+        let f = File::open(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+        let mtime = meta
+            .modified()
+            .map(DateTime::<Local>::from)
+            .unwrap_or_else(|_| Local::now());
+        (Box::new(f), mtime)
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read + Send> = if gzip {
+        Box::new(MultiGzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
+    Ok(Input {
+        name: path.to_string(),
+        reference,
+        gzip,
+        reader,
+        leftover: Vec::new(),
+        eof: false,
+        error: None,
+        bytes: 0,
+    })
+}
+
+/// An I/O error as a short lowercase message.
+pub fn io_msg(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::UnexpectedEof => "unexpected end of data (truncated file?)".into(),
+        _ => {
+            let s = e.to_string();
+            let s = s.split(" (os error").next().unwrap_or(&s).to_string();
+            s.chars()
+                .next()
+                .map(|c| c.to_lowercase().collect::<String>() + &s[c.len_utf8()..])
+                .unwrap_or(s)
+        }
+    }
+}
+
+/// True when the start of a text looks like binary data rather than a log.
+pub fn looks_binary(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(4096)];
+    if sample.is_empty() {
+        return false;
+    }
+    let bad = sample
+        .iter()
+        .filter(|&&b| b == 0 || (b < 0x20 && b != b'\n' && b != b'\r' && b != b'\t'))
+        .count();
+    bad * 10 > sample.len()
+}
+
+impl Input {
+    /// The next chunk of whole lines (the last one may lack a newline), or
+    /// `None` at the end. After a read error the chunk holds what was read
+    /// before it, and [`Input::take_error`] returns the error.
+    pub fn next_chunk(&mut self) -> Option<Vec<u8>> {
+        let mut buf = std::mem::take(&mut self.leftover);
+        loop {
+            if self.eof {
+                break;
+            }
+            if buf.len() >= CHUNK_SIZE
+                && (buf.len() >= MAX_LINE || memchr::memrchr(b'\n', &buf).is_some())
+            {
+                break;
+            }
+            let start = buf.len();
+            buf.resize(start + CHUNK_SIZE, 0);
+            match self.reader.read(&mut buf[start..]) {
+                Ok(0) => {
+                    buf.truncate(start);
+                    self.eof = true;
+                }
+                Ok(n) => {
+                    buf.truncate(start + n);
+                    self.bytes += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
+                Err(e) => {
+                    buf.truncate(start);
+                    self.eof = true;
+                    self.error = Some(e);
+                }
+            }
+        }
+        if buf.is_empty() {
+            return None;
+        }
+        if !self.eof {
+            // Without a newline the buffer is one over-long line: hand it out whole.
+            if let Some(nl) = memchr::memrchr(b'\n', &buf) {
+                self.leftover = buf.split_off(nl + 1);
+            }
+        }
+        Some(buf)
+    }
+
+    /// The error that ended reading, if any.
+    pub fn take_error(&mut self) -> Option<io::Error> {
+        self.error.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(data: Vec<u8>) -> Input {
+        Input {
+            name: "t".into(),
+            reference: Local::now(),
+            gzip: false,
+            reader: Box::new(io::Cursor::new(data)),
+            leftover: Vec::new(),
+            eof: false,
+            error: None,
+            bytes: 0,
+        }
+    }
+
+    #[test]
+    fn chunks_end_on_line_boundaries_and_keep_every_byte() {
+        let mut data = Vec::new();
+        for i in 0..200_000 {
+            data.extend_from_slice(format!("line number {i}\n").as_bytes());
+        }
+        data.extend_from_slice(b"no newline at end");
+        let mut inp = input(data.clone());
+        let mut all = Vec::new();
+        let mut n = 0;
+        while let Some(c) = inp.next_chunk() {
+            n += 1;
+            if !c.ends_with(b"end") {
+                assert_eq!(c.last(), Some(&b'\n'));
+            }
+            all.extend_from_slice(&c);
+        }
+        assert!(n > 1);
+        assert_eq!(all, data);
+    }
+
+    #[test]
+    fn binary_detection() {
+        assert!(looks_binary(&[0u8; 100]));
+        assert!(!looks_binary(
+            b"Mar  3 10:12:01 mx1 postfix/smtpd[1]: hello\n"
+        ));
+        assert!(!looks_binary(b""));
+    }
+}

@@ -1,0 +1,314 @@
+//! The syslog envelope of a log line: timestamp, host, program and pid, in the
+//! forms real systems write (RFC 3164 with or without `<PRI>`, rsyslog's RFC 3339
+//! high-precision stamps, `journalctl -o short-iso`, RFC 5424, Solaris message
+//! ids), and the year inference for RFC 3164 stamps, which carry no year.
+//!
+//! Parsing the envelope is cheap and done for every line; turning the stamp
+//! into a time is done only for lines that become events.
+
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone,
+};
+
+/// How a line's stamp is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StampForm {
+    /// `Mar  3 10:12:01` (RFC 3164, no year, local time).
+    Bsd,
+    /// `2025-03-10T09:14:08.123456+01:00` or `…+0100` or `…Z`.
+    Iso,
+}
+
+/// The envelope of one syslog line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The stamp bytes.
+    pub stamp: &'a [u8],
+    /// Its form.
+    pub form: StampForm,
+    /// Host name (may be empty).
+    pub host: &'a [u8],
+    /// Program (syslog tag) without the pid.
+    pub program: &'a [u8],
+    /// Message after `program[pid]: `.
+    pub msg: &'a [u8],
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+fn month_of(b: &[u8]) -> Option<u32> {
+    MONTHS
+        .iter()
+        .position(|m| &b[..3] == *m)
+        .map(|i| i as u32 + 1)
+}
+
+/// Splits off the next space-delimited token, skipping leading spaces.
+fn token(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let start = b.iter().position(|&c| c != b' ')?;
+    let b = &b[start..];
+    let end = memchr::memchr(b' ', b).unwrap_or(b.len());
+    Some((&b[..end], &b[end..]))
+}
+
+fn skip_spaces(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|&&c| c == b' ').count();
+    &b[n..]
+}
+
+/// Parses `program[pid]: msg` or `program: msg`.
+fn tag(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let b = skip_spaces(b);
+    let end = b
+        .iter()
+        .position(|&c| c == b'[' || c == b':' || c == b' ')?;
+    let program = &b[..end];
+    if program.is_empty() {
+        return None;
+    }
+    let mut rest = &b[end..];
+    if rest.first() == Some(&b'[') {
+        let close = memchr::memchr(b']', rest)?;
+        rest = &rest[close + 1..];
+    }
+    let rest = rest.strip_prefix(b":")?;
+    let mut msg = rest.strip_prefix(b" ").unwrap_or(rest);
+    // Solaris: "[ID 197553 mail.info] "
+    if msg.starts_with(b"[ID ") {
+        if let Some(close) = memchr::memchr(b']', msg) {
+            msg = skip_spaces(&msg[close + 1..]);
+        }
+    }
+    Some((program, msg))
+}
+
+/// Parses the envelope of a line; `None` when it is not a syslog line.
+pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
+    let mut b = line;
+    // <PRI>
+    if b.first() == Some(&b'<') {
+        let close = b.iter().take(5).position(|&c| c == b'>')?;
+        if close < 2 || !b[1..close].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        b = &b[close + 1..];
+        // RFC 5424: "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG"
+        if b.starts_with(b"1 ") {
+            return rfc5424(&b[2..]);
+        }
+    }
+    if b.len() < 16 {
+        return None;
+    }
+    let (stamp, form, rest) = if b[0].is_ascii_digit() {
+        let (st, rest) = token(b)?;
+        if st.len() < 19 || st[4] != b'-' || st[10] != b'T' {
+            return None;
+        }
+        (st, StampForm::Iso, rest)
+    } else {
+        month_of(b)?;
+        // "Mar  3 10:12:01" or "Mar 03 10:12:01" or "Mar 3 10:12:01"
+        let day_start = 3 + b[3..].iter().take_while(|&&c| c == b' ').count();
+        let day_len = b[day_start..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if !(1..=2).contains(&day_len) || day_start == 3 {
+            return None;
+        }
+        let t = day_start + day_len + 1;
+        if b.len() < t + 8 || b[t - 1] != b' ' || b[t + 2] != b':' || b[t + 5] != b':' {
+            return None;
+        }
+        (&b[..t + 8], StampForm::Bsd, &b[t + 8..])
+    };
+    let (first, after) = token(rest)?;
+    // Some writers omit the host: the first token is already the tag.
+    if first.contains(&b'[') || first.ends_with(b":") {
+        let (program, msg) = tag(rest)?;
+        return Some(Header {
+            stamp,
+            form,
+            host: b"",
+            program,
+            msg,
+        });
+    }
+    let (program, msg) = tag(after)?;
+    Some(Header {
+        stamp,
+        form,
+        host: first,
+        program,
+        msg,
+    })
+}
+
+fn rfc5424(b: &[u8]) -> Option<Header<'_>> {
+    let (stamp, rest) = token(b)?;
+    let (host, rest) = token(rest)?;
+    let (app, rest) = token(rest)?;
+    let (_procid, rest) = token(rest)?;
+    let (_msgid, rest) = token(rest)?;
+    let rest = skip_spaces(rest);
+    let rest = if rest.first() == Some(&b'[') {
+        let end = memchr::memmem::find(rest, b"] ")
+            .map(|i| i + 2)
+            .unwrap_or(rest.len());
+        &rest[end..]
+    } else {
+        rest.strip_prefix(b"-").unwrap_or(rest)
+    };
+    let msg = skip_spaces(rest);
+    let msg = msg.strip_prefix("\u{feff}".as_bytes()).unwrap_or(msg);
+    if stamp.len() < 19 || app == b"-" {
+        return None;
+    }
+    Some(Header {
+        stamp,
+        form: StampForm::Iso,
+        host: if host == b"-" { b"" } else { host },
+        program: app,
+        msg,
+    })
+}
+
+/// What year-less stamps are resolved against.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeContext {
+    /// Local time when the input was last written (file mtime; now for stdin).
+    pub reference: NaiveDateTime,
+}
+
+impl TimeContext {
+    /// A context whose reference is the given instant, in local time.
+    pub fn at(t: DateTime<Local>) -> TimeContext {
+        TimeContext {
+            reference: t.naive_local(),
+        }
+    }
+}
+
+/// Resolves a stamp to a time.
+///
+/// RFC 3164 stamps have no year. The rule: a line cannot have been written
+/// after its file was last modified, so the year is the reference's year,
+/// unless that puts the line more than a day after the reference, in which
+/// case it is the year before. A file modified on 2 January that starts on
+/// 30 December therefore gets December of the previous year and January of
+/// the current one: the December → January rollover inside one file is
+/// handled line by line, without state. Files spanning more than a year
+/// cannot be told apart and are not supported. Local stamps are read in the
+/// machine's time zone (`TZ`), as syslog wrote them.
+pub fn resolve(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset>> {
+    let s = std::str::from_utf8(h.stamp).ok()?;
+    match h.form {
+        StampForm::Iso => DateTime::parse_from_rfc3339(s)
+            .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
+            .ok(),
+        StampForm::Bsd => {
+            let month = month_of(h.stamp)?;
+            let mut parts = s[3..].split_whitespace();
+            let day: u32 = parts.next()?.parse().ok()?;
+            let time = chrono::NaiveTime::parse_from_str(parts.next()?, "%H:%M:%S").ok()?;
+            let limit = ctx.reference + Duration::days(1);
+            let year0 = ctx.reference.year();
+            // Try this year, then earlier ones (Feb 29 needs a leap year).
+            let naive = (0..=8).find_map(|back| {
+                let d = NaiveDate::from_ymd_opt(year0 - back, month, day)?;
+                let dt = d.and_time(time);
+                (dt <= limit).then_some(dt)
+            })?;
+            let local = Local.from_local_datetime(&naive).earliest().or_else(|| {
+                // In a DST gap: use the offset in force an hour earlier.
+                Local
+                    .from_local_datetime(&(naive - Duration::hours(1)))
+                    .earliest()
+                    .map(|t| t + Duration::hours(1))
+            })?;
+            Some(local.fixed_offset())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hdr(line: &str) -> Header<'_> {
+        parse_header(line.as_bytes()).expect("header")
+    }
+
+    #[test]
+    fn rfc3164_forms() {
+        let h = hdr("Mar  3 10:12:01 mx1 postfix/smtpd[4242]: NOQUEUE: reject: x");
+        assert_eq!(h.host, b"mx1");
+        assert_eq!(h.program, b"postfix/smtpd");
+        assert_eq!(h.msg, b"NOQUEUE: reject: x");
+        let h = hdr("<22>Mar 13 10:12:01 mx1 postfix-out/smtp[1]: A1: to=<a@b>");
+        assert_eq!(h.program, b"postfix-out/smtp");
+        let h = hdr("Mar 7 02:09:33 server postfix/smtpd[27246]: x");
+        assert_eq!(h.stamp, b"Mar 7 02:09:33");
+        let h = hdr("Sep 14 09:58:09 gandalf qmail: 1063526289.744259 delivery 251: success");
+        assert_eq!(h.program, b"qmail");
+        assert_eq!(h.msg, b"1063526289.744259 delivery 251: success");
+    }
+
+    #[test]
+    fn solaris_message_id_is_skipped() {
+        let h =
+            hdr("Mar  3 10:12:01 mx1 postfix/smtpd[1]: [ID 197553 mail.info] NOQUEUE: reject: x");
+        assert_eq!(h.msg, b"NOQUEUE: reject: x");
+    }
+
+    #[test]
+    fn iso_forms() {
+        let ctx = TimeContext::at(Local::now());
+        let h = hdr("2025-03-10T09:14:08.123456+01:00 mx1 postfix/smtpd[9]: hello");
+        assert_eq!(h.form, StampForm::Iso);
+        let t = resolve(&h, &ctx).expect("time");
+        assert_eq!(t.to_rfc3339(), "2025-03-10T09:14:08.123456+01:00");
+        let h = hdr("2025-03-10T09:14:08+0100 mx1 postfix/smtpd[9]: hello");
+        assert_eq!(
+            resolve(&h, &ctx).expect("time").to_rfc3339(),
+            "2025-03-10T09:14:08+01:00"
+        );
+        let h = hdr("<34>1 2025-03-10T08:14:08Z mx1 postfix/smtpd 77 - - hello there");
+        assert_eq!(h.program, b"postfix/smtpd");
+        assert_eq!(h.msg, b"hello there");
+        assert_eq!(
+            resolve(&h, &ctx).expect("time").to_rfc3339(),
+            "2025-03-10T08:14:08+00:00"
+        );
+    }
+
+    #[test]
+    fn not_syslog() {
+        for l in [
+            "",
+            "garbage",
+            "\x00\x01\x02 binary junk here ok",
+            "Foo  3 10:12:01 mx1 p[1]: m",
+            "2025-03-10 09:14:07 1trZD6-0007Ll-2T <= a@b",
+        ] {
+            assert!(parse_header(l.as_bytes()).is_none(), "{l:?}");
+        }
+    }
+
+    #[test]
+    fn year_rollover() {
+        let reference = NaiveDate::from_ymd_opt(2026, 1, 2)
+            .and_then(|d| d.and_hms_opt(6, 0, 0))
+            .expect("date");
+        let ctx = TimeContext { reference };
+        let dec = resolve(&hdr("Dec 31 23:59:59 mx p[1]: m"), &ctx).expect("t");
+        let jan = resolve(&hdr("Jan  1 00:00:01 mx p[1]: m"), &ctx).expect("t");
+        assert_eq!((dec.year(), jan.year()), (2025, 2026));
+        assert!(dec < jan);
+        let leap = resolve(&hdr("Feb 29 12:00:00 mx p[1]: m"), &ctx).expect("t");
+        assert_eq!(leap.year(), 2024);
+    }
+}
