@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 /// Writes one event as a JSON line.
 pub fn write_event(w: &mut dyn Write, e: &Event) -> io::Result<()> {
-    serde_json::to_writer(&mut *w, e).map_err(io::Error::other)?;
-    w.write_all(b"\n")
+    let mut line = serde_json::to_vec(e).map_err(io::Error::other)?;
+    line.push(b'\n');
+    w.write_all(&line)
 }

@@ -114,7 +114,6 @@ pub fn write(
         "MTA",
         "Events",
         "Recipients",
-        "Last seen",
     ]);
     for (i, (k, g)) in groups.iter().enumerate() {
         t.add_row(vec![
@@ -125,7 +124,6 @@ pub fn write(
             Cell::new(&k.mta),
             Cell::new(num(g.count)).set_alignment(CellAlignment::Right),
             Cell::new(num(g.recipients.distinct() as u64)).set_alignment(CellAlignment::Right),
-            Cell::new(when(g.last)),
         ]);
     }
     writeln!(w, "{t}")?;
@@ -141,10 +139,10 @@ pub fn write(
     Ok(())
 }
 
-fn top_cells(c: &Counter, n: usize) -> Vec<(String, String)> {
+fn top_items(c: &Counter, n: usize) -> Vec<String> {
     c.top(n)
         .into_iter()
-        .map(|(v, n)| (terminal(v).into_owned(), num(n)))
+        .map(|(v, n)| format!("{} ({})", terminal(v), num(n)))
         .collect()
 }
 
@@ -185,38 +183,23 @@ fn group(
         when(g.last)
     )?;
     let peer_title = if k.direction == Direction::Inbound {
-        "Client"
+        "Clients"
     } else {
-        "Remote host"
+        "Remote hosts"
     };
-    let cols = [
-        ("Recipient", top_cells(&g.recipients, opts.top)),
-        ("Domain", top_cells(&g.domains, opts.top)),
-        (peer_title, top_cells(&g.peers, opts.top)),
-        ("Sender", top_cells(&g.senders, opts.top)),
+    let lists = [
+        ("Recipients", &g.recipients),
+        ("Domains", &g.domains),
+        (peer_title, &g.peers),
+        ("Senders", &g.senders),
     ];
-    let cols: Vec<_> = cols.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-    if !cols.is_empty() {
-        let mut t = table(opts);
-        let mut header = Vec::new();
-        for (name, _) in &cols {
-            header.push(Cell::new(*name));
-            header.push(Cell::new("#"));
+    for (name, c) in lists {
+        let top = top_items(c, opts.top);
+        if top.is_empty() {
+            continue;
         }
-        t.set_header(header);
-        let rows = cols.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
-        for r in 0..rows {
-            let mut row = Vec::new();
-            for (_, v) in &cols {
-                let (a, b) = v.get(r).cloned().unwrap_or_default();
-                row.push(Cell::new(a));
-                row.push(Cell::new(b).set_alignment(CellAlignment::Right));
-            }
-            t.add_row(row);
-        }
-        for line in t.to_string().lines() {
-            writeln!(w, "   {line}")?;
-        }
+        let first = format!("   {name:<13}");
+        wrap(w, &top.join(", "), &first, &" ".repeat(first.len()))?;
     }
     let more = g.recipients.distinct().saturating_sub(opts.top);
     if more > 0 {
