@@ -215,8 +215,12 @@ pub(crate) fn line_of_id(text: &str, id: &str) -> Option<usize> {
     text.find(&needle).map(|o| line_of(text, o))
 }
 
+/// Line rules run on raw bytes with Unicode classes off, so that `[^>]*` or
+/// `.` also match bytes of invalid UTF-8: a Latin-1 address must not make a
+/// line vanish.
 fn compile_bytes(re: &str) -> Result<BytesRegex, String> {
     regex::bytes::RegexBuilder::new(re)
+        .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| one_line(&e.to_string()))
