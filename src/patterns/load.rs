@@ -1,0 +1,351 @@
+//! Compiles pattern files into a [`PatternSet`]: merges causes, reply rules
+//! and MTA line rules across files (later files override and come first),
+//! and reports every structural mistake as a [`Diagnostic`] with file and line.
+
+use super::schema::{LineSample, PatternFile};
+use super::{
+    compile_bytes, compile_str, line_of, line_of_id, one_line, Cause, Diagnostic, LineRule, MtaSet,
+    PatternSet, ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
+};
+use crate::event::{Direction, Kind, Outcome, Severity};
+use regex::RegexSetBuilder;
+use std::collections::HashMap;
+
+impl PatternSet {
+    /// Builds a pattern set from files; later files override earlier ones
+    /// (same cause id or rule id), and their rules are tried first.
+    pub fn from_sources(sources: &[SourceFile]) -> Result<PatternSet, Vec<Diagnostic>> {
+        let mut diags = Vec::new();
+        let mut parsed = Vec::new();
+        for s in sources {
+            match toml::from_str::<PatternFile>(&s.text) {
+                Ok(f) => {
+                    if let Some(v) = f.schema {
+                        if v != 1 {
+                            diags.push(err(s, None, format!("unsupported schema {v}"), None));
+                        }
+                    }
+                    parsed.push((s, f));
+                }
+                Err(e) => {
+                    let line = e.span().map(|r| line_of(&s.text, r.start));
+                    diags.push(err(s, line, one_line(e.message()), None));
+                }
+            }
+        }
+        // Causes: later definitions replace earlier ones with the same id.
+        let mut causes: Vec<Cause> = Vec::new();
+        let mut cause_index: HashMap<String, usize> = HashMap::new();
+        for (s, f) in &parsed {
+            for (id, c) in &f.cause {
+                let Some(severity) = Severity::parse(&c.severity) else {
+                    diags.push(err(
+                        s,
+                        line_of_id(&s.text, id),
+                        format!(
+                            "cause \"{id}\": severity must be \"hard\" or \"soft\", not \"{}\"",
+                            c.severity
+                        ),
+                        None,
+                    ));
+                    continue;
+                };
+                for h in &c.hints {
+                    if let Some(d) = &h.direction {
+                        if Direction::parse(d).is_none() {
+                            diags.push(err(
+                                s,
+                                line_of_id(&s.text, id),
+                                format!("cause \"{id}\": unknown hint direction \"{d}\""),
+                                Some("use inbound, outbound or local".into()),
+                            ));
+                        }
+                    }
+                }
+                let cause = Cause {
+                    id: id.clone(),
+                    title: c.title.clone(),
+                    severity,
+                    meaning: c.meaning.clone().unwrap_or_default(),
+                    hints: c.hints.clone(),
+                };
+                match cause_index.get(id) {
+                    Some(&i) => causes[i] = cause,
+                    None => {
+                        cause_index.insert(id.clone(), causes.len());
+                        causes.push(cause);
+                    }
+                }
+            }
+        }
+        let cause_ref = |s: &SourceFile, rule: &str, id: &str, diags: &mut Vec<Diagnostic>| {
+            let found = cause_index.get(id).copied();
+            if found.is_none() {
+                diags.push(err(
+                    s,
+                    line_of_id(&s.text, rule),
+                    format!("rule \"{rule}\": unknown cause \"{id}\""),
+                    Some("define it under [cause.\"…\"] in a pattern file, or use an id that `bouncelog patterns list` shows".into()),
+                ));
+            }
+            found
+        };
+        // Reply rules: later files first, each file in its own order.
+        let mut replies: Vec<ReplyRule> = Vec::new();
+        for (s, f) in parsed.iter().rev() {
+            let mut these = Vec::new();
+            for r in &f.reply {
+                let Some(cause) = cause_ref(s, &r.id, &r.cause, &mut diags) else {
+                    continue;
+                };
+                if let Err(e) = compile_str(&r.regex) {
+                    diags.push(err(
+                        s,
+                        line_of_id(&s.text, &r.id),
+                        format!("rule \"{}\": invalid regex: {e}", r.id),
+                        None,
+                    ));
+                    continue;
+                }
+                if replies.iter().any(|x| x.id == r.id) {
+                    continue; // overridden by a later file
+                }
+                these.push(ReplyRule {
+                    id: r.id.clone(),
+                    cause,
+                    regex: r.regex.clone(),
+                    samples: r.samples.clone(),
+                    file: s.name.clone(),
+                });
+            }
+            replies.extend(these);
+        }
+        // MTA line rules.
+        let mut mtas: Vec<MtaSet> = Vec::new();
+        // A file may add rules to an MTA whose `program` another file defines.
+        let mut programs: HashMap<&str, &str> = HashMap::new();
+        for (_, f) in parsed.iter().rev() {
+            if let (Some(m), Some(p)) = (f.mta.as_deref(), f.program.as_deref()) {
+                programs.entry(m).or_insert(p);
+            }
+        }
+        for (s, f) in parsed.iter().rev() {
+            if f.rule.is_empty() && f.program.is_none() {
+                continue;
+            }
+            let Some(name) = f.mta.clone() else {
+                diags.push(err(
+                    s,
+                    None,
+                    "line rules without `mta = \"…\"`".into(),
+                    Some("name the MTA these rules belong to".into()),
+                ));
+                continue;
+            };
+            let mut fresh = false;
+            let pos = match mtas.iter().position(|m| m.name == name) {
+                Some(p) => p,
+                None => {
+                    fresh = true;
+                    let Some(program) = f
+                        .program
+                        .as_deref()
+                        .or(programs.get(name.as_str()).copied())
+                    else {
+                        diags.push(err(
+                            s,
+                            None,
+                            format!("mta \"{name}\" has no `program` regex"),
+                            None,
+                        ));
+                        continue;
+                    };
+                    match compile_bytes(program) {
+                        Ok(program) => mtas.push(MtaSet {
+                            name: name.clone(),
+                            description: String::new(),
+                            program,
+                            services: HashMap::new(),
+                            default_direction: Direction::Outbound,
+                            statuses: HashMap::new(),
+                            rules: Vec::new(),
+                        }),
+                        Err(e) => {
+                            diags.push(err(s, None, format!("invalid program regex: {e}"), None));
+                            continue;
+                        }
+                    }
+                    mtas.len() - 1
+                }
+            };
+            let m = &mut mtas[pos];
+            if m.description.is_empty() {
+                m.description = f.description.clone().unwrap_or_default();
+            }
+            if let Some(d) = &f.default_direction {
+                match Direction::parse(d) {
+                    Some(d) if fresh => m.default_direction = d,
+                    Some(_) => {}
+                    None => diags.push(err(
+                        s,
+                        None,
+                        format!("unknown default_direction \"{d}\""),
+                        None,
+                    )),
+                }
+            }
+            for (svc, d) in &f.services {
+                match Direction::parse(d) {
+                    Some(d) => {
+                        m.services.entry(svc.clone()).or_insert(d);
+                    }
+                    None => diags.push(err(
+                        s,
+                        None,
+                        format!("service \"{svc}\": unknown direction \"{d}\""),
+                        None,
+                    )),
+                }
+            }
+            for (st, o) in &f.statuses {
+                let o = match o.as_str() {
+                    "hard" => Outcome::Failed(Severity::Hard),
+                    "soft" => Outcome::Failed(Severity::Soft),
+                    "ok" => Outcome::Ok,
+                    "probe" => Outcome::Probe,
+                    _ => {
+                        diags.push(err(
+                            s,
+                            None,
+                            format!("status \"{st}\": must be hard, soft, ok or probe"),
+                            None,
+                        ));
+                        continue;
+                    }
+                };
+                m.statuses.entry(st.clone()).or_insert(o);
+            }
+            for r in &f.rule {
+                let line = line_of_id(&s.text, &r.id);
+                let Some(kind) = Kind::parse(&r.kind) else {
+                    diags.push(err(
+                        s,
+                        line,
+                        format!("rule \"{}\": unknown kind \"{}\"", r.id, r.kind),
+                        Some(
+                            "kinds: reject, warning, delivery, expired, anchor, ndr, removed"
+                                .into(),
+                        ),
+                    ));
+                    continue;
+                };
+                let direction = match r.direction.as_deref().map(|d| (d, Direction::parse(d))) {
+                    None => None,
+                    Some((_, Some(d))) => Some(d),
+                    Some((d, None)) => {
+                        diags.push(err(
+                            s,
+                            line,
+                            format!("rule \"{}\": unknown direction \"{d}\"", r.id),
+                            None,
+                        ));
+                        continue;
+                    }
+                };
+                let cause = match &r.cause {
+                    Some(c) => match cause_ref(s, &r.id, c, &mut diags) {
+                        Some(i) => Some(i),
+                        None => continue,
+                    },
+                    None => None,
+                };
+                let default_cause = match &r.default_cause {
+                    Some(c) => match cause_ref(s, &r.id, c, &mut diags) {
+                        Some(i) => Some(i),
+                        None => continue,
+                    },
+                    None => None,
+                };
+                let regex = match compile_bytes(&r.regex) {
+                    Ok(re) => re,
+                    Err(e) => {
+                        diags.push(err(
+                            s,
+                            line,
+                            format!("rule \"{}\": invalid regex: {e}", r.id),
+                            None,
+                        ));
+                        continue;
+                    }
+                };
+                if m.rules.iter().any(|x| x.id == r.id) {
+                    continue; // overridden by a later file
+                }
+                m.rules.push(LineRule {
+                    id: r.id.clone(),
+                    kind,
+                    regex,
+                    direction,
+                    cause,
+                    default_cause,
+                    samples: r
+                        .sample
+                        .iter()
+                        .map(|x| LineSample {
+                            line: x.line.clone(),
+                            expect: x.expect.clone(),
+                        })
+                        .collect(),
+                    file: s.name.clone(),
+                });
+            }
+        }
+        // Built-ins come last in `parsed.iter().rev()`, so user rules are first.
+        let Some(&other) = cause_index.get("other") else {
+            diags.push(Diagnostic {
+                error: true,
+                file: "patterns".into(),
+                line: None,
+                message: "the cause \"other\" is not defined".into(),
+                help: None,
+            });
+            return Err(diags);
+        };
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let reply_set = RegexSetBuilder::new(replies.iter().map(|r| r.regex.as_str()))
+            .size_limit(REGEX_SIZE_LIMIT * 8)
+            .build()
+            .map_err(|e| {
+                vec![Diagnostic {
+                    error: true,
+                    file: "patterns".into(),
+                    line: None,
+                    message: format!(
+                        "reply rules together are too large: {}",
+                        one_line(&e.to_string())
+                    ),
+                    help: Some("simplify or remove some reply rules".into()),
+                }]
+            })?;
+        Ok(PatternSet {
+            causes,
+            cause_index,
+            replies,
+            reply_set,
+            mtas,
+            other,
+        })
+    }
+}
+
+fn err(s: &SourceFile, line: Option<usize>, message: String, help: Option<String>) -> Diagnostic {
+    Diagnostic {
+        error: true,
+        file: s.name.clone(),
+        line,
+        message,
+        help,
+    }
+}
