@@ -259,3 +259,80 @@ fn logwatch_corpus_lines_are_all_understood() {
         + count(&r, "other", "local");
     assert!(other * 20 < failures, "{other} of {failures} unclassified");
 }
+
+#[test]
+fn real_postfix_log_from_loopback() {
+    // Written by a real Postfix 3.7 (maillog_file, i.e. postlogd) on loopback, driven by swaks
+    // and a scripted SMTP peer; see testdata/README.md.
+    let rel = "postfix/loopback-postlogd.log";
+    let r = json(&[testdata(rel).to_str().expect("path")]);
+    let log = lines(rel);
+    let grep = |a: &str, b: &str| {
+        log.iter()
+            .filter(|l| l.contains(a) && l.contains(b))
+            .count() as u64
+    };
+    assert_eq!(r["lines"]["recognised"], log.len() as u64);
+    for (table, cause) in [
+        (
+            "local recipient table",
+            "unknown_user.local_recipient_table",
+        ),
+        ("virtual alias table", "unknown_user.virtual_alias_table"),
+        (
+            "virtual mailbox table",
+            "unknown_user.virtual_mailbox_table",
+        ),
+        (
+            "relay recipient table",
+            "unknown_user.relay_recipient_table",
+        ),
+    ] {
+        assert_eq!(
+            count(&r, cause, "inbound"),
+            grep(" reject: ", table),
+            "{table}"
+        );
+        assert_eq!(
+            count(&r, cause, "outbound"),
+            grep("postfix/smtp[", table),
+            "{table}"
+        );
+    }
+    assert_eq!(
+        count(&r, "relay_denied", "inbound"),
+        grep(" reject: ", "Relay access denied")
+    );
+    assert_eq!(
+        count(&r, "greylisted", "outbound"),
+        grep("status=deferred", "Greylisted")
+    );
+    assert_eq!(
+        count(&r, "mailbox_full", "outbound"),
+        grep("status=deferred", "Mailbox full")
+    );
+    assert_eq!(
+        count(&r, "unknown_user.no_such_user", "outbound"),
+        grep("status=bounced", "does not exist")
+    );
+    assert_eq!(
+        count(&r, "mailbox_disabled", "outbound"),
+        grep("status=bounced", "is disabled")
+    );
+    assert_eq!(
+        count(&r, "blocklisted", "outbound"),
+        grep("status=bounced", "blocked using")
+    );
+    assert_eq!(
+        count(&r, "unknown_user.no_such_user", "local"),
+        grep("postfix/local[", "unknown user")
+    );
+    // Two recipients were still deferred when the message expired.
+    assert_eq!(count(&r, "expired", "outbound"), 2);
+    assert_eq!(r["totals"]["reject_warnings"], grep("reject_warning:", ""));
+    assert_eq!(r["totals"]["inbound"], grep(" reject: ", ""));
+    assert_eq!(
+        r["totals"]["ndr_sent"],
+        grep("non-delivery notification", "")
+    );
+}
