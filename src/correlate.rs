@@ -234,3 +234,63 @@ fn to_event(ps: &PatternSet, file: &str, rec: &Record) -> Event {
         raw: rec.raw.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Fields, Severity};
+
+    fn anchor(ps: &PatternSet, qid: &str) -> Record {
+        Record {
+            line: 1,
+            mta: 0,
+            kind: Kind::Anchor,
+            rule: 0,
+            time: None,
+            fields: Fields {
+                queue_id: Some(qid.to_string()),
+                sender: Some(format!("{qid}@example.com")),
+                ..Fields::default()
+            },
+            direction: Direction::Outbound,
+            outcome: None,
+            severity: Severity::Hard,
+            cause: ps.other,
+            reply_rule: None,
+            code: None,
+            raw: None,
+        }
+    }
+
+    #[test]
+    fn open_messages_are_bounded_and_oldest_are_forgotten() {
+        let ps = PatternSet::load(None).expect("patterns");
+        let mut c = Correlator::with_cap(100);
+        let mut s = Summary::default();
+        for i in 0..10_000 {
+            c.feed(&ps, "t", anchor(&ps, &format!("Q{i:05}")), &mut s, &mut |_| {});
+            assert!(c.open_len() <= 100);
+            assert!(c.order.len() <= 2 * 100 + 1024 + 1);
+        }
+        assert_eq!(c.evicted, 9_900);
+        assert!(c.open.contains_key(&(0, "Q09999".to_string())));
+        assert!(!c.open.contains_key(&(0, "Q00000".to_string())));
+    }
+
+    #[test]
+    fn removed_messages_free_their_state() {
+        let ps = PatternSet::load(None).expect("patterns");
+        let mut c = Correlator::with_cap(100);
+        let mut s = Summary::default();
+        for i in 0..5_000 {
+            let q = format!("R{i:05}");
+            c.feed(&ps, "t", anchor(&ps, &q), &mut s, &mut |_| {});
+            let mut r = anchor(&ps, &q);
+            r.kind = Kind::Removed;
+            c.feed(&ps, "t", r, &mut s, &mut |_| {});
+        }
+        assert_eq!(c.open_len(), 0);
+        assert_eq!(c.evicted, 0);
+        assert!(c.order.len() <= 2 * 100 + 1024 + 1, "stale order entries are compacted");
+    }
+}
