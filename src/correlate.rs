@@ -268,7 +268,13 @@ mod tests {
         let mut c = Correlator::with_cap(100);
         let mut s = Summary::default();
         for i in 0..10_000 {
-            c.feed(&ps, "t", anchor(&ps, &format!("Q{i:05}")), &mut s, &mut |_| {});
+            c.feed(
+                &ps,
+                "t",
+                anchor(&ps, &format!("Q{i:05}")),
+                &mut s,
+                &mut |_| {},
+            );
             assert!(c.open_len() <= 100);
             assert!(c.order.len() <= 2 * 100 + 1024 + 1);
         }
@@ -291,6 +297,9 @@ mod tests {
         }
         assert_eq!(c.open_len(), 0);
         assert_eq!(c.evicted, 0);
-        assert!(c.order.len() <= 2 * 100 + 1024 + 1, "stale order entries are compacted");
+        assert!(
+            c.order.len() <= 2 * 100 + 1024 + 1,
+            "stale order entries are compacted"
+        );
     }
 }

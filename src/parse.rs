@@ -88,11 +88,9 @@ pub fn parse_line(
     };
     stats.recognised += 1;
     let mta = &ps.mtas[mta_idx];
-    let (rule_idx, caps) = mta
-        .rules
-        .iter()
-        .enumerate()
-        .find_map(|(i, r)| r.regex.captures(h.msg).map(|c| (i, c)))?;
+    // One pass of the set finds the first matching rule; only it runs for captures.
+    let rule_idx = mta.set.matches(h.msg).iter().next()?;
+    let caps = mta.rules[rule_idx].regex.captures(h.msg)?;
     stats.matched += 1;
     let rule = &mta.rules[rule_idx];
     let mut lossy = false;

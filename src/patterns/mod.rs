@@ -135,6 +135,8 @@ pub struct MtaSet {
     pub statuses: HashMap<String, Outcome>,
     /// Line rules in order.
     pub rules: Vec<LineRule>,
+    /// All rule regexes as one set, to find the matching rule in one pass.
+    pub set: regex::bytes::RegexSet,
 }
 
 /// Everything bouncelog knows about log lines and causes.
@@ -219,6 +221,17 @@ pub(crate) fn line_of_id(text: &str, id: &str) -> Option<usize> {
 /// Line rules run on raw bytes with Unicode classes off, so that `[^>]*` or
 /// `.` also match bytes of invalid UTF-8: a Latin-1 address must not make a
 /// line vanish.
+/// Builds the set of an MTA's line rules (same options as [`compile_bytes`]).
+pub(crate) fn compile_bytes_set<'a>(
+    res: impl IntoIterator<Item = &'a str>,
+) -> Result<regex::bytes::RegexSet, String> {
+    regex::bytes::RegexSetBuilder::new(res)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT * 8)
+        .build()
+        .map_err(|e| one_line(&e.to_string()))
+}
+
 pub(crate) fn compile_bytes(re: &str) -> Result<BytesRegex, String> {
     regex::bytes::RegexBuilder::new(re)
         .unicode(false)
