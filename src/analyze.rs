@@ -64,6 +64,7 @@ fn analyze_input(
     report: &mut dyn FnMut(Problem),
 ) -> InputInfo {
     let ctx = TimeContext::at(input.reference);
+    corr.start_input();
     let batch_len = rayon::current_num_threads().max(1) * 4;
     let mut base = 0u64;
     let mut recognised = 0u64;

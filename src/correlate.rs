@@ -39,7 +39,14 @@ pub struct Correlator {
     cap: usize,
     /// Messages forgotten because the cap was reached.
     pub evicted: u64,
+    /// Times each dedupe line was seen in earlier inputs (max over inputs).
+    seen_before: HashMap<u64, u32>,
+    /// Times each dedupe line was seen in the current input.
+    seen_now: HashMap<u64, u32>,
 }
+
+/// Most distinct lines remembered for de-duplication across inputs.
+const DEDUPE_CAP: usize = 1_000_000;
 
 impl Default for Correlator {
     fn default() -> Self {
@@ -56,7 +63,36 @@ impl Correlator {
             seq: 0,
             cap: cap.max(1),
             evicted: 0,
+            seen_before: HashMap::new(),
+            seen_now: HashMap::new(),
         }
+    }
+
+    /// Marks the start of a new input. A line of a `dedupe` rule counts only
+    /// as often as it appears in any single input: Exim writes each rejection
+    /// to mainlog and rejectlog, and analysing both must count it once, while
+    /// a rejection repeated within one file still counts each time.
+    pub fn start_input(&mut self) {
+        for (k, n) in self.seen_now.drain() {
+            let e = self.seen_before.entry(k).or_default();
+            *e = (*e).max(n);
+        }
+    }
+
+    /// True when this line was already counted from an earlier input.
+    fn duplicate(&mut self, raw: &str) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        raw.hash(&mut h);
+        let k = h.finish();
+        if self.seen_now.len() + self.seen_before.len() >= DEDUPE_CAP
+            && !self.seen_now.contains_key(&k)
+        {
+            return false;
+        }
+        let n = self.seen_now.entry(k).or_default();
+        *n += 1;
+        *n <= self.seen_before.get(&k).copied().unwrap_or(0)
     }
 
     /// Messages currently remembered.
@@ -129,6 +165,10 @@ impl Correlator {
             Kind::Ndr => summary.ndr_sent += 1,
             Kind::Warning => summary.add_warning(&mta.name, &ps.causes[rec.cause].id),
             Kind::Reject => {
+                if mta.rules[rec.rule].dedupe && self.duplicate(rec.raw.as_deref().unwrap_or("")) {
+                    summary.duplicates += 1;
+                    return;
+                }
                 let known = key.as_ref().and_then(|k| self.open.get(k));
                 let mut e = to_event(ps, file, &rec);
                 if e.sender.is_none() {
@@ -217,7 +257,11 @@ fn to_event(ps: &PatternSet, file: &str, rec: &Record) -> Event {
         direction: rec.direction,
         cause: ps.causes[rec.cause].id.clone(),
         severity: rec.severity,
-        recipient: f.rcpt.clone().filter(|r| !r.is_empty()),
+        // A pipe, file or bare local part stands for the address it was reached by.
+        recipient: match (&f.rcpt, &f.orig_to) {
+            (Some(r), Some(o)) if !r.contains('@') && o.contains('@') => Some(o.clone()),
+            (r, _) => r.clone().filter(|r| !r.is_empty()),
+        },
         sender: f.sender.clone(),
         client,
         remote_host,

@@ -10,6 +10,7 @@ use crate::event::{Direction, Fields, Kind, Outcome, Record, Severity};
 use crate::patterns::PatternSet;
 use crate::summary::LineStats;
 use crate::syslog::{self, TimeContext};
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use regex::Regex;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -70,27 +71,58 @@ pub fn parse_line(
     stats: &mut LineStats,
     cache: &mut ProgramCache,
 ) -> Option<Record> {
-    let Some(h) = syslog::parse_header(line) else {
-        stats.unrecognised += 1;
-        return None;
-    };
-    let found = match cache.get(h.program) {
-        Some(f) => f.clone(),
-        None => {
-            let f = ps.mta_for_program(h.program);
-            cache.insert(h.program.to_vec(), f.clone());
-            f
+    let header = syslog::parse_header(line);
+    let mut target = None;
+    if let Some(h) = &header {
+        let found = match cache.get(h.program) {
+            Some(f) => f.clone(),
+            None => {
+                let f = ps.mta_for_program(h.program);
+                cache.insert(h.program.to_vec(), f.clone());
+                f
+            }
+        };
+        target = found.map(|(m, svc)| (m, svc, h.msg));
+    }
+    // Lines an MTA writes itself (Exim's mainlog): its own prefix, with a time.
+    let mut native_time = None;
+    if target.is_none() {
+        target = ps.mtas.iter().enumerate().find_map(|(i, m)| {
+            let n = m.native.as_ref()?;
+            let c = n.regex.captures(line)?;
+            native_time = Some(native_stamp(&c, &n.time_format)?);
+            Some((i, None, &line[c.get(0)?.end()..]))
+        });
+    }
+    let Some((mta_idx, service, mut msg)) = target else {
+        // Lines of an MTA's files that carry no event (header dumps, continuations).
+        if ps
+            .mtas
+            .iter()
+            .any(|m| m.skip.as_ref().is_some_and(|k| k.is_match(line)))
+        {
+            stats.recognised += 1;
+        } else if header.is_some() {
+            stats.other_programs += 1;
+        } else {
+            stats.unrecognised += 1;
         }
-    };
-    let Some((mta_idx, service)) = found else {
-        stats.other_programs += 1;
         return None;
     };
     stats.recognised += 1;
     let mta = &ps.mtas[mta_idx];
+    // Syslog-wrapped native lines: drop the inner prefix, keep its time (it has a year).
+    if header.is_some() {
+        if let Some(n) = &mta.native {
+            if let Some(c) = n.regex.captures(msg) {
+                native_time = native_stamp(&c, &n.time_format);
+                msg = &msg[c.get(0).map_or(0, |m| m.end())..];
+            }
+        }
+    }
     // One pass of the set finds the first matching rule; only it runs for captures.
-    let rule_idx = mta.set.matches(h.msg).iter().next()?;
-    let caps = mta.rules[rule_idx].regex.captures(h.msg)?;
+    let rule_idx = mta.set.matches(msg).iter().next()?;
+    let caps = mta.rules[rule_idx].regex.captures(msg)?;
     stats.matched += 1;
     let rule = &mta.rules[rule_idx];
     let mut lossy = false;
@@ -107,7 +139,7 @@ pub fn parse_line(
     let fields = Fields {
         queue_id: get("queue_id"),
         client: get("client"),
-        sender: get("sender"),
+        sender: get("sender").map(|s| if s == "<>" { String::new() } else { s }),
         rcpt: get("rcpt"),
         orig_to: get("orig_to"),
         helo: get("helo"),
@@ -180,7 +212,10 @@ pub fn parse_line(
         if rule.kind == Kind::Expired {
             rec.severity = ps.causes[cause].severity;
         }
-        rec.time = syslog::resolve(&h, ctx);
+        if caps.name("soft").is_some() && rule.kind == Kind::Reject {
+            rec.severity = Severity::Soft;
+        }
+        rec.time = native_time.or_else(|| header.as_ref().and_then(|h| syslog::resolve(h, ctx)));
         let raw = String::from_utf8_lossy(line);
         lossy |= matches!(raw, Cow::Owned(_));
         rec.raw = Some(raw.into_owned());
@@ -189,6 +224,24 @@ pub fn parse_line(
         stats.invalid_utf8 += 1;
     }
     Some(rec)
+}
+
+/// The time of a native prefix: `time` in `format`, local unless `tz` (`+0100`).
+fn native_stamp(c: &regex::bytes::Captures<'_>, format: &str) -> Option<DateTime<FixedOffset>> {
+    let t = std::str::from_utf8(c.name("time")?.as_bytes()).ok()?;
+    let naive = NaiveDateTime::parse_from_str(t, format).ok()?;
+    match c
+        .name("tz")
+        .and_then(|z| std::str::from_utf8(z.as_bytes()).ok())
+    {
+        Some(z) => {
+            let secs =
+                z.get(1..3)?.parse::<i32>().ok()? * 3600 + z.get(3..5)?.parse::<i32>().ok()? * 60;
+            let off = FixedOffset::east_opt(if z.starts_with('-') { -secs } else { secs })?;
+            naive.and_local_timezone(off).single()
+        }
+        None => syslog::local(naive),
+    }
 }
 
 /// Severity from a reply code or enhanced status code: 5 is permanent, 4 temporary.

@@ -252,6 +252,8 @@ pub struct Summary {
     pub delivered: u64,
     /// Address-verification probe results (not deliveries, not failures).
     pub probes: u64,
+    /// Rejections already counted from another input (Exim mainlog + rejectlog).
+    pub duplicates: u64,
 }
 
 impl Summary {
@@ -287,6 +289,7 @@ impl Summary {
         self.ndr_sent += o.ndr_sent;
         self.delivered += o.delivered;
         self.probes += o.probes;
+        self.duplicates += o.duplicates;
     }
 
     /// Failure events in all groups.

@@ -17,6 +17,10 @@ pub enum StampForm {
     Bsd,
     /// `2025-03-10T09:14:08.123456+01:00` or `…+0100` or `…Z`.
     Iso,
+    /// `2016-04-01 11:08:00` (syslog-ng's ISO date with a space, local time).
+    IsoSpace,
+    /// No stamp at all (`host prog[pid]: msg`, as some journal exports write).
+    None,
 }
 
 /// The envelope of one syslog line.
@@ -104,12 +108,37 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
     }
     let (stamp, form, rest) = if b[0].is_ascii_digit() {
         let (st, rest) = token(b)?;
-        if st.len() < 19 || st[4] != b'-' || st[10] != b'T' {
+        if st.len() >= 19 && st[4] == b'-' && st[10] == b'T' {
+            (st, StampForm::Iso, rest)
+        } else if st.len() == 10 && st[4] == b'-' && st[7] == b'-' {
+            let (t, rest) = token(rest)?;
+            if t.len() < 8 || t[2] != b':' || t[5] != b':' {
+                return None;
+            }
+            (&b[..b.len() - rest.len()], StampForm::IsoSpace, rest)
+        } else {
             return None;
         }
-        (st, StampForm::Iso, rest)
+    } else if month_of(b).is_none() {
+        // "host prog[pid]: msg" without a stamp; the pid is required so that
+        // arbitrary "word word: text" lines are not taken for syslog.
+        let (host, after) = token(b)?;
+        let after = skip_spaces(after);
+        let open = after
+            .iter()
+            .position(|&c| c == b'[' || c == b' ' || c == b':')?;
+        if after[open] != b'[' {
+            return None;
+        }
+        let (program, msg) = tag(after)?;
+        return Some(Header {
+            stamp: b"",
+            form: StampForm::None,
+            host,
+            program,
+            msg,
+        });
     } else {
-        month_of(b)?;
         // "Mar  3 10:12:01" or "Mar 03 10:12:01" or "Mar 3 10:12:01"
         let day_start = 3 + b[3..].iter().take_while(|&&c| c == b' ').count();
         let day_len = b[day_start..]
@@ -206,6 +235,11 @@ impl TimeContext {
 pub fn resolve(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset>> {
     let s = std::str::from_utf8(h.stamp).ok()?;
     match h.form {
+        StampForm::None => None,
+        StampForm::IsoSpace => {
+            let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+            local(naive)
+        }
         StampForm::Iso => DateTime::parse_from_rfc3339(s)
             .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
             .ok(),
@@ -222,16 +256,21 @@ pub fn resolve(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset
                 let dt = d.and_time(time);
                 (dt <= limit).then_some(dt)
             })?;
-            let local = Local.from_local_datetime(&naive).earliest().or_else(|| {
-                // In a DST gap: use the offset in force an hour earlier.
-                Local
-                    .from_local_datetime(&(naive - Duration::hours(1)))
-                    .earliest()
-                    .map(|t| t + Duration::hours(1))
-            })?;
-            Some(local.fixed_offset())
+            local(naive)
         }
     }
+}
+
+/// A local wall-clock time as an instant in the machine's time zone (`TZ`).
+pub fn local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+    let t = Local.from_local_datetime(&naive).earliest().or_else(|| {
+        // In a DST gap: use the offset in force an hour earlier.
+        Local
+            .from_local_datetime(&(naive - Duration::hours(1)))
+            .earliest()
+            .map(|t| t + Duration::hours(1))
+    })?;
+    Some(t.fixed_offset())
 }
 
 #[cfg(test)]
@@ -283,6 +322,29 @@ mod tests {
             resolve(&h, &ctx).expect("time").to_rfc3339(),
             "2025-03-10T08:14:08+00:00"
         );
+    }
+
+    #[test]
+    fn iso_space_and_stampless_forms() {
+        let h = hdr("2016-04-01 11:08:00 info exim[8003]: [8003] SMTP protocol error");
+        assert_eq!(
+            (h.form, h.host, h.program),
+            (StampForm::IsoSpace, &b"info"[..], &b"exim"[..])
+        );
+        assert_eq!(h.msg, b"[8003] SMTP protocol error");
+        let h = hdr(
+            "mail.example.com exim[3751842]: 2021-07-17 23:20:49 plain_server authenticator failed",
+        );
+        assert_eq!((h.form, h.program), (StampForm::None, &b"exim"[..]));
+        assert!(h.msg.starts_with(b"2021-07-17"));
+        // Exim's own lines are not syslog
+        for l in [
+            "2025-03-10 09:14:07 1trZD6-0007Ll-2T <= a@example.com H=x [192.0.2.1] P=esmtp",
+            "2013-06-10 18:33:32 [10099] H=(x) [192.0.2.1]:3755 F=a@b rejected RCPT c@d: relay not permitted",
+            "words words: more words",
+        ] {
+            assert!(parse_header(l.as_bytes()).is_none(), "{l}");
+        }
     }
 
     #[test]

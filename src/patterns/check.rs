@@ -137,7 +137,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
             }
             let names: HashSet<&str> = rule.regex.capture_names().flatten().collect();
             for n in &names {
-                if !FIELDS.contains(n) && *n != "ndr_id" && *n != "proto" {
+                if !FIELDS.contains(n) && !["ndr_id", "proto", "soft"].contains(n) {
                     diag(
                         false,
                         file,

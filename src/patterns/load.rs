@@ -130,7 +130,7 @@ impl PatternSet {
             }
         }
         for (s, f) in parsed.iter().rev() {
-            if f.rule.is_empty() && f.program.is_none() {
+            if f.rule.is_empty() && f.program.is_none() && f.native.is_none() {
                 continue;
             }
             let Some(name) = f.mta.clone() else {
@@ -170,6 +170,8 @@ impl PatternSet {
                             statuses: HashMap::new(),
                             rules: Vec::new(),
                             set: regex::bytes::RegexSet::empty(),
+                            native: None,
+                            skip: None,
                         }),
                         Err(e) => {
                             diags.push(err(s, None, format!("invalid program regex: {e}"), None));
@@ -193,6 +195,37 @@ impl PatternSet {
                         format!("unknown default_direction \"{d}\""),
                         None,
                     )),
+                }
+            }
+            if let Some(n) = &f.native {
+                if m.native.is_none() {
+                    match compile_bytes(&n.regex) {
+                        Ok(regex) if regex.capture_names().flatten().any(|c| c == "time") => {
+                            m.native = Some(super::Native {
+                                regex,
+                                time_format: n.time_format.clone(),
+                            })
+                        }
+                        Ok(_) => diags.push(err(
+                            s,
+                            None,
+                            "native.regex has no `time` group".into(),
+                            None,
+                        )),
+                        Err(e) => {
+                            diags.push(err(s, None, format!("invalid native.regex: {e}"), None))
+                        }
+                    }
+                }
+            }
+            if let Some(k) = &f.skip {
+                if m.skip.is_none() {
+                    match compile_bytes(k) {
+                        Ok(re) => m.skip = Some(re),
+                        Err(e) => {
+                            diags.push(err(s, None, format!("invalid skip regex: {e}"), None))
+                        }
+                    }
                 }
             }
             for (svc, d) in &f.services {
@@ -289,6 +322,7 @@ impl PatternSet {
                     direction,
                     cause,
                     default_cause,
+                    dedupe: r.dedupe,
                     samples: r
                         .sample
                         .iter()

@@ -36,6 +36,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "patterns/postfix.toml",
         include_str!("../../patterns/postfix.toml"),
     ),
+    (
+        "patterns/exim.toml",
+        include_str!("../../patterns/exim.toml"),
+    ),
 ];
 
 /// A problem found in a pattern file.
@@ -112,10 +116,21 @@ pub struct LineRule {
     pub cause: Option<usize>,
     /// Fallback cause index.
     pub default_cause: Option<usize>,
+    /// Count each distinct line once across inputs.
+    pub dedupe: bool,
     /// Sample lines.
     pub samples: Vec<LineSample>,
     /// File the rule came from.
     pub file: String,
+}
+
+/// An MTA's own line prefix, compiled.
+#[derive(Debug, Clone)]
+pub struct Native {
+    /// Prefix regex with a `time` group (and optional `tz`).
+    pub regex: BytesRegex,
+    /// chrono format of the time.
+    pub time_format: String,
 }
 
 /// The line rules of one MTA.
@@ -137,6 +152,10 @@ pub struct MtaSet {
     pub rules: Vec<LineRule>,
     /// All rule regexes as one set, to find the matching rule in one pass.
     pub set: regex::bytes::RegexSet,
+    /// The MTA's own line prefix, if it writes logs itself.
+    pub native: Option<Native>,
+    /// Lines to count as recognised without events.
+    pub skip: Option<BytesRegex>,
 }
 
 /// Everything bouncelog knows about log lines and causes.

@@ -29,6 +29,10 @@ pub struct PatternFile {
     /// Delivery status word to outcome (`bounced = "hard"`, `sent = "ok"`).
     #[serde(default)]
     pub statuses: BTreeMap<String, String>,
+    /// The MTA's own line prefix (for logs it writes itself, like Exim's mainlog).
+    pub native: Option<NativeDef>,
+    /// Lines of the MTA's files that carry no event (header dumps, continuations).
+    pub skip: Option<String>,
     /// Line rules, tried in order.
     #[serde(default)]
     pub rule: Vec<LineRuleDef>,
@@ -56,9 +60,24 @@ pub struct LineRuleDef {
     pub cause: Option<String>,
     /// Cause used when no reply rule matches the text.
     pub default_cause: Option<String>,
+    /// Count each distinct matching line once across inputs (a rejection that
+    /// an MTA writes to two logs, e.g. Exim's mainlog and rejectlog).
+    #[serde(default)]
+    pub dedupe: bool,
     /// Sample lines with the values the rule must capture.
     #[serde(default)]
     pub sample: Vec<LineSample>,
+}
+
+/// How an MTA prefixes the lines it writes itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NativeDef {
+    /// Regex of the prefix; the named group `time` (and optional `tz`, `+0100`)
+    /// holds the stamp. Lines whose prefix has a time belong to this MTA.
+    pub regex: String,
+    /// chrono format of `time` (`%Y-%m-%d %H:%M:%S%.f`); local time unless `tz`.
+    pub time_format: String,
 }
 
 /// A sample line of a line rule.

@@ -81,6 +81,7 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
             "ndr_sent": s.ndr_sent,
             "delivered": s.delivered,
             "verify_probes": s.probes,
+            "duplicates_skipped": s.duplicates,
         },
         "groups": groups,
         "reject_warnings": warnings,

@@ -99,6 +99,13 @@ pub fn write(
         num(warnings),
         num(s.probes)
     )?;
+    if s.duplicates > 0 {
+        writeln!(
+            w,
+            "Skipped: {} rejections already counted from another input (e.g. Exim mainlog and rejectlog)",
+            num(s.duplicates)
+        )?;
+    }
     if total == 0 {
         writeln!(w, "\nNo rejections or bounces found.")?;
         return Ok(());
