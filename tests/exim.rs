@@ -227,3 +227,42 @@ fn exim_test_suite_corpus_shapes_are_recognised() {
         .count() as u64;
     assert!(r["totals"]["inbound"].as_u64().expect("n") + skipped >= rejects);
 }
+
+#[test]
+fn real_exim_logs_from_loopback() {
+    // Written by a real Exim 4.96 (Debian 12 exim4-daemon-light) on loopback; see
+    // testdata/README.md. The rejectlog repeats the mainlog's rejections.
+    let main = path("exim/loopback-mainlog");
+    let rej = path("exim/loopback-rejectlog");
+    let r = json(&[&main, &rej]);
+    let log = lines("exim/loopback-mainlog");
+    let grep = |a: &str| log.iter().filter(|l| l.contains(a)).count() as u64;
+    assert_eq!(r["lines"]["unrecognised"], 0);
+    assert_eq!(r["totals"]["inbound"], grep(" rejected RCPT "));
+    assert_eq!(
+        r["totals"]["duplicates_skipped"],
+        lines("exim/loopback-rejectlog").len() as u64
+    );
+    let out_local =
+        r["totals"]["outbound"].as_u64().expect("n") + r["totals"]["local"].as_u64().expect("n");
+    assert_eq!(out_local, grep(" ** ") + grep(" == "));
+    assert_eq!(
+        count(&r, "unknown_user.unrouteable", "inbound"),
+        grep("rejected RCPT") - grep("relay not permitted")
+    );
+    assert_eq!(
+        count(&r, "relay_denied", "inbound"),
+        grep("relay not permitted")
+    );
+    assert_eq!(
+        count(&r, "expired", "outbound"),
+        grep("retry timeout exceeded")
+    );
+    assert_eq!(count(&r, "greylisted", "outbound"), grep("Greylisted"));
+    let gmail = log
+        .iter()
+        .filter(|l| l.contains(" ** ") && l.contains("does not exist"))
+        .count() as u64;
+    assert_eq!(count(&r, "unknown_user.no_such_user", "outbound"), gmail);
+    assert_eq!(r["totals"]["ndr_sent"], grep(" <= <> R="));
+}
