@@ -43,6 +43,17 @@ pub struct Correlator {
     seen_before: HashMap<u64, u32>,
     /// Times each dedupe line was seen in the current input.
     seen_now: HashMap<u64, u32>,
+    /// Open delivery attempts (qmail): delivery id → message, recipient, direction.
+    deliveries: HashMap<(usize, String), (u64, Started)>,
+    delivery_order: VecDeque<((usize, String), u64)>,
+}
+
+/// What a `start` line said about a delivery attempt.
+#[derive(Debug, Clone)]
+struct Started {
+    queue_id: Option<String>,
+    rcpt: Option<String>,
+    direction: Direction,
 }
 
 /// Most distinct lines remembered for de-duplication across inputs.
@@ -65,6 +76,8 @@ impl Correlator {
             evicted: 0,
             seen_before: HashMap::new(),
             seen_now: HashMap::new(),
+            deliveries: HashMap::new(),
+            delivery_order: VecDeque::new(),
         }
     }
 
@@ -93,6 +106,21 @@ impl Correlator {
         let n = self.seen_now.entry(k).or_default();
         *n += 1;
         *n <= self.seen_before.get(&k).copied().unwrap_or(0)
+    }
+
+    /// Remembers a delivery attempt, forgetting the oldest beyond the cap.
+    fn start_delivery(&mut self, key: (usize, String), started: Started) {
+        self.seq += 1;
+        self.delivery_order.push_back((key.clone(), self.seq));
+        self.deliveries.insert(key, (self.seq, started));
+        while self.deliveries.len() > self.cap || self.delivery_order.len() > 2 * self.cap + 1024 {
+            let Some((old, seq)) = self.delivery_order.pop_front() else {
+                break;
+            };
+            if self.deliveries.get(&old).is_some_and(|(s, _)| *s == seq) {
+                self.deliveries.remove(&old);
+            }
+        }
     }
 
     /// Messages currently remembered.
@@ -140,12 +168,33 @@ impl Correlator {
         sink: &mut dyn FnMut(&Event),
     ) {
         let mta = &ps.mtas[rec.mta];
-        let key = rec.fields.queue_id.clone().map(|q| (rec.mta, q));
         let mut emit = |summary: &mut Summary, e: Event| {
             summary.add_event(&e);
             sink(&e);
         };
+        let mut rec = rec;
+        if rec.kind == Kind::Delivery && rec.fields.rcpt.is_none() {
+            // A result line that names only its delivery attempt.
+            if let Some(d) = rec.fields.delivery.clone() {
+                if let Some((_, st)) = self.deliveries.remove(&(rec.mta, d)) {
+                    rec.fields.rcpt = st.rcpt;
+                    rec.fields.queue_id = rec.fields.queue_id.or(st.queue_id);
+                    rec.direction = st.direction;
+                }
+            }
+        }
+        let key = rec.fields.queue_id.clone().map(|q| (rec.mta, q));
         match rec.kind {
+            Kind::Start => {
+                if let Some(d) = rec.fields.delivery.clone() {
+                    let started = Started {
+                        queue_id: rec.fields.queue_id.clone(),
+                        rcpt: rec.fields.rcpt.clone(),
+                        direction: rec.direction,
+                    };
+                    self.start_delivery((rec.mta, d), started);
+                }
+            }
             Kind::Anchor => {
                 if let Some(k) = key {
                     let o = self.entry(k);

@@ -85,6 +85,9 @@ pub enum Kind {
     Ndr,
     /// The queue id is finished.
     Removed,
+    /// A delivery attempt starts: its delivery id names the message and
+    /// recipient that a later result line (by delivery id only) refers to.
+    Start,
 }
 
 impl Kind {
@@ -98,6 +101,7 @@ impl Kind {
             "anchor" => Kind::Anchor,
             "ndr" => Kind::Ndr,
             "removed" => Kind::Removed,
+            "start" => Kind::Start,
             _ => return None,
         })
     }
@@ -140,6 +144,10 @@ pub struct Fields {
     pub status: Option<String>,
     /// Reply or status text.
     pub text: Option<String>,
+    /// Delivery attempt id (qmail's `delivery 251`).
+    pub delivery: Option<String>,
+    /// Service named in the line itself (qmail's `to local|remote`).
+    pub service: Option<String>,
 }
 
 /// A recognised line, before correlation.

@@ -148,6 +148,8 @@ pub fn parse_line(
         dsn: get("dsn"),
         status: get("status"),
         text: get("text"),
+        delivery: get("delivery"),
+        service: get("service"),
     };
     let mut rec = Record {
         line: line_no,
@@ -170,16 +172,23 @@ pub fn parse_line(
             let status = rec.fields.status.as_deref().unwrap_or("");
             let outcome = mta.statuses.get(status).copied();
             rec.outcome = outcome;
-            rec.direction = rule.direction.unwrap_or_else(|| {
-                service
-                    .as_deref()
-                    .and_then(|s| mta.services.get(s).copied())
-                    .unwrap_or(mta.default_direction)
-            });
+            let svc = rec.fields.service.as_deref().or(service.as_deref());
+            rec.direction = rule.direction.unwrap_or_else(|| direction_of(mta, svc));
             matches!(outcome, Some(Outcome::Failed(_)))
+        }
+        Kind::Start => {
+            rec.direction = rule
+                .direction
+                .unwrap_or_else(|| direction_of(mta, rec.fields.service.as_deref()));
+            false
         }
         Kind::Anchor | Kind::Ndr | Kind::Removed => false,
     };
+    if rule.underscores {
+        if let Some(t) = rec.fields.text.as_mut() {
+            *t = t.replace('_', " ").replace('/', " ").trim_end().to_string();
+        }
+    }
     if needs_event {
         if let Some(text) = rec.fields.text.as_deref() {
             if let Some(c) = REPLY_CODE.captures(text) {
@@ -226,8 +235,39 @@ pub fn parse_line(
     Some(rec)
 }
 
+/// Direction of a service name by the MTA's `[services]` map.
+fn direction_of(mta: &crate::patterns::MtaSet, service: Option<&str>) -> Direction {
+    service
+        .and_then(|s| mta.services.get(s).copied())
+        .unwrap_or(mta.default_direction)
+}
+
 /// The time of a native prefix: `time` in `format`, local unless `tz` (`+0100`).
+///
+/// Two encodings are decoded by name: `tai64n` (daemontools' `@4000…` label:
+/// TAI64 seconds + nanoseconds, UTC = label − 2^62 − 10, as libtai defines it)
+/// and `epoch` (seconds.fraction since 1970, as splogger writes).
 fn native_stamp(c: &regex::bytes::Captures<'_>, format: &str) -> Option<DateTime<FixedOffset>> {
+    if let Some(h) = c
+        .name("tai64n")
+        .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
+    {
+        let secs = u64::from_str_radix(h.get(..16)?, 16)
+            .ok()?
+            .checked_sub((1u64 << 62) + 10)?;
+        let nanos = u32::from_str_radix(h.get(16..24)?, 16).ok()?;
+        return DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
+            .map(|t| t.fixed_offset());
+    }
+    if let Some(e) = c
+        .name("epoch")
+        .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
+    {
+        let (s, frac) = e.split_once('.').unwrap_or((e, "0"));
+        let frac = format!("{frac:0<9}");
+        let nanos: u32 = frac.get(..9)?.parse().ok()?;
+        return DateTime::from_timestamp(s.parse().ok()?, nanos).map(|t| t.fixed_offset());
+    }
     let t = std::str::from_utf8(c.name("time")?.as_bytes()).ok()?;
     let naive = NaiveDateTime::parse_from_str(t, format).ok()?;
     match c

@@ -16,7 +16,7 @@ const PSEUDO_KEYS: &[&str] = &["cause", "direction", "severity"];
 /// Capture names the engine reads.
 pub const FIELDS: &[&str] = &[
     "queue_id", "client", "sender", "rcpt", "orig_to", "helo", "stage", "relay", "dsn", "status",
-    "text",
+    "text", "delivery", "service",
 ];
 
 fn field<'a>(f: &'a Fields, name: &str) -> Option<&'a str> {
@@ -32,6 +32,8 @@ fn field<'a>(f: &'a Fields, name: &str) -> Option<&'a str> {
         "dsn" => f.dsn.as_deref(),
         "status" => f.status.as_deref(),
         "text" => f.text.as_deref(),
+        "delivery" => f.delivery.as_deref(),
+        "service" => f.service.as_deref(),
         _ => None,
     }
 }

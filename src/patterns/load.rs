@@ -267,7 +267,7 @@ impl PatternSet {
                         line,
                         format!("rule \"{}\": unknown kind \"{}\"", r.id, r.kind),
                         Some(
-                            "kinds: reject, warning, delivery, expired, anchor, ndr, removed"
+                            "kinds: reject, warning, delivery, expired, anchor, ndr, removed, start"
                                 .into(),
                         ),
                     ));
@@ -323,6 +323,7 @@ impl PatternSet {
                     cause,
                     default_cause,
                     dedupe: r.dedupe,
+                    underscores: r.underscores,
                     samples: r
                         .sample
                         .iter()

@@ -40,6 +40,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "patterns/exim.toml",
         include_str!("../../patterns/exim.toml"),
     ),
+    (
+        "patterns/qmail.toml",
+        include_str!("../../patterns/qmail.toml"),
+    ),
 ];
 
 /// A problem found in a pattern file.
@@ -118,6 +122,8 @@ pub struct LineRule {
     pub default_cause: Option<usize>,
     /// Count each distinct line once across inputs.
     pub dedupe: bool,
+    /// Text uses `_` for spaces and `/` for line breaks.
+    pub underscores: bool,
     /// Sample lines.
     pub samples: Vec<LineSample>,
     /// File the rule came from.

@@ -64,6 +64,10 @@ pub struct LineRuleDef {
     /// an MTA writes to two logs, e.g. Exim's mainlog and rejectlog).
     #[serde(default)]
     pub dedupe: bool,
+    /// The text writes spaces as `_` and line breaks as `/` (qmail-send):
+    /// turn them back before classification.
+    #[serde(default)]
+    pub underscores: bool,
     /// Sample lines with the values the rule must capture.
     #[serde(default)]
     pub sample: Vec<LineSample>,
