@@ -186,7 +186,7 @@ pub fn parse_line(
     };
     if rule.underscores {
         if let Some(t) = rec.fields.text.as_mut() {
-            *t = t.replace('_', " ").replace('/', " ").trim_end().to_string();
+            *t = t.replace(['_', '/'], " ").trim_end().to_string();
         }
     }
     if needs_event {
