@@ -124,7 +124,6 @@ pub fn parse_line(
     let rule_idx = mta.set.matches(msg).iter().next()?;
     let caps = mta.rules[rule_idx].regex.captures(msg)?;
     stats.matched += 1;
-    let rule = &mta.rules[rule_idx];
     let mut lossy = false;
     let mut get = |name: &str| {
         caps.name(name)
@@ -151,6 +150,43 @@ pub fn parse_line(
         delivery: get("delivery"),
         service: get("service"),
     };
+    let soft = caps.name("soft").is_some();
+    let (mut rec, needs_event) = build_record(
+        ps,
+        mta_idx,
+        rule_idx,
+        line_no,
+        fields,
+        service.as_deref(),
+        soft,
+    );
+    if needs_event {
+        rec.time = native_time.or_else(|| header.as_ref().and_then(|h| syslog::resolve(h, ctx)));
+        let raw = String::from_utf8_lossy(line);
+        lossy |= matches!(raw, Cow::Owned(_));
+        rec.raw = Some(raw.into_owned());
+    }
+    if lossy {
+        stats.invalid_utf8 += 1;
+    }
+    Some(rec)
+}
+
+/// Completes a record from its captured fields: direction, delivery outcome,
+/// and for failures the reply code, DSN, cause (from the text) and severity.
+/// Returns whether the record is a failure or warning event (which then
+/// needs its time and line). Shared by line logs and CSV logs.
+pub(crate) fn build_record(
+    ps: &PatternSet,
+    mta_idx: usize,
+    rule_idx: usize,
+    line_no: u64,
+    fields: Fields,
+    service: Option<&str>,
+    soft: bool,
+) -> (Record, bool) {
+    let mta = &ps.mtas[mta_idx];
+    let rule = &mta.rules[rule_idx];
     let mut rec = Record {
         line: line_no,
         mta: mta_idx,
@@ -172,7 +208,7 @@ pub fn parse_line(
             let status = rec.fields.status.as_deref().unwrap_or("");
             let outcome = mta.statuses.get(status).copied();
             rec.outcome = outcome;
-            let svc = rec.fields.service.as_deref().or(service.as_deref());
+            let svc = rec.fields.service.as_deref().or(service);
             rec.direction = rule.direction.unwrap_or_else(|| direction_of(mta, svc));
             matches!(outcome, Some(Outcome::Failed(_)))
         }
@@ -221,18 +257,11 @@ pub fn parse_line(
         if rule.kind == Kind::Expired {
             rec.severity = ps.causes[cause].severity;
         }
-        if caps.name("soft").is_some() && rule.kind == Kind::Reject {
+        if soft && rule.kind == Kind::Reject {
             rec.severity = Severity::Soft;
         }
-        rec.time = native_time.or_else(|| header.as_ref().and_then(|h| syslog::resolve(h, ctx)));
-        let raw = String::from_utf8_lossy(line);
-        lossy |= matches!(raw, Cow::Owned(_));
-        rec.raw = Some(raw.into_owned());
     }
-    if lossy {
-        stats.invalid_utf8 += 1;
-    }
-    Some(rec)
+    (rec, needs_event)
 }
 
 /// Direction of a service name by the MTA's `[services]` map.

@@ -11,6 +11,9 @@ use crate::event::{Direction, Kind, Outcome, Severity};
 use regex::RegexSetBuilder;
 use std::collections::HashMap;
 
+/// A regex that matches nothing: the line regex of CSV rules.
+const NEVER: &str = r"[^\x00-\xff]";
+
 impl PatternSet {
     /// Builds a pattern set from files; later files override earlier ones
     /// (same cause id or rule id), and their rules are tried first.
@@ -172,6 +175,7 @@ impl PatternSet {
                             set: regex::bytes::RegexSet::empty(),
                             native: None,
                             skip: None,
+                            csv: None,
                         }),
                         Err(e) => {
                             diags.push(err(s, None, format!("invalid program regex: {e}"), None));
@@ -214,6 +218,28 @@ impl PatternSet {
                         )),
                         Err(e) => {
                             diags.push(err(s, None, format!("invalid native.regex: {e}"), None))
+                        }
+                    }
+                }
+            }
+            if let Some(c) = &f.csv {
+                if m.csv.is_none() {
+                    match compile_bytes(&c.detect) {
+                        Ok(detect) => {
+                            m.csv = Some(super::Csv {
+                                detect,
+                                fields: c.fields.clone(),
+                                split: c.split.clone(),
+                                separator: c.separator.clone(),
+                                sample_fields: c
+                                    .sample_fields
+                                    .split(',')
+                                    .map(|x| x.trim().to_string())
+                                    .collect(),
+                            })
+                        }
+                        Err(e) => {
+                            diags.push(err(s, None, format!("invalid csv.detect regex: {e}"), None))
                         }
                     }
                 }
@@ -300,7 +326,32 @@ impl PatternSet {
                     },
                     None => None,
                 };
-                let regex = match compile_bytes(&r.regex) {
+                // Rules of CSV logs have no line regex: one that never matches stands in.
+                let mut when = Vec::new();
+                for (col, re) in &r.when {
+                    match compile_str(re) {
+                        Ok(x) => when.push((col.clone(), x)),
+                        Err(e) => diags.push(err(
+                            s,
+                            line,
+                            format!("rule \"{}\": invalid regex for column {col}: {e}", r.id),
+                            None,
+                        )),
+                    }
+                }
+                if r.regex.is_none() && r.when.is_empty() {
+                    diags.push(err(
+                        s,
+                        line,
+                        format!(
+                            "rule \"{}\": needs `regex` (line logs) or `when` (CSV logs)",
+                            r.id
+                        ),
+                        None,
+                    ));
+                    continue;
+                }
+                let regex = match compile_bytes(r.regex.as_deref().unwrap_or(NEVER)) {
                     Ok(re) => re,
                     Err(e) => {
                         diags.push(err(
@@ -324,6 +375,8 @@ impl PatternSet {
                     default_cause,
                     dedupe: r.dedupe,
                     underscores: r.underscores,
+                    when,
+                    status: r.status.clone(),
                     samples: r
                         .sample
                         .iter()

@@ -124,6 +124,10 @@ pub struct LineRule {
     pub dedupe: bool,
     /// Text uses `_` for spaces and `/` for line breaks.
     pub underscores: bool,
+    /// CSV logs: column conditions (all must match).
+    pub when: Vec<(String, Regex)>,
+    /// CSV logs: the status this row stands for.
+    pub status: Option<String>,
     /// Sample lines.
     pub samples: Vec<LineSample>,
     /// File the rule came from.
@@ -162,6 +166,23 @@ pub struct MtaSet {
     pub native: Option<Native>,
     /// Lines to count as recognised without events.
     pub skip: Option<BytesRegex>,
+    /// The CSV format, for MTAs that log CSV.
+    pub csv: Option<Csv>,
+}
+
+/// A CSV log format, compiled.
+#[derive(Debug, Clone)]
+pub struct Csv {
+    /// Detects the format from the start of a file.
+    pub detect: BytesRegex,
+    /// Field → column name.
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// Fields holding parallel lists.
+    pub split: Vec<String>,
+    /// List separator.
+    pub separator: String,
+    /// Column names for reading samples.
+    pub sample_fields: Vec<String>,
 }
 
 /// Everything bouncelog knows about log lines and causes.

@@ -33,6 +33,8 @@ pub struct PatternFile {
     pub native: Option<NativeDef>,
     /// Lines of the MTA's files that carry no event (header dumps, continuations).
     pub skip: Option<String>,
+    /// A CSV log whose columns a `#Fields:` header names (Exchange message tracking).
+    pub csv: Option<CsvDef>,
     /// Line rules, tried in order.
     #[serde(default)]
     pub rule: Vec<LineRuleDef>,
@@ -52,8 +54,15 @@ pub struct LineRuleDef {
     pub id: String,
     /// What the engine does with a match (see `patterns/postfix.toml`).
     pub kind: String,
-    /// The regex, matched against the message after `program[pid]: `.
-    pub regex: String,
+    /// The regex, matched against the message after `program[pid]: `
+    /// (line logs; absent in CSV logs, which use `when`).
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// CSV logs: column name → regex the column's value must match.
+    #[serde(default)]
+    pub when: BTreeMap<String, String>,
+    /// CSV logs: the status word this row stands for (looked up in `[statuses]`).
+    pub status: Option<String>,
     /// Fixed direction; otherwise from the service.
     pub direction: Option<String>,
     /// Fixed cause; otherwise the captured `text` is classified.
@@ -71,6 +80,29 @@ pub struct LineRuleDef {
     /// Sample lines with the values the rule must capture.
     #[serde(default)]
     pub sample: Vec<LineSample>,
+}
+
+/// A CSV log format with a `#Fields:` header line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvDef {
+    /// Regex matched against the start of a file (after a UTF-8 BOM): a match
+    /// makes the whole file this format.
+    pub detect: String,
+    /// Field (`rcpt`, `text`, `sender`, `client`, `relay`, `queue_id`, `time`, …) → column name.
+    pub fields: BTreeMap<String, String>,
+    /// Fields holding parallel lists (one event per element).
+    #[serde(default)]
+    pub split: Vec<String>,
+    /// Separator of those lists.
+    #[serde(default = "semicolon")]
+    pub separator: String,
+    /// The `#Fields:` header used to read rule samples.
+    pub sample_fields: String,
+}
+
+fn semicolon() -> String {
+    ";".into()
 }
 
 /// How an MTA prefixes the lines it writes itself.
