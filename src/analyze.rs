@@ -55,6 +55,79 @@ pub fn run(
     summary
 }
 
+/// Reads the rest of an input whose first chunk is already taken.
+struct Rest<'a> {
+    input: &'a mut Input,
+    buf: std::io::Cursor<Vec<u8>>,
+}
+
+impl std::io::Read for Rest<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.buf.read(out)?;
+            if n > 0 || out.is_empty() {
+                return Ok(n);
+            }
+            match self.input.next_chunk() {
+                Some(c) => self.buf = std::io::Cursor::new(c),
+                None => return Ok(0),
+            }
+        }
+    }
+}
+
+/// A CSV log (Exchange message tracking): read sequentially, rows in order.
+#[allow(clippy::too_many_arguments)]
+fn read_csv(
+    ps: &PatternSet,
+    mta: usize,
+    input: &mut Input,
+    first: Vec<u8>,
+    corr: &mut Correlator,
+    summary: &mut Summary,
+    sink: &mut dyn FnMut(&Event),
+    report: &mut dyn FnMut(Problem),
+) -> InputInfo {
+    let name = input.name.clone();
+    let mut stats = crate::summary::LineStats::default();
+    let mut records = Vec::new();
+    let result = {
+        let rest = Rest {
+            input: &mut *input,
+            buf: std::io::Cursor::new(first),
+        };
+        crate::csvlog::read(ps, mta, rest, &mut stats, &mut |r| records.push(r))
+    };
+    // Rows are fed after reading so that the reader's borrow of the input ends;
+    // message tracking files are small (Exchange caps them at 10 MB).
+    for rec in records {
+        corr.feed(ps, &name, rec, summary, sink);
+    }
+    summary.lines.merge(&stats);
+    let mut error = None;
+    if let Err(m) = result {
+        let msg = format!("{name}: {m}");
+        report(Problem::Error(msg.clone()));
+        error = Some(msg);
+    }
+    if let Some(e) = input.take_error() {
+        let msg = format!(
+            "{name}: read error after {} bytes: {}",
+            input.bytes,
+            source::io_msg(&e)
+        );
+        report(Problem::Error(msg.clone()));
+        error = Some(msg);
+    }
+    InputInfo {
+        path: name,
+        bytes: input.bytes,
+        lines: stats.total,
+        gzip: input.gzip,
+        error,
+    }
+}
+
 fn analyze_input(
     ps: &PatternSet,
     input: &mut Input,
@@ -77,6 +150,9 @@ fn analyze_input(
                 Some(c) => {
                     if first {
                         first = false;
+                        if let Some(mta) = crate::csvlog::detect(ps, &c) {
+                            return read_csv(ps, mta, input, c, corr, summary, sink, report);
+                        }
                         if looks_binary(&c) {
                             let msg =
                                 format!("{}: binary data, not a text log; skipped", input.name);

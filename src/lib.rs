@@ -10,6 +10,7 @@
 pub mod analyze;
 pub mod cli;
 pub mod correlate;
+pub mod csvlog;
 pub mod event;
 pub mod parse;
 pub mod patterns;

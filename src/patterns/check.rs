@@ -52,6 +52,27 @@ pub fn parse_sample(ps: &PatternSet, line: &str) -> Option<Record> {
     )
 }
 
+/// Reads one sample row of a CSV log with the format's `sample_fields` header.
+pub fn parse_csv_sample(ps: &PatternSet, mta: usize, line: &str) -> Option<Record> {
+    let csv = ps.mtas[mta].csv.as_ref()?;
+    let cols: HashMap<String, usize> = csv
+        .sample_fields
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, c)| (c, i))
+        .collect();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    let row = rdr.byte_records().next()?.ok()?;
+    let mut stats = LineStats::default();
+    crate::csvlog::records(ps, mta, &cols, &row, 1, &mut stats)
+        .into_iter()
+        .next()
+}
+
 /// All diagnostics (errors and warnings) for a set of files.
 pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
     let ps = match PatternSet::from_sources(sources) {
@@ -137,9 +158,19 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
             if !seen.insert(id) {
                 diag(true, file, id, format!("duplicate rule id \"{id}\""), None);
             }
-            let names: HashSet<&str> = rule.regex.capture_names().flatten().collect();
+            let is_csv = !rule.when.is_empty();
+            let mut names: HashSet<&str> = rule.regex.capture_names().flatten().collect();
+            if is_csv {
+                // CSV rules take their fields from the columns [csv.fields] names.
+                names = m
+                    .csv
+                    .iter()
+                    .flat_map(|c| c.fields.keys().map(String::as_str))
+                    .collect();
+                names.insert("status");
+            }
             for n in &names {
-                if !FIELDS.contains(n) && !["ndr_id", "proto", "soft"].contains(n) {
+                if !FIELDS.contains(n) && !["ndr_id", "proto", "soft", "time"].contains(n) {
                     diag(
                         false,
                         file,
@@ -149,7 +180,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                     );
                 }
             }
-            if rule.regex.is_match(b"") || rule.regex.is_match(b"x") {
+            if !is_csv && (rule.regex.is_match(b"") || rule.regex.is_match(b"x")) {
                 diag(
                     false,
                     file,
@@ -174,7 +205,12 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                         diag(true, file, id, format!("rule \"{id}\": sample {n} expects \"{k}\", which the regex does not capture"), None);
                     }
                 }
-                let Some(rec) = parse_sample(&ps, &s.line) else {
+                let parsed = if is_csv {
+                    parse_csv_sample(&ps, mi, &s.line)
+                } else {
+                    parse_sample(&ps, &s.line)
+                };
+                let Some(rec) = parsed else {
                     let help = if crate::syslog::parse_header(s.line.as_bytes()).is_none() {
                         "the sample must be a whole log line, with its syslog prefix"
                     } else {

@@ -44,6 +44,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "patterns/qmail.toml",
         include_str!("../../patterns/qmail.toml"),
     ),
+    (
+        "patterns/exchange.toml",
+        include_str!("../../patterns/exchange.toml"),
+    ),
 ];
 
 /// A problem found in a pattern file.
