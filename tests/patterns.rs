@@ -89,12 +89,16 @@ fn every_reply_sample_classifies_to_its_own_rule() {
 #[test]
 fn every_line_sample_gives_its_expected_event() {
     let ps = PatternSet::load(None).expect("load");
-    for m in &ps.mtas {
+    for (mi, m) in ps.mtas.iter().enumerate() {
         for (ri, rule) in m.rules.iter().enumerate() {
             assert!(!rule.samples.is_empty(), "{} has no sample", rule.id);
             for s in &rule.samples {
-                let rec = bouncelog::patterns::check::parse_sample(&ps, &s.line)
-                    .unwrap_or_else(|| panic!("{}: no match", rule.id));
+                let rec = if rule.when.is_empty() {
+                    bouncelog::patterns::check::parse_sample(&ps, &s.line)
+                } else {
+                    bouncelog::patterns::check::parse_csv_sample(&ps, mi, &s.line)
+                }
+                .unwrap_or_else(|| panic!("{}: no match", rule.id));
                 assert_eq!(rec.rule, ri, "{}", rule.id);
                 if let Some(c) = s.expect.get("cause") {
                     assert_eq!(&ps.causes[rec.cause].id, c, "{}", rule.id);
