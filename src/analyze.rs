@@ -15,6 +15,15 @@ use crate::summary::{InputInfo, Summary};
 use crate::syslog::TimeContext;
 use rayon::prelude::*;
 
+/// How a run filters and shapes events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Only events in this window are counted.
+    pub window: crate::window::Window,
+    /// Replace local parts of addresses with hashes.
+    pub redact: bool,
+}
+
 /// What the caller is told about an input that could not be read fully.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
@@ -29,12 +38,17 @@ pub enum Problem {
 pub fn run(
     ps: &PatternSet,
     inputs: &[String],
+    opts: &RunOptions,
     sink: &mut dyn FnMut(&Event),
     report: &mut dyn FnMut(Problem),
 ) -> Summary {
+    let inputs = order_by_content(ps, inputs);
     let mut summary = Summary::default();
     let mut corr = Correlator::default();
-    for path in inputs {
+    corr.window = opts.window;
+    corr.redact = opts.redact;
+    summary.window = opts.window;
+    for path in &inputs {
         let mut input = match source::open(path) {
             Ok(i) => i,
             Err(msg) => {
@@ -136,7 +150,8 @@ fn analyze_input(
     sink: &mut dyn FnMut(&Event),
     report: &mut dyn FnMut(Problem),
 ) -> InputInfo {
-    let ctx = TimeContext::at(input.reference);
+    let mut ctx = TimeContext::at(input.reference);
+    ctx.all_times = !corr.window.is_open();
     corr.start_input();
     let batch_len = rayon::current_num_threads().max(1) * 4;
     let mut base = 0u64;
@@ -205,4 +220,71 @@ fn analyze_input(
         gzip: input.gzip,
         error,
     }
+}
+
+/// The inputs in the order of the time of their first dated line, so that
+/// rotated logs given in any order (`mail.log mail.log.2.gz mail.log.1`) are
+/// read oldest first: correlation across files (a deferral in one, the expiry
+/// in the next) and the order of ndjson events then follow the logs' time.
+/// Inputs whose first lines have no time (stdin, unreadable files) keep their
+/// place relative to each other, after the dated ones.
+pub fn order_by_content(ps: &PatternSet, inputs: &[String]) -> Vec<String> {
+    if inputs.len() < 2 {
+        return inputs.to_vec();
+    }
+    let mut keyed: Vec<(
+        Option<chrono::DateTime<chrono::FixedOffset>>,
+        usize,
+        &String,
+    )> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (if p == "-" { None } else { first_time(ps, p) }, i, p))
+        .collect();
+    keyed.sort_by_key(|(t, i, _)| (t.is_none(), *t, *i));
+    keyed.into_iter().map(|(_, _, p)| p.clone()).collect()
+}
+
+/// Time of the first line of a file that has one (within its first chunk).
+fn first_time(ps: &PatternSet, path: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let mut input = source::open(path).ok()?;
+    let chunk = input.next_chunk()?;
+    let ctx = TimeContext::at(input.reference);
+    for line in chunk.split(|&b| b == b'\n').take(2000) {
+        if let Some(h) = crate::syslog::parse_header(line) {
+            let inner = ps
+                .mtas
+                .iter()
+                .filter_map(|m| m.native.as_ref())
+                .find_map(|n| {
+                    n.regex
+                        .captures(h.msg)
+                        .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
+                });
+            if let Some(t) = inner.or_else(|| crate::syslog::resolve(&h, &ctx)) {
+                return Some(t);
+            }
+        }
+        for n in ps.mtas.iter().filter_map(|m| m.native.as_ref()) {
+            if let Some(t) = n
+                .regex
+                .captures(line)
+                .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
+            {
+                return Some(t);
+            }
+        }
+        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+        if line.first().is_some_and(u8::is_ascii_digit) {
+            // CSV logs: a leading ISO date-time column.
+            let end = line.iter().position(|&b| b == b',').unwrap_or(line.len());
+            if let Some(t) = std::str::from_utf8(&line[..end])
+                .ok()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            {
+                return Some(t);
+            }
+        }
+    }
+    None
 }

@@ -1,18 +1,23 @@
-//! The command line (clap stays in this file): `analyze`, `patterns check`,
-//! `patterns list`. Turns arguments into calls of the library, prints errors
-//! as one line each on stderr, and decides the exit status.
+//! The command line (clap stays in this file): `analyze`, `merge`, `patterns
+//! check`, `patterns list`. Turns arguments into calls of the library, prints
+//! errors as one line each on stderr, writes reports (atomically with
+//! `--output`), and decides the exit status.
 
-use crate::analyze::{self, Problem};
+use crate::analyze::{self, Problem, RunOptions};
 use crate::event::Event;
+use crate::failon::{self, Threshold};
 use crate::patterns::{self, check, PatternSet};
-use crate::report::{self, Format, ReportOptions};
+use crate::report::{self, ReportOptions};
+use crate::summary::Summary;
+use crate::window::{self, Window};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const EXIT_HELP: &str = "Exit status: 0 success; 2 an error (an input could not be read, bad patterns, bad arguments). \
-A closed output pipe (`bouncelog analyze … | head`) ends the run quietly with status 0.";
+const EXIT_HELP: &str = "Exit status: 0 success; 1 a --fail-on threshold was crossed; 2 an error \
+(an input could not be read, bad patterns, bad arguments; errors win over thresholds). A closed \
+output pipe (`bouncelog analyze … | head`) ends the run quietly with status 0.";
 
 /// Why mail is rejected or bounced, by cause, with what to do about it.
 #[derive(Debug, Parser)]
@@ -27,6 +32,9 @@ enum Command {
     /// Read mail logs and report rejections and bounces by cause
     #[command(after_help = EXIT_HELP)]
     Analyze(AnalyzeArgs),
+    /// Combine JSON reports (from several hosts or days) into one report
+    #[command(after_help = EXIT_HELP)]
+    Merge(MergeArgs),
     /// Inspect the pattern sets (built-in and your own)
     Patterns {
         #[command(subcommand)]
@@ -49,29 +57,72 @@ enum PatternsCommand {
     },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FormatArg {
     Text,
+    Markdown,
+    Csv,
     Json,
     Ndjson,
 }
 
+/// Options shared by `analyze` and `merge`: how the report is written.
 #[derive(Debug, clap::Args)]
-struct AnalyzeArgs {
-    /// Log files (plain or gzip); `-` or none reads standard input
-    files: Vec<String>,
+struct OutputArgs {
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     format: FormatArg,
     /// Rows in each top list
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
     top: u32,
-    /// Directory of extra pattern files (*.toml) that add or override rules
+    /// Write the report to FILE (atomically: a temporary file renamed into place)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Print nothing when there are no failures (for cron)
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Exit with status 1 when a count crosses a threshold, e.g. 'unknown_user>100',
+    /// 'outbound:blocklisted>0', '*>=500/h' (busiest hour); may be repeated
+    #[arg(long, value_name = "RULE", value_parser = failon::parse)]
+    fail_on: Vec<Threshold>,
+    /// Directory of extra pattern files (*.toml) that add or override rules and causes
     #[arg(long, value_name = "DIR")]
     patterns: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct AnalyzeArgs {
+    /// Log files (plain or gzip, any order); `-` or none reads standard input
+    files: Vec<String>,
+    #[command(flatten)]
+    out: OutputArgs,
+    /// Count only events at or after this time: today, yesterday, -24h, -7d, 2025-03-10, an RFC 3339 time
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Count only events before this time (a day means its end: --until yesterday)
+    #[arg(long, value_name = "WHEN")]
+    until: Option<String>,
+    /// Count only the events of one day: today, yesterday or YYYY-MM-DD (the cron shorthand)
+    #[arg(long, value_name = "DAY", conflicts_with_all = ["since", "until"])]
+    day: Option<String>,
+    /// Time zone for year-less log stamps and for --since/--until/--day (e.g. UTC, Europe/Paris)
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// Replace the local part of every address with a stable short hash (domains are kept)
+    #[arg(long)]
+    redact: bool,
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
+}
+
+#[derive(Debug, clap::Args)]
+struct MergeArgs {
+    /// JSON reports written by `bouncelog analyze --format json`
+    #[arg(required = true)]
+    reports: Vec<PathBuf>,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 /// Runs the program; the binary's `main` calls this.
@@ -79,6 +130,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(a) => analyze_cmd(a),
+        Command::Merge(m) => merge_cmd(m),
         Command::Patterns { command } => match command {
             PatternsCommand::Check { dir } => check_cmd(dir.as_deref()),
             PatternsCommand::List { patterns } => list_cmd(patterns.as_deref()),
@@ -94,6 +146,11 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn fail(msg: impl std::fmt::Display) -> io::Result<ExitCode> {
+    eprintln!("bouncelog: {msg}");
+    Ok(ExitCode::from(2))
+}
+
 fn load(dir: Option<&Path>) -> Result<PatternSet, ExitCode> {
     PatternSet::load(dir).map_err(|diags| {
         for d in diags.iter().filter(|d| d.error) {
@@ -103,65 +160,222 @@ fn load(dir: Option<&Path>) -> Result<PatternSet, ExitCode> {
     })
 }
 
+/// Where the report goes: stdout, or a temporary file renamed over FILE at the end.
+enum Sink {
+    Stdout(io::BufWriter<io::StdoutLock<'static>>),
+    File(io::BufWriter<tempfile::NamedTempFile>, PathBuf),
+}
+
+impl Sink {
+    fn open(output: Option<&Path>) -> io::Result<Sink> {
+        match output {
+            None => Ok(Sink::Stdout(io::BufWriter::new(io::stdout().lock()))),
+            Some(p) => {
+                let dir = p
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let tmp = tempfile::Builder::new()
+                    .prefix(".bouncelog-")
+                    .tempfile_in(dir)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+                Ok(Sink::File(io::BufWriter::new(tmp), p.to_path_buf()))
+            }
+        }
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Stdout(w) => w,
+            Sink::File(w, _) => w,
+        }
+    }
+
+    /// Flushes and, for a file, syncs and renames it into place.
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(mut w) => w.flush(),
+            Sink::File(w, path) => {
+                let tmp = w.into_inner().map_err(|e| e.into_error())?;
+                tmp.as_file().sync_all()?;
+                tmp.persist(&path).map(|_| ()).map_err(|e| {
+                    io::Error::new(e.error.kind(), format!("{}: {}", path.display(), e.error))
+                })
+            }
+        }
+    }
+}
+
+/// Writes a finished summary in a summary format, then applies --quiet and --fail-on.
+fn finish(
+    mut sink: Sink,
+    summary: &Summary,
+    ps: &PatternSet,
+    out: &OutputArgs,
+    errored: bool,
+) -> io::Result<ExitCode> {
+    let opts = ReportOptions {
+        top: out.top as usize,
+        unicode: out.output.is_none() && io::stdout().is_terminal(),
+    };
+    let silent = out.quiet && summary.failures() == 0 && !errored && out.output.is_none();
+    if !silent {
+        let w = sink.writer();
+        match out.format {
+            FormatArg::Text => report::text::write(w, summary, ps, &opts)?,
+            FormatArg::Markdown => report::markdown::write(w, summary, ps, &opts)?,
+            FormatArg::Csv => report::csv::write(w, summary, ps, &opts)?,
+            FormatArg::Json => report::json::write(w, summary, ps, &opts)?,
+            FormatArg::Ndjson => {}
+        }
+    }
+    sink.finish()?;
+    if errored {
+        return Ok(ExitCode::from(2));
+    }
+    let mut crossed = false;
+    for t in &out.fail_on {
+        if let Some(msg) = t.crossed(summary) {
+            eprintln!("bouncelog: {msg}");
+            crossed = true;
+        }
+    }
+    Ok(if crossed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn set_tz(tz: &str) -> Result<(), String> {
+    let known = tz == "UTC" || tz == "local" || Path::new("/usr/share/zoneinfo").join(tz).is_file();
+    if !known || tz.contains("..") {
+        return Err(format!("unknown time zone '{tz}': use UTC or a name from /usr/share/zoneinfo such as Europe/Paris"));
+    }
+    if tz != "local" {
+        // Read by chrono's Local for year-less stamps and window bounds.
+        std::env::set_var("TZ", tz);
+    }
+    Ok(())
+}
+
+fn window_of(a: &AnalyzeArgs) -> Result<Window, String> {
+    let now = chrono::Local::now();
+    if let Some(d) = &a.day {
+        return window::day(d, now);
+    }
+    let w = Window {
+        since: a
+            .since
+            .as_deref()
+            .map(|s| window::parse_bound(s, now, false))
+            .transpose()?,
+        until: a
+            .until
+            .as_deref()
+            .map(|s| window::parse_bound(s, now, true))
+            .transpose()?,
+    };
+    if let (Some(s), Some(u)) = (w.since, w.until) {
+        if s >= u {
+            return Err(format!(
+                "--since ({}) is not before --until ({})",
+                s.to_rfc3339(),
+                u.to_rfc3339()
+            ));
+        }
+    }
+    Ok(w)
+}
+
 fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
+    if let Some(tz) = &a.tz {
+        if let Err(e) = set_tz(tz) {
+            return fail(e);
+        }
+    }
+    let window = match window_of(&a) {
+        Ok(w) => w,
+        Err(e) => return fail(e),
+    };
     if let Some(n) = a.threads {
         // Only fails if a pool exists already, which cannot happen here.
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(n as usize)
             .build_global();
     }
-    let ps = match load(a.patterns.as_deref()) {
+    let ps = match load(a.out.patterns.as_deref()) {
         Ok(ps) => ps,
         Err(code) => return Ok(code),
     };
     let files = if a.files.is_empty() {
         vec!["-".to_string()]
     } else {
-        a.files
+        a.files.clone()
     };
-    let format = match a.format {
-        FormatArg::Text => Format::Text,
-        FormatArg::Json => Format::Json,
-        FormatArg::Ndjson => Format::Ndjson,
-    };
-    let stdout = io::stdout();
-    let unicode = stdout.is_terminal();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut sink = Sink::open(a.out.output.as_deref())?;
+    let ndjson = a.out.format == FormatArg::Ndjson;
     let mut errored = false;
     let mut write_err: Option<io::Error> = None;
-    let mut sink = |e: &Event| {
-        if format == Format::Ndjson && write_err.is_none() {
-            if let Err(err) = report::ndjson::write_event(&mut out, e) {
-                write_err = Some(err);
+    let summary = {
+        let w = sink.writer();
+        let mut events = |e: &Event| {
+            if ndjson && write_err.is_none() {
+                if let Err(err) = report::ndjson::write_event(w, e) {
+                    write_err = Some(err);
+                }
             }
-        }
+        };
+        let mut problems = |p: Problem| match p {
+            Problem::Error(m) => {
+                errored = true;
+                eprintln!("bouncelog: {}", crate::sanitize::terminal(&m));
+            }
+            Problem::Warning(m) => {
+                eprintln!("bouncelog: warning: {}", crate::sanitize::terminal(&m))
+            }
+        };
+        let opts = RunOptions {
+            window,
+            redact: a.redact,
+        };
+        analyze::run(&ps, &files, &opts, &mut events, &mut problems)
     };
-    let mut problems = |p: Problem| match p {
-        Problem::Error(m) => {
-            errored = true;
-            eprintln!("bouncelog: {}", crate::sanitize::terminal(&m));
-        }
-        Problem::Warning(m) => eprintln!("bouncelog: warning: {}", crate::sanitize::terminal(&m)),
-    };
-    let summary = analyze::run(&ps, &files, &mut sink, &mut problems);
     if let Some(e) = write_err {
         return Err(e);
     }
-    let opts = ReportOptions {
-        top: a.top as usize,
-        unicode,
+    finish(sink, &summary, &ps, &a.out, errored)
+}
+
+fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {
+    let ps = match load(m.out.patterns.as_deref()) {
+        Ok(ps) => ps,
+        Err(code) => return Ok(code),
     };
-    match format {
-        Format::Text => report::text::write(&mut out, &summary, &ps, &opts)?,
-        Format::Json => report::json::write(&mut out, &summary, &ps, &opts)?,
-        Format::Ndjson => {}
+    if m.out.format == FormatArg::Ndjson {
+        return fail("merge writes summary formats only (text, markdown, csv, json): events are not kept in reports");
     }
-    out.flush()?;
-    Ok(if errored {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let mut parts = Vec::new();
+    let mut errored = false;
+    for p in &m.reports {
+        let parsed = std::fs::read(p)
+            .map_err(|e| crate::source::io_msg(&e))
+            .and_then(|b| {
+                serde_json::from_slice::<serde_json::Value>(&b)
+                    .map_err(|e| format!("not JSON: {e}"))
+            })
+            .and_then(|v| crate::merge::from_json(&v));
+        match parsed {
+            Ok(s) => parts.push(s),
+            Err(e) => {
+                eprintln!("bouncelog: {}: {e}", p.display());
+                errored = true;
+            }
+        }
+    }
+    let summary = crate::merge::merge_all(parts);
+    let sink = Sink::open(m.out.output.as_deref())?;
+    finish(sink, &summary, &ps, &m.out, errored)
 }
 
 fn check_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
@@ -169,14 +383,10 @@ fn check_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
     if let Some(d) = dir {
         match patterns::dir_sources(d) {
             Ok(s) if s.is_empty() => {
-                eprintln!("bouncelog: {}: no *.toml pattern files", d.display());
-                return Ok(ExitCode::from(2));
+                return fail(format!("{}: no *.toml pattern files", d.display()))
             }
             Ok(s) => sources.extend(s),
-            Err(e) => {
-                eprintln!("bouncelog: {e}");
-                return Ok(ExitCode::from(2));
-            }
+            Err(e) => return fail(e),
         }
     }
     let diags = check::check(&sources);

@@ -46,6 +46,10 @@ pub struct Correlator {
     /// Open delivery attempts (qmail): delivery id → message, recipient, direction.
     deliveries: HashMap<(usize, String), (u64, Started)>,
     delivery_order: VecDeque<((usize, String), u64)>,
+    /// Only counted lines inside this window go into the summary.
+    pub window: crate::window::Window,
+    /// Replace local parts of addresses before events leave (`--redact`).
+    pub redact: bool,
 }
 
 /// What a `start` line said about a delivery attempt.
@@ -78,13 +82,16 @@ impl Correlator {
             seen_now: HashMap::new(),
             deliveries: HashMap::new(),
             delivery_order: VecDeque::new(),
+            window: crate::window::Window::default(),
+            redact: false,
         }
     }
 
-    /// Marks the start of a new input. A line of a `dedupe` rule counts only
-    /// as often as it appears in any single input: Exim writes each rejection
-    /// to mainlog and rejectlog, and analysing both must count it once, while
-    /// a rejection repeated within one file still counts each time.
+    /// Marks the start of a new input. A counted line (failure, warning,
+    /// delivery, notice) counts only as often as it appears in any *single*
+    /// input: Exim writes each rejection to mainlog and rejectlog, a log and
+    /// its rotated copy overlap, and analysing both must count each line once,
+    /// while a line repeated within one file still counts each time.
     pub fn start_input(&mut self) {
         for (k, n) in self.seen_now.drain() {
             let e = self.seen_before.entry(k).or_default();
@@ -93,11 +100,7 @@ impl Correlator {
     }
 
     /// True when this line was already counted from an earlier input.
-    fn duplicate(&mut self, raw: &str) -> bool {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::hash::DefaultHasher::new();
-        raw.hash(&mut h);
-        let k = h.finish();
+    fn duplicate(&mut self, k: u64) -> bool {
         if self.seen_now.len() + self.seen_before.len() >= DEDUPE_CAP
             && !self.seen_now.contains_key(&k)
         {
@@ -168,11 +171,33 @@ impl Correlator {
         sink: &mut dyn FnMut(&Event),
     ) {
         let mta = &ps.mtas[rec.mta];
-        let mut emit = |summary: &mut Summary, e: Event| {
+        let window = self.window;
+        let redact = self.redact;
+        let mut emit = |summary: &mut Summary, mut e: Event| {
+            if !window.contains(e.time) {
+                summary.outside_window += 1;
+                return;
+            }
+            if redact {
+                crate::redact::event(&mut e);
+            }
             summary.add_event(&e);
             sink(&e);
         };
         let mut rec = rec;
+        let counted = matches!(
+            rec.kind,
+            Kind::Reject | Kind::Warning | Kind::Delivery | Kind::Expired | Kind::Ndr
+        );
+        if counted && self.duplicate(rec.hash) {
+            summary.duplicates += 1;
+            return;
+        }
+        let inside = window.contains(rec.time);
+        if !inside && matches!(rec.kind, Kind::Ndr | Kind::Warning) {
+            summary.outside_window += 1;
+            return;
+        }
         if rec.kind == Kind::Delivery && rec.fields.rcpt.is_none() {
             // A result line that names only its delivery attempt.
             if let Some(d) = rec.fields.delivery.clone() {
@@ -214,10 +239,6 @@ impl Correlator {
             Kind::Ndr => summary.ndr_sent += 1,
             Kind::Warning => summary.add_warning(&mta.name, &ps.causes[rec.cause].id),
             Kind::Reject => {
-                if mta.rules[rec.rule].dedupe && self.duplicate(rec.raw.as_deref().unwrap_or("")) {
-                    summary.duplicates += 1;
-                    return;
-                }
                 let known = key.as_ref().and_then(|k| self.open.get(k));
                 let mut e = to_event(ps, file, &rec);
                 if e.sender.is_none() {
@@ -230,14 +251,19 @@ impl Correlator {
             }
             Kind::Delivery => match rec.outcome {
                 Some(Outcome::Ok) => {
-                    summary.delivered += 1;
+                    if inside {
+                        summary.delivered += 1;
+                    } else {
+                        summary.outside_window += 1;
+                    }
                     if let (Some(k), Some(r)) = (key, rec.fields.rcpt.as_deref()) {
                         if let Some(o) = self.open.get_mut(&k) {
                             o.deferred.retain(|d| d.rcpt != r);
                         }
                     }
                 }
-                Some(Outcome::Probe) => summary.probes += 1,
+                Some(Outcome::Probe) if inside => summary.probes += 1,
+                Some(Outcome::Probe) => summary.outside_window += 1,
                 Some(Outcome::Failed(_)) => {
                     let mut e = to_event(ps, file, &rec);
                     if let Some(k) = key {
@@ -352,6 +378,7 @@ mod tests {
             reply_rule: None,
             code: None,
             raw: None,
+            hash: 0,
         }
     }
 

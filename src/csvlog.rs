@@ -195,8 +195,9 @@ pub fn records(
             service: get("service", i),
         };
         let (mut rec, event) = build_record(ps, mta_idx, rule_idx, line, fields, None, false);
+        rec.hash = crate::parse::hash_line(raw.as_bytes());
+        rec.time = time;
         if event {
-            rec.time = time;
             rec.raw = Some(raw.clone());
         }
         out.push(rec);

@@ -179,6 +179,8 @@ pub struct Record {
     pub code: Option<String>,
     /// The whole line, for failures (example lines, ndjson).
     pub raw: Option<String>,
+    /// Hash of the whole line: the same line in two inputs is counted once.
+    pub hash: u64,
 }
 
 /// A failure event: one rejected or bounced recipient.

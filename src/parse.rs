@@ -160,8 +160,11 @@ pub fn parse_line(
         service.as_deref(),
         soft,
     );
-    if needs_event {
+    rec.hash = hash_line(line);
+    if needs_event || (ctx.all_times && matches!(rec.kind, Kind::Delivery | Kind::Ndr)) {
         rec.time = native_time.or_else(|| header.as_ref().and_then(|h| syslog::resolve(h, ctx)));
+    }
+    if needs_event {
         let raw = String::from_utf8_lossy(line);
         lossy |= matches!(raw, Cow::Owned(_));
         rec.raw = Some(raw.into_owned());
@@ -201,6 +204,7 @@ pub(crate) fn build_record(
         reply_rule: None,
         code: None,
         raw: None,
+        hash: 0,
     };
     let needs_event = match rule.kind {
         Kind::Reject | Kind::Warning | Kind::Expired => true,
@@ -264,6 +268,14 @@ pub(crate) fn build_record(
     (rec, needs_event)
 }
 
+/// Hash of a line's bytes, to recognise the same line in two inputs.
+pub(crate) fn hash_line(line: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    line.hash(&mut h);
+    h.finish()
+}
+
 /// Direction of a service name by the MTA's `[services]` map.
 fn direction_of(mta: &crate::patterns::MtaSet, service: Option<&str>) -> Direction {
     service
@@ -276,7 +288,10 @@ fn direction_of(mta: &crate::patterns::MtaSet, service: Option<&str>) -> Directi
 /// Two encodings are decoded by name: `tai64n` (daemontools' `@4000…` label:
 /// TAI64 seconds + nanoseconds, UTC = label − 2^62 − 10, as libtai defines it)
 /// and `epoch` (seconds.fraction since 1970, as splogger writes).
-fn native_stamp(c: &regex::bytes::Captures<'_>, format: &str) -> Option<DateTime<FixedOffset>> {
+pub(crate) fn native_stamp(
+    c: &regex::bytes::Captures<'_>,
+    format: &str,
+) -> Option<DateTime<FixedOffset>> {
     if let Some(h) = c
         .name("tai64n")
         .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())

@@ -147,6 +147,8 @@ pub struct Group {
     pub last: Option<DateTime<FixedOffset>>,
     /// The first event's line.
     pub example: Option<Example>,
+    /// Events per hour (Unix time / 3600), for per-hour thresholds and merges.
+    pub hourly: BTreeMap<i64, u64>,
 }
 
 impl Group {
@@ -172,6 +174,10 @@ impl Group {
             self.senders.add(if s.is_empty() { "<>" } else { s }, 1);
         }
         if let Some(t) = e.time {
+            *self
+                .hourly
+                .entry(t.timestamp().div_euclid(3600))
+                .or_default() += 1;
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
@@ -192,6 +198,9 @@ impl Group {
         self.peers.merge(&o.peers);
         self.senders.merge(&o.senders);
         self.without_recipient += o.without_recipient;
+        for (h, n) in &o.hourly {
+            *self.hourly.entry(*h).or_default() += n;
+        }
         self.first = min_opt(self.first, o.first);
         self.last = max_opt(self.last, o.last);
         if self.example.is_none() {
@@ -252,8 +261,13 @@ pub struct Summary {
     pub delivered: u64,
     /// Address-verification probe results (not deliveries, not failures).
     pub probes: u64,
-    /// Rejections already counted from another input (Exim mainlog + rejectlog).
+    /// Lines already counted from another input (Exim mainlog + rejectlog, a
+    /// log and its rotated copy).
     pub duplicates: u64,
+    /// Counted lines outside the time window.
+    pub outside_window: u64,
+    /// The time window applied, if any.
+    pub window: crate::window::Window,
 }
 
 impl Summary {
@@ -290,6 +304,7 @@ impl Summary {
         self.delivered += o.delivered;
         self.probes += o.probes;
         self.duplicates += o.duplicates;
+        self.outside_window += o.outside_window;
     }
 
     /// Failure events in all groups.

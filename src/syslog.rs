@@ -210,6 +210,9 @@ fn rfc5424(b: &[u8]) -> Option<Header<'_>> {
 pub struct TimeContext {
     /// Local time when the input was last written (file mtime; now for stdin).
     pub reference: NaiveDateTime,
+    /// Resolve the time of every counted line (deliveries, notices), not only
+    /// of failures: needed when a time window filters the counts.
+    pub all_times: bool,
 }
 
 impl TimeContext {
@@ -217,6 +220,7 @@ impl TimeContext {
     pub fn at(t: DateTime<Local>) -> TimeContext {
         TimeContext {
             reference: t.naive_local(),
+            all_times: false,
         }
     }
 }
@@ -365,7 +369,10 @@ mod tests {
         let reference = NaiveDate::from_ymd_opt(2026, 1, 2)
             .and_then(|d| d.and_hms_opt(6, 0, 0))
             .expect("date");
-        let ctx = TimeContext { reference };
+        let ctx = TimeContext {
+            reference,
+            all_times: false,
+        };
         let dec = resolve(&hdr("Dec 31 23:59:59 mx p[1]: m"), &ctx).expect("t");
         let jan = resolve(&hdr("Jan  1 00:00:01 mx p[1]: m"), &ctx).expect("t");
         assert_eq!((dec.year(), jan.year()), (2025, 2026));

@@ -373,7 +373,6 @@ impl PatternSet {
                     direction,
                     cause,
                     default_cause,
-                    dedupe: r.dedupe,
                     underscores: r.underscores,
                     when,
                     status: r.status.clone(),

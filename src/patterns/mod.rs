@@ -124,8 +124,6 @@ pub struct LineRule {
     pub cause: Option<usize>,
     /// Fallback cause index.
     pub default_cause: Option<usize>,
-    /// Count each distinct line once across inputs.
-    pub dedupe: bool,
     /// Text uses `_` for spaces and `/` for line breaks.
     pub underscores: bool,
     /// CSV logs: column conditions (all must match).

@@ -69,10 +69,6 @@ pub struct LineRuleDef {
     pub cause: Option<String>,
     /// Cause used when no reply rule matches the text.
     pub default_cause: Option<String>,
-    /// Count each distinct matching line once across inputs (a rejection that
-    /// an MTA writes to two logs, e.g. Exim's mainlog and rejectlog).
-    #[serde(default)]
-    pub dedupe: bool,
     /// The text writes spaces as `_` and line breaks as `/` (qmail-send):
     /// turn them back before classification.
     #[serde(default)]

@@ -14,6 +14,16 @@ use std::io::{self, Write};
 /// Schema id written at the top of every JSON report.
 pub const SCHEMA: &str = "bouncelog/1";
 
+/// Every value of a counter (sorted), so that `bouncelog merge` is exact.
+fn all(c: &Counter) -> Value {
+    Value::Object(
+        c.entries()
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), json!(n)))
+            .collect(),
+    )
+}
+
 fn top(c: &Counter, n: usize) -> Value {
     Value::Array(
         c.top(n)
@@ -59,6 +69,17 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
                 "example": g.example,
                 "meaning": cause.map(|c| c.meaning.as_str()).unwrap_or(""),
                 "hints": hints,
+                "counts": {
+                    "recipients": all(&g.recipients),
+                    "recipients_overflow": g.recipients.overflow,
+                    "domains": all(&g.domains),
+                    "domains_overflow": g.domains.overflow,
+                    "peers": all(&g.peers),
+                    "peers_overflow": g.peers.overflow,
+                    "senders": all(&g.senders),
+                    "senders_overflow": g.senders.overflow,
+                    "hourly": Value::Object(g.hourly.iter().map(|(h, n)| (h.to_string(), json!(n))).collect()),
+                },
             })
         })
         .collect();
@@ -70,6 +91,10 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
     json!({
         "schema": SCHEMA,
         "generator": concat!("bouncelog ", env!("CARGO_PKG_VERSION")),
+        "window": {
+            "since": s.window.since.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            "until": s.window.until.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        },
         "inputs": s.inputs,
         "lines": s.lines,
         "totals": {
@@ -81,6 +106,7 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
             "ndr_sent": s.ndr_sent,
             "delivered": s.delivered,
             "verify_probes": s.probes,
+            "outside_window": s.outside_window,
             "duplicates_skipped": s.duplicates,
         },
         "groups": groups,

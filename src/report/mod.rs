@@ -2,7 +2,9 @@
 //! [`Summary`](crate::summary::Summary) (or, for ndjson, single events) to a
 //! writer; reports never read files or parse logs.
 
+pub mod csv;
 pub mod json;
+pub mod markdown;
 pub mod ndjson;
 pub mod text;
 
@@ -17,6 +19,10 @@ pub enum Format {
     Json,
     /// One JSON object per failure event.
     Ndjson,
+    /// Markdown, for wikis and tickets.
+    Markdown,
+    /// One CSV row per group.
+    Csv,
 }
 
 /// Options shared by the summary formats.

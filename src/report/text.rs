@@ -74,6 +74,19 @@ pub fn write(
         num(l.other_programs),
         num(l.unrecognised)
     )?;
+    if !s.window.is_open() {
+        let t = |x: Option<chrono::DateTime<chrono::FixedOffset>>| {
+            x.map(|t| t.format("%Y-%m-%d %H:%M:%S %z").to_string())
+                .unwrap_or_else(|| "…".into())
+        };
+        writeln!(
+            w,
+            "Window: {} to {} ({} counted lines outside it)",
+            t(s.window.since),
+            t(s.window.until),
+            num(s.outside_window)
+        )?;
+    }
     for i in s.inputs.iter().filter(|i| i.error.is_some()) {
         writeln!(
             w,
