@@ -239,7 +239,17 @@ pub fn order_by_content(ps: &PatternSet, inputs: &[String]) -> Vec<String> {
     )> = inputs
         .iter()
         .enumerate()
-        .map(|(i, p)| (if p == "-" { None } else { first_time(ps, p) }, i, p))
+        .map(|(i, p)| {
+            (
+                if p == "-" || p.starts_with(source::JOURNAL) {
+                    None
+                } else {
+                    first_time(ps, p)
+                },
+                i,
+                p,
+            )
+        })
         .collect();
     keyed.sort_by_key(|(t, i, _)| (t.is_none(), *t, *i));
     keyed.into_iter().map(|(_, _, p)| p.clone()).collect()
@@ -251,6 +261,8 @@ fn first_time(ps: &PatternSet, path: &str) -> Option<chrono::DateTime<chrono::Fi
     let chunk = input.next_chunk()?;
     let ctx = TimeContext::at(input.reference);
     for line in chunk.split(|&b| b == b'\n').take(2000) {
+        let converted = crate::journal::to_syslog(line);
+        let line = converted.as_deref().unwrap_or(line);
         if let Some(h) = crate::syslog::parse_header(line) {
             let inner = ps
                 .mtas

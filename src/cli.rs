@@ -97,13 +97,13 @@ struct AnalyzeArgs {
     #[command(flatten)]
     out: OutputArgs,
     /// Count only events at or after this time: today, yesterday, -24h, -7d, 2025-03-10, an RFC 3339 time
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     since: Option<String>,
     /// Count only events before this time (a day means its end: --until yesterday)
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     until: Option<String>,
     /// Count only the events of one day: today, yesterday or YYYY-MM-DD (the cron shorthand)
-    #[arg(long, value_name = "DAY", conflicts_with_all = ["since", "until"])]
+    #[arg(long, value_name = "DAY", allow_hyphen_values = true, conflicts_with_all = ["since", "until"])]
     day: Option<String>,
     /// Time zone for year-less log stamps and for --since/--until/--day (e.g. UTC, Europe/Paris)
     #[arg(long, value_name = "ZONE")]
@@ -111,6 +111,9 @@ struct AnalyzeArgs {
     /// Replace the local part of every address with a stable short hash (domains are kept)
     #[arg(long)]
     redact: bool,
+    /// Also read the systemd journal (runs `journalctl -o json SYSLOG_FACILITY=2`, the mail facility)
+    #[arg(long)]
+    journal: bool,
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
@@ -308,11 +311,27 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
         Ok(ps) => ps,
         Err(code) => return Ok(code),
     };
-    let files = if a.files.is_empty() {
-        vec!["-".to_string()]
-    } else {
-        a.files.clone()
-    };
+    let mut files = a.files.clone();
+    if a.journal {
+        let fmt = "%Y-%m-%d %H:%M:%S";
+        let mut spec = crate::source::JOURNAL.to_string();
+        // The window narrows what journalctl reads; events are still filtered exactly.
+        if let Some(s) = window.since {
+            spec.push_str(&format!(
+                "\t--since={}",
+                s.with_timezone(&chrono::Local).format(fmt)
+            ));
+        }
+        if let Some(u) = window.until {
+            spec.push_str(&format!(
+                "\t--until={}",
+                u.with_timezone(&chrono::Local).format(fmt)
+            ));
+        }
+        files.push(spec);
+    } else if files.is_empty() {
+        files.push("-".to_string());
+    }
     let mut sink = Sink::open(a.out.output.as_deref())?;
     let ndjson = a.out.format == FormatArg::Ndjson;
     let mut errored = false;

@@ -13,6 +13,7 @@ pub mod correlate;
 pub mod csvlog;
 pub mod event;
 pub mod failon;
+pub mod journal;
 pub mod merge;
 pub mod parse;
 pub mod patterns;

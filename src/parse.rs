@@ -55,6 +55,13 @@ pub fn parse_chunk(ps: &PatternSet, ctx: &TimeContext, chunk: &[u8]) -> ChunkRes
             continue;
         }
         out.stats.total += 1;
+        // journalctl -o json: each entry becomes the syslog line it stands for.
+        let converted = if line.first() == Some(&b'{') {
+            crate::journal::to_syslog(line)
+        } else {
+            None
+        };
+        let line = converted.as_deref().unwrap_or(line);
         if let Some(rec) = parse_line(ps, ctx, line, line_no, &mut out.stats, &mut cache) {
             out.records.push(rec);
         }

@@ -35,6 +35,8 @@ pub struct Input {
 pub fn open(path: &str) -> Result<Input, String> {
     let (raw, reference): (Box<dyn Read + Send>, DateTime<Local>) = if path == "-" {
         (Box::new(io::stdin()), Local::now())
+    } else if let Some(args) = path.strip_prefix(JOURNAL) {
+        (journalctl(args)?, Local::now())
     } else {
         let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
         if meta.is_dir() {
@@ -67,6 +69,24 @@ pub fn open(path: &str) -> Result<Input, String> {
         error: None,
         bytes: 0,
     })
+}
+
+/// Pseudo-path of the journal: `journalctl:` followed by tab-separated
+/// extra arguments (`--since=…`). Made by the CLI's `--journal`.
+pub const JOURNAL: &str = "journalctl:";
+
+/// Runs `journalctl -o json` for the mail facility and reads its output.
+fn journalctl(extra: &str) -> Result<Box<dyn Read + Send>, String> {
+    let mut cmd = std::process::Command::new("journalctl");
+    cmd.args(["-o", "json", "--no-pager", "--quiet", "SYSLOG_FACILITY=2"]);
+    cmd.args(extra.split('\t').filter(|a| !a.is_empty()));
+    cmd.stdout(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("journalctl: {}", io_msg(&e)))?;
+    let out = child.stdout.take().ok_or("journalctl: no output")?;
+    Ok(Box::new(out))
 }
 
 /// An I/O error as a short lowercase message.
