@@ -16,12 +16,14 @@ use crate::syslog::TimeContext;
 use rayon::prelude::*;
 
 /// How a run filters and shapes events.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Only events in this window are counted.
     pub window: crate::window::Window,
     /// Replace local parts of addresses with hashes.
     pub redact: bool,
+    /// Advanced by the bytes read (the caller decides whether it is drawn).
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 /// What the caller is told about an input that could not be read fully.
@@ -63,7 +65,18 @@ pub fn run(
                 continue;
             }
         };
-        let info = analyze_input(ps, &mut input, &mut corr, &mut summary, sink, report);
+        if let Some(pb) = &opts.progress {
+            pb.set_message(path.clone());
+        }
+        let info = analyze_input(
+            ps,
+            &mut input,
+            &mut corr,
+            &mut summary,
+            sink,
+            report,
+            opts.progress.as_ref(),
+        );
         summary.inputs.push(info);
     }
     summary
@@ -149,6 +162,7 @@ fn analyze_input(
     summary: &mut Summary,
     sink: &mut dyn FnMut(&Event),
     report: &mut dyn FnMut(Problem),
+    progress: Option<&indicatif::ProgressBar>,
 ) -> InputInfo {
     let mut ctx = TimeContext::at(input.reference);
     ctx.all_times = !corr.window.is_open();
@@ -186,6 +200,9 @@ fn analyze_input(
         }
         let results: Vec<ChunkResult> =
             batch.par_iter().map(|c| parse_chunk(ps, &ctx, c)).collect();
+        if let Some(pb) = progress {
+            pb.inc(batch.iter().map(|c| c.len() as u64).sum());
+        }
         for r in results {
             summary.lines.merge(&r.stats);
             recognised += r.stats.recognised;

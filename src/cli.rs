@@ -291,6 +291,38 @@ fn window_of(a: &AnalyzeArgs) -> Result<Window, String> {
     Ok(w)
 }
 
+/// A progress bar on stderr when it is a terminal (never in cron, never on
+/// stdout), drawn only once a run has taken more than a second.
+fn progress_bar(files: &[String]) -> Option<indicatif::ProgressBar> {
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::hidden(),
+    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{elapsed} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    pb.set_style(style);
+    let shown = pb.clone();
+    // Show it after a second; fast runs never draw anything.
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if !shown.is_finished() {
+            shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    });
+    Some(pb)
+}
+
 fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     if let Some(tz) = &a.tz {
         if let Err(e) = set_tz(tz) {
@@ -357,8 +389,13 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
         let opts = RunOptions {
             window,
             redact: a.redact,
+            progress: progress_bar(&files),
         };
-        analyze::run(&ps, &files, &opts, &mut events, &mut problems)
+        let summary = analyze::run(&ps, &files, &opts, &mut events, &mut problems);
+        if let Some(pb) = &opts.progress {
+            pb.finish_and_clear();
+        }
+        summary
     };
     if let Some(e) = write_err {
         return Err(e);
