@@ -164,8 +164,7 @@ fn analyze_input(
     report: &mut dyn FnMut(Problem),
     progress: Option<&indicatif::ProgressBar>,
 ) -> InputInfo {
-    let mut ctx = TimeContext::at(input.reference);
-    ctx.all_times = !corr.window.is_open();
+    let ctx = TimeContext::at(input.reference);
     corr.start_input();
     let batch_len = rayon::current_num_threads().max(1) * 4;
     let mut base = 0u64;

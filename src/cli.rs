@@ -35,6 +35,16 @@ enum Command {
     /// Combine JSON reports (from several hosts or days) into one report
     #[command(after_help = EXIT_HELP)]
     Merge(MergeArgs),
+    /// Explain an SMTP reply or a log line: cause, meaning, what to do (TEXT or stdin)
+    Explain {
+        /// The reply or line (several words are joined); none reads standard input
+        text: Vec<String>,
+        /// Directory of extra pattern files (*.toml)
+        #[arg(long, value_name = "DIR")]
+        patterns: Option<PathBuf>,
+    },
+    /// List recipients that hard-bounced (unknown user, disabled, domain not found), for list cleanup
+    Suppress(SuppressArgs),
     /// Inspect the pattern sets (built-in and your own)
     Patterns {
         #[command(subcommand)]
@@ -117,6 +127,42 @@ struct AnalyzeArgs {
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
+    /// Distinct unknown recipients from one client within --harvest-window that make a harvest finding
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    harvest_min: usize,
+    /// Time window of the harvest detector, in minutes
+    #[arg(long, default_value_t = 10, value_name = "MINUTES", value_parser = clap::value_parser!(i64).range(1..=10080))]
+    harvest_window: i64,
+    /// Write the IP addresses of harvesting clients to FILE, one per line (for a firewall)
+    #[arg(long, value_name = "FILE")]
+    emit_blocklist: Option<PathBuf>,
+    /// Print a ready-to-edit pattern rule for each failure text no rule classified
+    #[arg(long)]
+    explain_unmatched: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct SuppressArgs {
+    /// Log files (any MTA, plain or gzip); none or `-` reads standard input
+    files: Vec<String>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "csv")]
+    format: ListFormat,
+    /// Also list recipients with temporary failures on at least this many different days
+    #[arg(long, default_value_t = 3, value_name = "DAYS")]
+    soft_days: usize,
+    /// Directory of extra pattern files (*.toml)
+    #[arg(long, value_name = "DIR")]
+    patterns: Option<PathBuf>,
+    /// Write the list to FILE (atomically)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,6 +180,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze_cmd(a),
         Command::Merge(m) => merge_cmd(m),
+        Command::Explain { text, patterns } => explain_cmd(text, patterns.as_deref()),
+        Command::Suppress(s) => suppress_cmd(s),
         Command::Patterns { command } => match command {
             PatternsCommand::Check { dir } => check_cmd(dir.as_deref()),
             PatternsCommand::List { patterns } => list_cmd(patterns.as_deref()),
@@ -400,7 +448,210 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     if let Some(e) = write_err {
         return Err(e);
     }
+    let mut summary = summary;
+    let cfg = crate::findings::Config {
+        harvest_min: a.harvest_min.max(2),
+        harvest_window: chrono::Duration::minutes(a.harvest_window),
+        ..Default::default()
+    };
+    summary.findings = crate::findings::compute(&summary, &ps, &cfg);
+    if let Some(path) = &a.emit_blocklist {
+        let ips: std::collections::BTreeSet<String> = summary
+            .findings
+            .iter()
+            .filter(|f| f.kind == "harvest")
+            .flat_map(|f| {
+                f.evidence["clients"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        let mut list = Sink::open(Some(path))?;
+        for ip in &ips {
+            writeln!(list.writer(), "{ip}")?;
+        }
+        list.finish()?;
+    }
+    if a.explain_unmatched {
+        let mut v: Vec<_> = summary.diag.unmatched.iter().collect();
+        v.sort_by(|x, y| y.1 .0.cmp(&x.1 .0).then(x.0.cmp(y.0)));
+        let mut err = io::stderr().lock();
+        for (i, (t, (n, sample))) in v.into_iter().enumerate() {
+            writeln!(
+                err,
+                "# {n} failure(s) like: {}",
+                crate::sanitize::terminal(t)
+            )?;
+            let text = sample.rsplit_once(" said: ").map(|x| x.1).unwrap_or(sample);
+            writeln!(err, "{}", crate::explain::stub(t, text, i + 1))?;
+        }
+    }
     finish(sink, &summary, &ps, &a.out, errored)
+}
+
+fn explain_cmd(text: Vec<String>, patterns: Option<&Path>) -> io::Result<ExitCode> {
+    let ps = match load(patterns) {
+        Ok(ps) => ps,
+        Err(code) => return Ok(code),
+    };
+    let texts: Vec<String> = if text.is_empty() {
+        io::stdin()
+            .lines()
+            .collect::<io::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|l| !l.trim().is_empty())
+            .collect()
+    } else {
+        vec![text.join(" ")]
+    };
+    let mut out = io::stdout().lock();
+    let mut unknown = false;
+    for (i, t) in texts.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let x = crate::explain::explain(&ps, t);
+        unknown |= x.cause.is_none() && x.not_a_failure.is_none();
+        write!(out, "{}", crate::explain::render(&ps, t, &x))?;
+    }
+    Ok(if unknown {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One recipient of the suppression list.
+#[derive(Debug, Default, serde::Serialize)]
+struct Suppressed {
+    recipient: String,
+    cause: String,
+    count: u64,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+    days: usize,
+}
+
+fn suppress_cmd(a: SuppressArgs) -> io::Result<ExitCode> {
+    let ps = match load(a.patterns.as_deref()) {
+        Ok(ps) => ps,
+        Err(code) => return Ok(code),
+    };
+    let files = if a.files.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        a.files.clone()
+    };
+    let hard = |c: &str| {
+        c.starts_with("unknown_user") || c == "mailbox_disabled" || c == "domain_not_found"
+    };
+    type Seen = (
+        String,
+        u64,
+        Option<chrono::DateTime<chrono::FixedOffset>>,
+        Option<chrono::DateTime<chrono::FixedOffset>>,
+        std::collections::BTreeSet<chrono::NaiveDate>,
+        bool,
+    );
+    let mut by: std::collections::BTreeMap<String, Seen> = std::collections::BTreeMap::new();
+    let mut errored = false;
+    let summary = {
+        let mut events = |e: &Event| {
+            if e.direction == crate::event::Direction::Inbound {
+                return;
+            }
+            let Some(r) = e.recipient.as_deref().filter(|r| r.contains('@')) else {
+                return;
+            };
+            let is_hard = e.severity == crate::event::Severity::Hard && hard(&e.cause);
+            let s = by.entry(r.to_ascii_lowercase()).or_default();
+            if is_hard || s.0.is_empty() || !s.5 {
+                s.0 = e.cause.clone();
+            }
+            s.1 += 1;
+            s.2 = match (s.2, e.time) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            s.3 = match (s.3, e.time) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(t) = e.time {
+                s.4.insert(t.date_naive());
+            }
+            s.5 |= is_hard;
+        };
+        let mut problems = |p: Problem| {
+            if let Problem::Error(m) = &p {
+                errored = true;
+                eprintln!("bouncelog: {}", crate::sanitize::terminal(m));
+            }
+        };
+        analyze::run(
+            &ps,
+            &files,
+            &RunOptions::default(),
+            &mut events,
+            &mut problems,
+        )
+    };
+    let list: Vec<Suppressed> = by
+        .into_iter()
+        // Delivered addresses are not suppressed: the mailbox exists (again).
+        .filter(|(r, _)| !summary.diag.delivered.entries().iter().any(|(d, _)| d == r))
+        .filter(|(_, s)| s.5 || s.4.len() >= a.soft_days)
+        .map(|(r, s)| Suppressed {
+            recipient: r,
+            cause: if s.5 {
+                s.0
+            } else {
+                format!("repeated_soft:{}", s.0)
+            },
+            count: s.1,
+            first_seen: s.2.map(|t| t.to_rfc3339()),
+            last_seen: s.3.map(|t| t.to_rfc3339()),
+            days: s.4.len(),
+        })
+        .collect();
+    let mut sink = Sink::open(a.output.as_deref())?;
+    match a.format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(sink.writer(), &list).map_err(io::Error::other)?;
+            writeln!(sink.writer())?;
+        }
+        ListFormat::Csv => {
+            let mut w = csv::Writer::from_writer(sink.writer());
+            w.write_record([
+                "recipient",
+                "cause",
+                "count",
+                "first_seen",
+                "last_seen",
+                "days",
+            ])?;
+            for s in &list {
+                let row = [
+                    s.recipient.clone(),
+                    s.cause.clone(),
+                    s.count.to_string(),
+                    s.first_seen.clone().unwrap_or_default(),
+                    s.last_seen.clone().unwrap_or_default(),
+                    s.days.to_string(),
+                ];
+                w.write_record(row.iter().map(|c| crate::report::csv::safe(c)))?;
+            }
+            w.flush()?;
+        }
+    }
+    sink.finish()?;
+    Ok(if errored {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {

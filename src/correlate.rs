@@ -181,6 +181,7 @@ impl Correlator {
             if redact {
                 crate::redact::event(&mut e);
             }
+            summary.diag.failure(&e);
             summary.add_event(&e);
             sink(&e);
         };
@@ -253,6 +254,19 @@ impl Correlator {
                 Some(Outcome::Ok) => {
                     if inside {
                         summary.delivered += 1;
+                        if let Some(r) = rec.fields.rcpt.as_deref().filter(|r| r.contains('@')) {
+                            let client = rec.fields.client.clone().or_else(|| {
+                                key.as_ref()
+                                    .and_then(|k| self.open.get(k))
+                                    .and_then(|o| o.client.clone())
+                            });
+                            let r = if self.redact {
+                                crate::redact::text(r)
+                            } else {
+                                r.to_string()
+                            };
+                            summary.diag.delivered(&r, client.as_deref(), rec.time);
+                        }
                     } else {
                         summary.outside_window += 1;
                     }

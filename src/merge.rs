@@ -79,6 +79,13 @@ pub fn from_json(v: &Value) -> Result<Summary, String> {
         );
         *s.warnings.entry(key).or_default() += u(&w["count"]);
     }
+    if let Some(fs) = v["findings"].as_array() {
+        for f in fs {
+            if let Ok(f) = serde_json::from_value::<crate::findings::Finding>(f.clone()) {
+                s.findings.push(f);
+            }
+        }
+    }
     for g in v["groups"].as_array().ok_or("no groups")? {
         let c = &g["counts"];
         if !c.is_object() {

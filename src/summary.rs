@@ -245,7 +245,7 @@ pub struct InputInfo {
 }
 
 /// Everything a report needs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     /// Inputs in the order read.
     pub inputs: Vec<InputInfo>,
@@ -268,6 +268,10 @@ pub struct Summary {
     pub outside_window: u64,
     /// The time window applied, if any.
     pub window: crate::window::Window,
+    /// Evidence for findings (not kept in JSON reports).
+    pub diag: crate::diag::Diagnostics,
+    /// Findings computed from the evidence (kept in JSON reports).
+    pub findings: Vec<crate::findings::Finding>,
 }
 
 impl Summary {
@@ -305,6 +309,16 @@ impl Summary {
         self.probes += o.probes;
         self.duplicates += o.duplicates;
         self.outside_window += o.outside_window;
+        self.diag.merge(&o.diag);
+        for f in &o.findings {
+            if !self
+                .findings
+                .iter()
+                .any(|x| x.kind == f.kind && x.subject == f.subject)
+            {
+                self.findings.push(f.clone());
+            }
+        }
     }
 
     /// Failure events in all groups.

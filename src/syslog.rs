@@ -220,7 +220,7 @@ impl TimeContext {
     pub fn at(t: DateTime<Local>) -> TimeContext {
         TimeContext {
             reference: t.naive_local(),
-            all_times: false,
+            all_times: true,
         }
     }
 }

@@ -33,6 +33,18 @@ fn top(c: &Counter, n: usize) -> Value {
     )
 }
 
+/// The most frequent failure texts no rule classified (normalised), with a sample line each.
+pub fn unmatched(s: &Summary, n: usize) -> Value {
+    let mut v: Vec<(&String, &(u64, String))> = s.diag.unmatched.iter().collect();
+    v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    Value::Array(
+        v.into_iter()
+            .take(n)
+            .map(|(t, (c, sample))| json!({"text": t, "count": c, "sample": sample}))
+            .collect(),
+    )
+}
+
 /// The report as a JSON value.
 pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
     use crate::event::Direction::*;
@@ -109,8 +121,10 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
             "outside_window": s.outside_window,
             "duplicates_skipped": s.duplicates,
         },
+        "findings": s.findings,
         "groups": groups,
         "reject_warnings": warnings,
+        "unmatched": unmatched(s, opts.top.max(10)),
     })
 }
 

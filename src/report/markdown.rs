@@ -61,6 +61,13 @@ pub fn write(
         s.warnings.values().sum::<u64>(),
         s.probes
     )?;
+    if !s.findings.is_empty() {
+        writeln!(w, "## Findings\n")?;
+        for f in &s.findings {
+            writeln!(w, "- **{}:** {}", f.kind, cell(&f.message))?;
+        }
+        writeln!(w)?;
+    }
     if s.failures() == 0 {
         writeln!(w, "No rejections or bounces found.")?;
         return Ok(());

@@ -119,6 +119,15 @@ pub fn write(
             num(s.duplicates)
         )?;
     }
+    if !s.findings.is_empty() {
+        writeln!(w, "\nFindings:")?;
+        for f in &s.findings {
+            wrap(w, &terminal(&f.message), "  * ", "    ")?;
+            for h in &f.hints {
+                wrap(w, h, "      - ", "        ")?;
+            }
+        }
+    }
     if total == 0 {
         writeln!(w, "\nNo rejections or bounces found.")?;
         return Ok(());
@@ -149,6 +158,23 @@ pub fn write(
     writeln!(w, "{t}")?;
     for (i, (k, g)) in groups.iter().enumerate() {
         group(w, i + 1, k, g, ps, opts)?;
+    }
+    let unmatched = s.diag.unmatched.len();
+    if unmatched > 0 {
+        writeln!(
+            w,
+            "\nUnrecognised failure texts (cause `other`; see --explain-unmatched):"
+        )?;
+        let mut v: Vec<_> = s.diag.unmatched.iter().collect();
+        v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+        for (t, (n, sample)) in v.into_iter().take(opts.top.max(10)) {
+            wrap(w, &format!("{n} × {}", terminal(t)), "  ", "      ")?;
+            let mut sample = terminal(sample).into_owned();
+            if sample.chars().count() > EXAMPLE_MAX {
+                sample = sample.chars().take(EXAMPLE_MAX).collect::<String>() + "…";
+            }
+            wrap(w, &format!("e.g. {sample}"), "      ", "        ")?;
+        }
     }
     if !s.warnings.is_empty() {
         writeln!(w, "\nreject_warning (logged by warn_if_reject or soft_bounce tests; mail was not refused):")?;

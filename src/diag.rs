@@ -1,0 +1,261 @@
+//! Evidence gathered during analysis for the findings (`findings`): which
+//! recipients were delivered (per domain, per client), the inbound
+//! unknown-user attempts of each client, and the failure texts no rule
+//! classified. Everything is bounded; what did not fit is simply not used as
+//! evidence (a finding is never made from a partial count it does not say).
+
+use crate::event::{Direction, Event};
+use crate::summary::Counter;
+use chrono::{DateTime, FixedOffset};
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::LazyLock;
+
+const PROBE_CAP: usize = 500_000;
+const SET_CAP: usize = 10_000;
+const TEXT_CAP: usize = 10_000;
+
+type Time = DateTime<FixedOffset>;
+
+/// One inbound attempt at a recipient that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// Client IP address.
+    pub ip: String,
+    /// When.
+    pub time: Option<Time>,
+    /// Recipient tried.
+    pub rcpt: String,
+    /// Envelope sender.
+    pub sender: Option<String>,
+    /// HELO name.
+    pub helo: Option<String>,
+}
+
+/// Deliveries and unknown-user bounces to one recipient domain, in time order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DomainStat {
+    /// Deliveries.
+    pub delivered: u64,
+    /// Deliveries before the first unknown-user bounce.
+    pub delivered_before: u64,
+    /// The last of those.
+    pub last_before: Option<Time>,
+    /// Deliveries after the first unknown-user bounce.
+    pub delivered_after: u64,
+    /// Last delivery.
+    pub last_delivered: Option<Time>,
+    /// Unknown-user bounces.
+    pub unknown: u64,
+    /// Distinct recipients that bounced as unknown.
+    pub unknown_rcpts: BTreeSet<String>,
+    /// First unknown-user bounce.
+    pub first_unknown: Option<Time>,
+    /// Last unknown-user bounce.
+    pub last_unknown: Option<Time>,
+}
+
+/// The evidence of one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics {
+    /// Delivered recipients (lowercase) with counts.
+    pub delivered: Counter,
+    /// Outbound/local statistics per recipient domain.
+    pub domains: BTreeMap<String, DomainStat>,
+    /// Recipients delivered from each client IP (accepted, so valid).
+    pub valid_by_client: HashMap<String, BTreeSet<String>>,
+    /// Inbound unknown-user attempts.
+    pub probes: Vec<Probe>,
+    /// Unclassified failure texts, normalised: count and one sample line.
+    pub unmatched: BTreeMap<String, (u64, String)>,
+}
+
+static IP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[([0-9A-Fa-f:.]+)\]|^([0-9A-Fa-f:.]+)$|:([0-9A-Fa-f:.]+)$").expect("static regex")
+});
+
+/// The IP address in a client string (`host[192.0.2.1]`, `host [ip]`, `host:ip`).
+pub fn client_ip(client: &str) -> Option<String> {
+    let c = IP.captures(client)?;
+    let ip = c.get(1).or(c.get(2)).or(c.get(3))?.as_str();
+    (ip.contains('.') || ip.contains(':')).then(|| ip.to_string())
+}
+
+fn domain(addr: &str) -> Option<String> {
+    addr.rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+}
+
+static NORMALISE: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
+    [
+        (Regex::new(r"<?[^\s<>@]+@[^\s<>]+>?").expect("re"), "<addr>"),
+        (
+            Regex::new(r"\[?\b\d{1,3}(?:\.\d{1,3}){3}\b\]?|\[[0-9A-Fa-f:]{3,}\]").expect("re"),
+            "<ip>",
+        ),
+        (Regex::new(r"\b[A-Za-z0-9+/=-]{6,}\b").expect("re"), "<id>"),
+        (Regex::new(r"\d+").expect("re"), "<n>"),
+    ]
+});
+static SPACES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s+").expect("re"));
+
+/// A failure text with addresses, IPs, ids (tokens mixing letters and
+/// digits) and numbers masked, so that texts differing only in those group.
+pub fn normalise(text: &str) -> String {
+    let mut s = text.to_string();
+    for (re, to) in NORMALISE.iter() {
+        s = if *to == "<id>" {
+            re.replace_all(&s, |c: &regex::Captures<'_>| {
+                let t = &c[0];
+                let mixed = t.chars().any(|x| x.is_ascii_digit())
+                    && t.chars().any(|x| x.is_ascii_alphabetic());
+                if mixed {
+                    "<id>".to_string()
+                } else {
+                    t.to_string()
+                }
+            })
+            .into_owned()
+        } else {
+            re.replace_all(&s, *to).into_owned()
+        };
+    }
+    SPACES
+        .replace_all(s.trim(), " ")
+        .chars()
+        .take(300)
+        .collect()
+}
+
+impl Diagnostics {
+    /// A delivery of `rcpt`, from `client` (when known), at `time`.
+    pub fn delivered(&mut self, rcpt: &str, client: Option<&str>, time: Option<Time>) {
+        let rcpt = rcpt.to_ascii_lowercase();
+        self.delivered.add(&rcpt, 1);
+        if let Some(d) = domain(&rcpt) {
+            if self.domains.len() < SET_CAP || self.domains.contains_key(&d) {
+                let s = self.domains.entry(d).or_default();
+                s.delivered += 1;
+                match (s.first_unknown, time) {
+                    (Some(f), Some(t)) if t >= f => s.delivered_after += 1,
+                    (Some(_), None) => s.delivered_after += 1,
+                    _ => {
+                        s.delivered_before += 1;
+                        s.last_before = time.or(s.last_before);
+                    }
+                }
+                s.last_delivered = time.or(s.last_delivered);
+            }
+        }
+        if let Some(ip) = client.and_then(client_ip) {
+            if self.valid_by_client.len() < SET_CAP || self.valid_by_client.contains_key(&ip) {
+                let set = self.valid_by_client.entry(ip).or_default();
+                if set.len() < SET_CAP {
+                    set.insert(rcpt);
+                }
+            }
+        }
+    }
+
+    /// A failure event.
+    pub fn failure(&mut self, e: &Event) {
+        let unknown = e.cause.starts_with("unknown_user");
+        if e.cause == "other" && self.unmatched.len() < TEXT_CAP {
+            let key = normalise(e.text.as_deref().unwrap_or(""));
+            let entry = self
+                .unmatched
+                .entry(key)
+                .or_insert((0, e.raw.clone().unwrap_or_default()));
+            entry.0 += 1;
+        }
+        let Some(rcpt) = e.recipient.as_deref().map(str::to_ascii_lowercase) else {
+            return;
+        };
+        if unknown && e.direction == Direction::Inbound {
+            if let (Some(ip), true) = (
+                e.client.as_deref().and_then(client_ip),
+                self.probes.len() < PROBE_CAP,
+            ) {
+                self.probes.push(Probe {
+                    ip,
+                    time: e.time,
+                    rcpt,
+                    sender: e.sender.clone(),
+                    helo: e.helo.clone(),
+                });
+            }
+            return;
+        }
+        if unknown && e.direction == Direction::Outbound {
+            if let Some(d) = domain(&rcpt) {
+                if self.domains.len() < SET_CAP || self.domains.contains_key(&d) {
+                    let s = self.domains.entry(d).or_default();
+                    s.unknown += 1;
+                    if s.unknown_rcpts.len() < SET_CAP {
+                        s.unknown_rcpts.insert(rcpt);
+                    }
+                    s.first_unknown = s.first_unknown.or(e.time);
+                    s.last_unknown = e.time.or(s.last_unknown);
+                }
+            }
+        }
+    }
+
+    /// Adds the evidence of a later part of the input.
+    pub fn merge(&mut self, o: &Diagnostics) {
+        self.delivered.merge(&o.delivered);
+        for (d, s) in &o.domains {
+            let m = self.domains.entry(d.clone()).or_default();
+            m.delivered += s.delivered;
+            m.delivered_before += s.delivered_before;
+            m.last_before = s.last_before.or(m.last_before);
+            m.delivered_after += s.delivered_after;
+            m.last_delivered = s.last_delivered.or(m.last_delivered);
+            m.unknown += s.unknown;
+            m.unknown_rcpts.extend(s.unknown_rcpts.iter().cloned());
+            m.first_unknown = m.first_unknown.or(s.first_unknown);
+            m.last_unknown = s.last_unknown.or(m.last_unknown);
+        }
+        for (c, set) in &o.valid_by_client {
+            self.valid_by_client
+                .entry(c.clone())
+                .or_default()
+                .extend(set.iter().cloned());
+        }
+        self.probes.extend(o.probes.iter().cloned());
+        for (k, (n, sample)) in &o.unmatched {
+            self.unmatched
+                .entry(k.clone())
+                .or_insert((0, sample.clone()))
+                .0 += n;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ips_and_normalised_texts() {
+        assert_eq!(
+            client_ip("unknown[203.0.113.45]").as_deref(),
+            Some("203.0.113.45")
+        );
+        assert_eq!(
+            client_ip("mail.example.org [198.51.100.7]").as_deref(),
+            Some("198.51.100.7")
+        );
+        assert_eq!(
+            client_ip("pc-45:unknown:203.0.113.45").as_deref(),
+            Some("203.0.113.45")
+        );
+        assert_eq!(client_ip("[2001:db8::25]").as_deref(), Some("2001:db8::25"));
+        assert_eq!(client_ip("localhost"), None);
+        assert_eq!(
+            normalise("host mx.example.net[192.0.2.7] said: 554 Transaction failed id 4Z1xYk2QmTz9sXQ for <a@example.com>"),
+            "host mx.example.net<ip> said: <n> Transaction failed id <id> for <addr>"
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! `bouncelog explain`: what an SMTP reply or a whole log line means, from the
+//! same catalogue the analyser uses; and, for failure texts no rule knows, the
+//! closest known rule and a ready-to-edit rule stub (`--explain-unmatched`).
+
+use crate::event::{Direction, Kind};
+use crate::patterns::{check, PatternSet};
+use std::fmt::Write;
+
+/// How a text was recognised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// The cause id, when known.
+    pub cause: Option<String>,
+    /// Direction, when the text was a log line.
+    pub direction: Option<Direction>,
+    /// MTA and line rule, when the text was a log line.
+    pub line_rule: Option<(String, String)>,
+    /// Reply rule that classified the text.
+    pub reply_rule: Option<String>,
+    /// When the text is a log line that is not a failure.
+    pub not_a_failure: Option<String>,
+    /// For unknown texts: the most similar known rule and its cause.
+    pub closest: Option<(String, String, f64)>,
+}
+
+/// Explains a reply text or a log line.
+pub fn explain(ps: &PatternSet, text: &str) -> Explanation {
+    let text = text.trim();
+    let mut x = Explanation {
+        cause: None,
+        direction: None,
+        line_rule: None,
+        reply_rule: None,
+        not_a_failure: None,
+        closest: None,
+    };
+    let rec = check::parse_sample(ps, text).or_else(|| {
+        ps.mtas
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.csv.is_some())
+            .find_map(|(i, _)| check::parse_csv_sample(ps, i, text))
+    });
+    if let Some(rec) = rec {
+        let m = &ps.mtas[rec.mta];
+        x.line_rule = Some((m.name.clone(), m.rules[rec.rule].id.clone()));
+        let failure = matches!(rec.kind, Kind::Reject | Kind::Warning | Kind::Expired)
+            || (rec.kind == Kind::Delivery
+                && matches!(rec.outcome, Some(crate::event::Outcome::Failed(_))));
+        if failure {
+            x.cause = Some(ps.causes[rec.cause].id.clone());
+            x.direction = Some(rec.direction);
+            x.reply_rule = rec.reply_rule.map(|r| ps.replies[r].id.clone());
+        } else {
+            x.not_a_failure = Some(format!("{:?}", rec.kind).to_lowercase());
+        }
+        return x;
+    }
+    if let Some(r) = ps.classify_text(text) {
+        x.cause = Some(ps.causes[ps.replies[r].cause].id.clone());
+        x.reply_rule = Some(ps.replies[r].id.clone());
+        return x;
+    }
+    x.closest = closest(ps, text);
+    x
+}
+
+/// The reply rule whose samples look most like the text.
+pub fn closest(ps: &PatternSet, text: &str) -> Option<(String, String, f64)> {
+    let t = crate::diag::normalise(text).to_lowercase();
+    ps.replies
+        .iter()
+        .flat_map(|r| r.samples.iter().map(move |s| (r, s)))
+        .map(|(r, s)| {
+            (
+                r,
+                strsim::normalized_levenshtein(&t, &crate::diag::normalise(s).to_lowercase()),
+            )
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.id.cmp(&a.0.id)))
+        .map(|(r, score)| (r.id.clone(), ps.causes[r.cause].id.clone(), score))
+}
+
+/// Human text of an explanation, with the cause's meaning and hints.
+pub fn render(ps: &PatternSet, text: &str, x: &Explanation) -> String {
+    let mut out = String::new();
+    let safe = crate::sanitize::terminal(text);
+    let _ = writeln!(out, "Text: {safe}");
+    if let Some((mta, rule)) = &x.line_rule {
+        let _ = writeln!(out, "Log line of {mta}, rule {rule}");
+    }
+    if let Some(kind) = &x.not_a_failure {
+        let _ = writeln!(
+            out,
+            "Not a failure: this line is a {kind} record (no rejection or bounce to explain)."
+        );
+        return out;
+    }
+    let Some(cause) = &x.cause else {
+        let _ = writeln!(out, "Unknown: no rule classifies this text.");
+        if let Some((rule, cause, score)) = &x.closest {
+            let _ = writeln!(
+                out,
+                "Closest known rule: {rule} (cause {cause}, similarity {:.0}%)",
+                score * 100.0
+            );
+        }
+        let _ = writeln!(out, "To teach bouncelog this text, add a rule like this to a pattern file (see --patterns):\n");
+        out.push_str(&stub(&crate::diag::normalise(text), text, 1));
+        return out;
+    };
+    let Some(i) = ps.cause_id(cause) else {
+        return out;
+    };
+    let c = &ps.causes[i];
+    let _ = writeln!(
+        out,
+        "Cause: {} — {} ({})",
+        c.id,
+        c.title,
+        c.severity.as_str()
+    );
+    if let Some(r) = &x.reply_rule {
+        let _ = writeln!(out, "Reply rule: {r}");
+    }
+    let _ = writeln!(out, "Meaning: {}", c.meaning);
+    let mta = x.line_rule.as_ref().map(|(m, _)| m.as_str()).unwrap_or("");
+    let directions = match x.direction {
+        Some(d) => vec![d],
+        None => vec![Direction::Inbound, Direction::Outbound, Direction::Local],
+    };
+    for d in directions {
+        let hints = ps.hints(i, d, mta);
+        if hints.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "What to do ({}):",
+            match d {
+                Direction::Inbound => "our server refused it",
+                Direction::Outbound => "a remote server refused our mail",
+                Direction::Local => "our own delivery failed",
+            }
+        );
+        for h in hints {
+            let _ = writeln!(out, "  - {h}");
+        }
+    }
+    out
+}
+
+/// A TOML reply-rule stub for a normalised failure text (placeholders become regexes).
+pub fn stub(normalised: &str, sample: &str, n: usize) -> String {
+    let mut re = regex::escape(normalised);
+    for (ph, pat) in [
+        ("<addr>", r"\S+@\S+"),
+        ("<ip>", r"\[?[0-9A-Fa-f:.]+\]?"),
+        ("<id>", r"\S+"),
+        ("<n>", r"\d+"),
+    ] {
+        re = re.replace(&regex::escape(ph), pat);
+    }
+    let sample = sample.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(
+        "[[reply]]\nid = \"local.unmatched_{n}\"\ncause = \"policy\"   # pick the right cause: bouncelog patterns list\nregex = '''(?i){re}'''\nsamples = [\"{sample}\"]\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stubs_compile_and_match_their_sample() {
+        let text = "host mx.example.net[192.0.2.7] said: 554 Transaction failed id 4Z1xYk2QmTz9sXQ for <a@example.com>";
+        let s = stub(&crate::diag::normalise(text), text, 1);
+        let v: toml::Value = toml::from_str(&s).expect("toml");
+        let re = regex::Regex::new(v["reply"][0]["regex"].as_str().expect("re")).expect("regex");
+        assert!(re.is_match(text), "{s}");
+        assert!(re.is_match("host mx.example.net[198.51.100.1] said: 554 Transaction failed id Q2w3E4r5T6y7U8 for <b@example.org>"));
+    }
+}

@@ -1,0 +1,394 @@
+//! Findings: what the counts mean, with the evidence behind each — likely
+//! typos of recipient addresses, directory-harvest runs, a remote domain whose
+//! users suddenly all "do not exist" (moved MX), and our own IP being
+//! blocklisted. Computed from a finished [`Summary`]; no finding without
+//! evidence from the same logs (or, for provider domains, a built-in list of
+//! well-known domains).
+
+use crate::diag::Probe;
+use crate::event::Direction;
+use crate::patterns::PatternSet;
+use crate::summary::Summary;
+use chrono::Duration;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Well-known mail domains, for domain typo suggestions.
+pub const KNOWN_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "yahoo.co.uk",
+    "yahoo.fr",
+    "ymail.com",
+    "hotmail.com",
+    "hotmail.co.uk",
+    "hotmail.fr",
+    "outlook.com",
+    "live.com",
+    "msn.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "mail.ru",
+    "yandex.ru",
+    "protonmail.com",
+    "proton.me",
+    "comcast.net",
+    "orange.fr",
+    "free.fr",
+    "t-online.de",
+    "qq.com",
+    "163.com",
+    "example.com",
+];
+
+/// Thresholds of the detectors.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// Distinct unknown recipients from one client (or /24, or sender) that make a harvest.
+    pub harvest_min: usize,
+    /// The time window in which they must fall.
+    pub harvest_window: Duration,
+    /// Distinct unknown recipients at one domain that make a domain-wide failure.
+    pub domain_min: usize,
+    /// How long before the first unknown-user bounce the last delivery must be.
+    pub domain_gap: Duration,
+    /// Outbound blocklist rejections that make a finding.
+    pub blocklist_min: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            harvest_min: 10,
+            harvest_window: Duration::minutes(10),
+            domain_min: 3,
+            domain_gap: Duration::minutes(30),
+            blocklist_min: 3,
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Finding {
+    /// `typo`, `harvest`, `domain_failure`, `blocklisted`.
+    pub kind: String,
+    /// What it is about (an address, a client, a domain).
+    pub subject: String,
+    /// One sentence for people.
+    pub message: String,
+    /// The numbers behind it.
+    pub evidence: Value,
+    /// What to do.
+    pub hints: Vec<String>,
+}
+
+/// All findings of a summary, in a stable order.
+pub fn compute(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
+    let mut out = typos(s);
+    out.extend(harvests(s, cfg));
+    out.extend(domain_failures(s, cfg));
+    out.extend(blocklisted(s, ps, cfg));
+    out
+}
+
+fn split(addr: &str) -> Option<(&str, &str)> {
+    addr.rsplit_once('@')
+}
+
+/// Edit distance allowed for a string of this length.
+fn allowed(len: usize) -> usize {
+    if len <= 4 {
+        1
+    } else {
+        2
+    }
+}
+
+fn typos(s: &Summary) -> Vec<Finding> {
+    let mut delivered_by_domain: HashMap<&str, Vec<(&str, u64)>> = HashMap::new();
+    for (addr, n) in s.diag.delivered.entries() {
+        if let Some((l, d)) = split(addr) {
+            delivered_by_domain.entry(d).or_default().push((l, n));
+        }
+    }
+    let mut failed: BTreeMap<String, (u64, BTreeSet<String>)> = BTreeMap::new();
+    for (k, g) in &s.groups {
+        if k.cause.starts_with("unknown_user") || k.cause == "domain_not_found" {
+            for (r, n) in g.recipients.entries() {
+                let e = failed.entry(r.to_ascii_lowercase()).or_default();
+                e.0 += n;
+                e.1.insert(k.cause.clone());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (addr, (n, causes)) in &failed {
+        if s.diag.delivered.entries().iter().any(|(a, _)| a == addr) {
+            continue; // delivered too: not a typo
+        }
+        let Some((local, domain)) = split(addr) else {
+            continue;
+        };
+        // (a) a delivered local part at the same domain within a small edit distance
+        let best = delivered_by_domain.get(domain).and_then(|c| {
+            c.iter()
+                .filter(|(l, _)| *l != local)
+                .map(|(l, m)| {
+                    let d = if l.replace('.', "") == local.replace('.', "") {
+                        0
+                    } else {
+                        strsim::damerau_levenshtein(local, l)
+                    };
+                    (d, *l, *m)
+                })
+                .filter(|(d, l, _)| *d <= allowed(local.len().min(l.len())))
+                .min_by(|a, b| a.0.cmp(&b.0).then(b.2.cmp(&a.2)).then(a.1.cmp(b.1)))
+        });
+        let suggestion = if let Some((_, l, m)) = best {
+            Some((
+                format!("{l}@{domain}"),
+                format!("delivered {m} time{}", if m == 1 { "" } else { "s" }),
+            ))
+        } else if !delivered_by_domain.contains_key(domain) && !KNOWN_DOMAINS.contains(&domain) {
+            // (b) a domain typo of a well-known domain or of a domain seen delivered
+            // Domains delivered in these logs are better evidence than the built-in list: first.
+            let mut delivered: Vec<(&str, String)> = delivered_by_domain
+                .iter()
+                .map(|(d, v)| {
+                    let total: u64 = v.iter().map(|x| x.1).sum();
+                    (
+                        *d,
+                        format!(
+                            "{d} delivered {total} time{}",
+                            if total == 1 { "" } else { "s" }
+                        ),
+                    )
+                })
+                .collect();
+            delivered.sort();
+            let mut candidates = delivered;
+            candidates.extend(
+                KNOWN_DOMAINS
+                    .iter()
+                    .map(|d| (*d, "a well-known mail domain".to_string())),
+            );
+            candidates
+                .into_iter()
+                .map(|(d, why)| (strsim::damerau_levenshtein(domain, d), d, why))
+                .filter(|(dist, d, _)| *dist > 0 && *dist <= allowed(domain.len().min(d.len())))
+                .min_by_key(|x| x.0)
+                .map(|(_, d, why)| (format!("{local}@{d}"), why))
+        } else {
+            None
+        };
+        if let Some((to, why)) = suggestion {
+            out.push(Finding {
+                kind: "typo".into(),
+                subject: addr.clone(),
+                message: format!("{addr} ({n} failure{}) → did you mean {to} ({why})?", if *n == 1 { "" } else { "s" }),
+                evidence: json!({"failures": n, "causes": causes, "suggestion": to, "because": why}),
+                hints: vec!["Correct the address at its source (the sender's address book, your mailing list or application); the suggestion is only as good as its evidence.".into()],
+            });
+        }
+    }
+    out
+}
+
+/// Densest window: (distinct recipients, first, last) of the best window.
+fn densest(probes: &[&Probe], window: Duration) -> (usize, Option<String>, Option<String>) {
+    let mut v: Vec<&&Probe> = probes.iter().collect();
+    v.sort_by_key(|p| p.time);
+    let mut best = (0, None, None);
+    let mut start = 0;
+    for end in 0..v.len() {
+        while let (Some(a), Some(b)) = (v[start].time, v[end].time) {
+            if b - a > window {
+                start += 1;
+            } else {
+                break;
+            }
+        }
+        let distinct: BTreeSet<&str> = v[start..=end].iter().map(|p| p.rcpt.as_str()).collect();
+        if distinct.len() > best.0 {
+            let t = |p: &Probe| p.time.map(|t| t.to_rfc3339());
+            best = (distinct.len(), t(v[start]), t(v[end]));
+        }
+    }
+    best
+}
+
+/// The /24 (IPv4) or /64 (IPv6) of an address.
+fn prefix(ip: &str) -> String {
+    if ip.contains(':') {
+        let parts: Vec<&str> = ip.split(':').take(4).collect();
+        format!("{}::/64", parts.join(":"))
+    } else {
+        let parts: Vec<&str> = ip.split('.').take(3).collect();
+        format!("{}.0/24", parts.join("."))
+    }
+}
+
+fn harvest_hints() -> Vec<String> {
+    vec![
+        "Postfix: keep `smtpd_hard_error_limit` low and `smtpd_error_sleep_time` above zero, let postscreen drop such clients, and limit them with anvil (`smtpd_client_recipient_rate_limit`).".into(),
+        "Exim: add a `ratelimit` condition on failed recipients in acl_smtp_rcpt.".into(),
+        "Block the source with fail2ban (postfix/exim jails) or `--emit-blocklist FILE` into your firewall.".into(),
+    ]
+}
+
+fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut by_ip: BTreeMap<&str, Vec<&Probe>> = BTreeMap::new();
+    for p in &s.diag.probes {
+        by_ip.entry(p.ip.as_str()).or_default().push(p);
+    }
+    let mut flagged = BTreeSet::new();
+    let finding = |subject: String,
+                   what: &str,
+                   probes: &[&Probe],
+                   ips: BTreeSet<&str>,
+                   cfg: &Config|
+     -> Option<Finding> {
+        let (n, first, last) = densest(probes, cfg.harvest_window);
+        if n < cfg.harvest_min {
+            return None;
+        }
+        let tried: BTreeSet<&str> = probes.iter().map(|p| p.rcpt.as_str()).collect();
+        let valid: usize = ips
+            .iter()
+            .filter_map(|ip| s.diag.valid_by_client.get(*ip))
+            .map(BTreeSet::len)
+            .sum();
+        Some(Finding {
+            kind: "harvest".into(),
+            subject: subject.clone(),
+            message: format!(
+                "{what} {subject} tried {n} distinct unknown recipients within {} minutes ({} in all; {valid} valid addresses accepted from it)",
+                cfg.harvest_window.num_minutes(),
+                tried.len()
+            ),
+            evidence: json!({"distinct_in_window": n, "window_start": first, "window_end": last, "distinct_tried": tried.len(), "valid": valid, "clients": ips}),
+            hints: harvest_hints(),
+        })
+    };
+    for (ip, probes) in &by_ip {
+        if let Some(f) = finding(ip.to_string(), "Client", probes, BTreeSet::from([*ip]), cfg) {
+            flagged.insert(*ip);
+            out.push(f);
+        }
+    }
+    // Several addresses of one network, none enough alone.
+    let mut by_net: BTreeMap<String, Vec<&Probe>> = BTreeMap::new();
+    for p in s
+        .diag
+        .probes
+        .iter()
+        .filter(|p| !flagged.contains(p.ip.as_str()))
+    {
+        by_net.entry(prefix(&p.ip)).or_default().push(p);
+    }
+    for (net, probes) in &by_net {
+        let ips: BTreeSet<&str> = probes.iter().map(|p| p.ip.as_str()).collect();
+        if ips.len() >= 2 {
+            out.extend(finding(net.clone(), "Network", probes, ips, cfg));
+        }
+    }
+    // Rotating clients: one sender or HELO from many addresses.
+    for (what, key) in [("Sender", 0), ("HELO", 1)] {
+        let mut by: BTreeMap<&str, Vec<&Probe>> = BTreeMap::new();
+        for p in &s.diag.probes {
+            let k = if key == 0 {
+                p.sender.as_deref()
+            } else {
+                p.helo.as_deref()
+            };
+            if let Some(k) = k.filter(|k| !k.is_empty()) {
+                by.entry(k).or_default().push(p);
+            }
+        }
+        for (k, probes) in &by {
+            let ips: BTreeSet<&str> = probes.iter().map(|p| p.ip.as_str()).collect();
+            if ips.len() >= 3 && !ips.iter().all(|ip| flagged.contains(ip)) {
+                out.extend(finding(k.to_string(), what, probes, ips, cfg));
+            }
+        }
+    }
+    out
+}
+
+fn domain_failures(s: &Summary, cfg: &Config) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (d, st) in &s.diag.domains {
+        let distinct = st.unknown_rcpts.len();
+        // Mostly unknown users after the change: at least 4 bounces per later delivery.
+        let mostly_failing = st.delivered_after == 0 || st.unknown >= 4 * st.delivered_after;
+        // "Used to be delivered": the deliveries end well before the failures start,
+        // not a batch in which some recipients exist and others do not.
+        let earlier = match (st.last_before, st.first_unknown) {
+            (Some(b), Some(f)) => f - b >= cfg.domain_gap,
+            _ => false,
+        };
+        if distinct < cfg.domain_min || st.delivered_before == 0 || !mostly_failing || !earlier {
+            continue;
+        }
+        out.push(Finding {
+            kind: "domain_failure".into(),
+            subject: d.clone(),
+            message: format!(
+                "{distinct} different recipients at {d} bounced as unknown users since {}, though {d} accepted our mail {} time{} before: the domain may have moved to another mail server",
+                st.first_unknown.map(|t| t.to_rfc3339()).unwrap_or_else(|| "the start".into()),
+                st.delivered_before,
+                if st.delivered_before == 1 { "" } else { "s" }
+            ),
+            evidence: json!({"unknown_bounces": st.unknown, "distinct_unknown": distinct, "delivered_before": st.delivered_before,
+                "delivered_after": st.delivered_after, "first_unknown": st.first_unknown.map(|t| t.to_rfc3339()),
+                "last_delivered": st.last_delivered.map(|t| t.to_rfc3339())}),
+            hints: vec![
+                format!("Check where {d}'s mail goes now: `dig MX {d} +short`, and compare with the host that used to accept it."),
+                format!("Probe the current MX by hand: `swaks --to a-known-user@{d} --quit-after RCPT`; if it refuses known users, the MX record resolves to the wrong server — tell the domain's administrator."),
+                "Until it is fixed, do not remove these recipients from your lists: the addresses may be fine.".into(),
+            ],
+        });
+    }
+    out
+}
+
+fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
+    let groups: Vec<_> = s
+        .groups
+        .iter()
+        .filter(|(k, _)| k.cause == "blocklisted" && k.direction == Direction::Outbound)
+        .collect();
+    let n: u64 = groups.iter().map(|(_, g)| g.count).sum();
+    if n < cfg.blocklist_min {
+        return Vec::new();
+    }
+    let mut hosts = crate::summary::Counter::default();
+    let mut domains = crate::summary::Counter::default();
+    for (_, g) in &groups {
+        hosts.merge(&g.peers);
+        domains.merge(&g.domains);
+    }
+    let first = groups.iter().filter_map(|(_, g)| g.first).min();
+    let mta = groups.first().map(|(k, _)| k.mta.as_str()).unwrap_or("");
+    let hints = ps
+        .cause_id("blocklisted")
+        .map(|i| ps.hints(i, Direction::Outbound, mta))
+        .unwrap_or_default();
+    vec![Finding {
+        kind: "blocklisted".into(),
+        subject: "our sending IP".into(),
+        message: format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving domains", domains.distinct()),
+        evidence: json!({"rejections": n, "first": first.map(|t| t.to_rfc3339()),
+            "remote_hosts": hosts.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>(),
+            "domains": domains.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>()}),
+        hints: hints.into_iter().map(str::to_string).collect(),
+    }]
+}
