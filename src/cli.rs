@@ -6,6 +6,7 @@
 use crate::analyze::{self, Problem, RunOptions};
 use crate::event::Event;
 use crate::failon::{self, Threshold};
+use crate::output::Sink;
 use crate::patterns::{self, check, PatternSet};
 use crate::report::{self, ReportOptions};
 use crate::summary::Summary;
@@ -209,52 +210,6 @@ fn load(dir: Option<&Path>) -> Result<PatternSet, ExitCode> {
         }
         ExitCode::from(2)
     })
-}
-
-/// Where the report goes: stdout, or a temporary file renamed over FILE at the end.
-enum Sink {
-    Stdout(io::BufWriter<io::StdoutLock<'static>>),
-    File(io::BufWriter<tempfile::NamedTempFile>, PathBuf),
-}
-
-impl Sink {
-    fn open(output: Option<&Path>) -> io::Result<Sink> {
-        match output {
-            None => Ok(Sink::Stdout(io::BufWriter::new(io::stdout().lock()))),
-            Some(p) => {
-                let dir = p
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                let tmp = tempfile::Builder::new()
-                    .prefix(".bouncelog-")
-                    .tempfile_in(dir)
-                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
-                Ok(Sink::File(io::BufWriter::new(tmp), p.to_path_buf()))
-            }
-        }
-    }
-
-    fn writer(&mut self) -> &mut dyn Write {
-        match self {
-            Sink::Stdout(w) => w,
-            Sink::File(w, _) => w,
-        }
-    }
-
-    /// Flushes and, for a file, syncs and renames it into place.
-    fn finish(self) -> io::Result<()> {
-        match self {
-            Sink::Stdout(mut w) => w.flush(),
-            Sink::File(w, path) => {
-                let tmp = w.into_inner().map_err(|e| e.into_error())?;
-                tmp.as_file().sync_all()?;
-                tmp.persist(&path).map(|_| ()).map_err(|e| {
-                    io::Error::new(e.error.kind(), format!("{}: {}", path.display(), e.error))
-                })
-            }
-        }
-    }
 }
 
 /// Writes a finished summary in a summary format, then applies --quiet and --fail-on.
@@ -523,17 +478,6 @@ fn explain_cmd(text: Vec<String>, patterns: Option<&Path>) -> io::Result<ExitCod
     })
 }
 
-/// One recipient of the suppression list.
-#[derive(Debug, Default, serde::Serialize)]
-struct Suppressed {
-    recipient: String,
-    cause: String,
-    count: u64,
-    first_seen: Option<String>,
-    last_seen: Option<String>,
-    days: usize,
-}
-
 fn suppress_cmd(a: SuppressArgs) -> io::Result<ExitCode> {
     let ps = match load(a.patterns.as_deref()) {
         Ok(ps) => ps,
@@ -544,108 +488,15 @@ fn suppress_cmd(a: SuppressArgs) -> io::Result<ExitCode> {
     } else {
         a.files.clone()
     };
-    let hard = |c: &str| {
-        c.starts_with("unknown_user") || c == "mailbox_disabled" || c == "domain_not_found"
-    };
-    type Seen = (
-        String,
-        u64,
-        Option<chrono::DateTime<chrono::FixedOffset>>,
-        Option<chrono::DateTime<chrono::FixedOffset>>,
-        std::collections::BTreeSet<chrono::NaiveDate>,
-        bool,
-    );
-    let mut by: std::collections::BTreeMap<String, Seen> = std::collections::BTreeMap::new();
     let mut errored = false;
-    let summary = {
-        let mut events = |e: &Event| {
-            if e.direction == crate::event::Direction::Inbound {
-                return;
-            }
-            let Some(r) = e.recipient.as_deref().filter(|r| r.contains('@')) else {
-                return;
-            };
-            let is_hard = e.severity == crate::event::Severity::Hard && hard(&e.cause);
-            let s = by.entry(r.to_ascii_lowercase()).or_default();
-            if is_hard || s.0.is_empty() || !s.5 {
-                s.0 = e.cause.clone();
-            }
-            s.1 += 1;
-            s.2 = match (s.2, e.time) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            s.3 = match (s.3, e.time) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
-            if let Some(t) = e.time {
-                s.4.insert(t.date_naive());
-            }
-            s.5 |= is_hard;
-        };
-        let mut problems = |p: Problem| {
-            if let Problem::Error(m) = &p {
-                errored = true;
-                eprintln!("bouncelog: {}", crate::sanitize::terminal(m));
-            }
-        };
-        analyze::run(
-            &ps,
-            &files,
-            &RunOptions::default(),
-            &mut events,
-            &mut problems,
-        )
-    };
-    let list: Vec<Suppressed> = by
-        .into_iter()
-        // Delivered addresses are not suppressed: the mailbox exists (again).
-        .filter(|(r, _)| !summary.diag.delivered.entries().iter().any(|(d, _)| d == r))
-        .filter(|(_, s)| s.5 || s.4.len() >= a.soft_days)
-        .map(|(r, s)| Suppressed {
-            recipient: r,
-            cause: if s.5 {
-                s.0
-            } else {
-                format!("repeated_soft:{}", s.0)
-            },
-            count: s.1,
-            first_seen: s.2.map(|t| t.to_rfc3339()),
-            last_seen: s.3.map(|t| t.to_rfc3339()),
-            days: s.4.len(),
-        })
-        .collect();
+    let list = crate::suppress::collect(&ps, &files, a.soft_days, &mut |p: Problem| {
+        if let Problem::Error(m) = &p {
+            errored = true;
+            eprintln!("bouncelog: {}", crate::sanitize::terminal(m));
+        }
+    });
     let mut sink = Sink::open(a.output.as_deref())?;
-    match a.format {
-        ListFormat::Json => {
-            serde_json::to_writer_pretty(sink.writer(), &list).map_err(io::Error::other)?;
-            writeln!(sink.writer())?;
-        }
-        ListFormat::Csv => {
-            let mut w = csv::Writer::from_writer(sink.writer());
-            w.write_record([
-                "recipient",
-                "cause",
-                "count",
-                "first_seen",
-                "last_seen",
-                "days",
-            ])?;
-            for s in &list {
-                let row = [
-                    s.recipient.clone(),
-                    s.cause.clone(),
-                    s.count.to_string(),
-                    s.first_seen.clone().unwrap_or_default(),
-                    s.last_seen.clone().unwrap_or_default(),
-                    s.days.to_string(),
-                ];
-                w.write_record(row.iter().map(|c| crate::report::csv::safe(c)))?;
-            }
-            w.flush()?;
-        }
-    }
+    crate::suppress::write(sink.writer(), &list, a.format == ListFormat::Json)?;
     sink.finish()?;
     Ok(if errored {
         ExitCode::from(2)

@@ -1,0 +1,124 @@
+//! `bouncelog suppress`: the recipients our mail hard-bounced for (unknown
+//! user, disabled mailbox, domain not found) — and those that failed
+//! temporarily on many different days — for mailing-list cleanup. A
+//! recipient that was also delivered in the same logs is left out: the
+//! mailbox exists (again). Inbound rejections are not listed (they are not
+//! our recipients).
+
+use crate::analyze::{self, Problem, RunOptions};
+use crate::event::Event;
+use crate::patterns::PatternSet;
+use std::io::{self, Write};
+
+/// One recipient of the suppression list.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Suppressed {
+    /// The address.
+    pub recipient: String,
+    /// Its (last hard) cause, or `repeated_soft:<cause>`.
+    pub cause: String,
+    /// Failures.
+    pub count: u64,
+    /// First failure.
+    pub first_seen: Option<String>,
+    /// Last failure.
+    pub last_seen: Option<String>,
+    /// Days with failures.
+    pub days: usize,
+}
+
+/// Analyses the inputs and returns the list, sorted by address.
+pub fn collect(
+    ps: &PatternSet,
+    files: &[String],
+    soft_days: usize,
+    report: &mut dyn FnMut(Problem),
+) -> Vec<Suppressed> {
+    let hard = |c: &str| {
+        c.starts_with("unknown_user") || c == "mailbox_disabled" || c == "domain_not_found"
+    };
+    type Seen = (
+        String,
+        u64,
+        Option<chrono::DateTime<chrono::FixedOffset>>,
+        Option<chrono::DateTime<chrono::FixedOffset>>,
+        std::collections::BTreeSet<chrono::NaiveDate>,
+        bool,
+    );
+    let mut by: std::collections::BTreeMap<String, Seen> = std::collections::BTreeMap::new();
+    let summary = {
+        let mut events = |e: &Event| {
+            if e.direction == crate::event::Direction::Inbound {
+                return;
+            }
+            let Some(r) = e.recipient.as_deref().filter(|r| r.contains('@')) else {
+                return;
+            };
+            let is_hard = e.severity == crate::event::Severity::Hard && hard(&e.cause);
+            let s = by.entry(r.to_ascii_lowercase()).or_default();
+            if is_hard || s.0.is_empty() || !s.5 {
+                s.0 = e.cause.clone();
+            }
+            s.1 += 1;
+            s.2 = match (s.2, e.time) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            s.3 = match (s.3, e.time) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(t) = e.time {
+                s.4.insert(t.date_naive());
+            }
+            s.5 |= is_hard;
+        };
+        analyze::run(ps, files, &RunOptions::default(), &mut events, report)
+    };
+    by.into_iter()
+        // Delivered addresses are not suppressed: the mailbox exists (again).
+        .filter(|(r, _)| !summary.diag.delivered.entries().iter().any(|(d, _)| d == r))
+        .filter(|(_, s)| s.5 || s.4.len() >= soft_days)
+        .map(|(r, s)| Suppressed {
+            recipient: r,
+            cause: if s.5 {
+                s.0
+            } else {
+                format!("repeated_soft:{}", s.0)
+            },
+            count: s.1,
+            first_seen: s.2.map(|t| t.to_rfc3339()),
+            last_seen: s.3.map(|t| t.to_rfc3339()),
+            days: s.4.len(),
+        })
+        .collect()
+}
+
+/// Writes the list as CSV (spreadsheet-safe cells) or JSON.
+pub fn write(w: &mut dyn Write, list: &[Suppressed], json: bool) -> io::Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *w, list).map_err(io::Error::other)?;
+        return writeln!(w);
+    }
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record([
+        "recipient",
+        "cause",
+        "count",
+        "first_seen",
+        "last_seen",
+        "days",
+    ])?;
+    for s in list {
+        let row = [
+            s.recipient.clone(),
+            s.cause.clone(),
+            s.count.to_string(),
+            s.first_seen.clone().unwrap_or_default(),
+            s.last_seen.clone().unwrap_or_default(),
+            s.days.to_string(),
+        ];
+        out.write_record(row.iter().map(|c| crate::report::csv::safe(c)))?;
+    }
+    out.flush()
+}
