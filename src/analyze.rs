@@ -49,6 +49,7 @@ pub fn run(
     let mut corr = Correlator::default();
     corr.window = opts.window;
     corr.redact = opts.redact;
+    corr.dedupe = inputs.len() > 1;
     summary.window = opts.window;
     for path in &inputs {
         let mut input = match source::open(path) {
@@ -80,6 +81,29 @@ pub fn run(
         summary.inputs.push(info);
     }
     summary
+}
+
+/// Feeds parsed chunks, in order, to the correlator.
+#[allow(clippy::too_many_arguments)]
+fn feed(
+    results: Vec<ChunkResult>,
+    base: &mut u64,
+    recognised: &mut u64,
+    corr: &mut Correlator,
+    summary: &mut Summary,
+    sink: &mut dyn FnMut(&Event),
+    name: &str,
+    ps: &PatternSet,
+) {
+    for r in results {
+        summary.lines.merge(&r.stats);
+        *recognised += r.stats.recognised;
+        for mut rec in r.records {
+            rec.line += *base;
+            corr.feed(ps, name, rec, summary, sink);
+        }
+        *base += r.stats.total;
+    }
 }
 
 /// Reads the rest of an input whose first chunk is already taken.
@@ -166,11 +190,12 @@ fn analyze_input(
 ) -> InputInfo {
     let ctx = TimeContext::at(input.reference);
     corr.start_input();
-    let batch_len = rayon::current_num_threads().max(1) * 4;
+    let batch_len = rayon::current_num_threads().max(1) * 2;
     let mut base = 0u64;
     let mut recognised = 0u64;
     let mut first = true;
     let mut error = None;
+    let mut pending: Option<Vec<ChunkResult>> = None;
     'read: loop {
         let mut batch = Vec::with_capacity(batch_len);
         while batch.len() < batch_len {
@@ -197,20 +222,56 @@ fn analyze_input(
         if batch.is_empty() {
             break;
         }
-        let results: Vec<ChunkResult> =
-            batch.par_iter().map(|c| parse_chunk(ps, &ctx, c)).collect();
         if let Some(pb) = progress {
             pb.inc(batch.iter().map(|c| c.len() as u64).sum());
         }
-        for r in results {
-            summary.lines.merge(&r.stats);
-            recognised += r.stats.recognised;
-            for mut rec in r.records {
-                rec.line += base;
-                corr.feed(ps, &input.name, rec, summary, sink);
+        // Parse this batch on the pool while this thread feeds the previous one
+        // to the correlator: the two overlap, and the order of records is kept.
+        let parsed = std::thread::scope(|sc| {
+            let job = sc.spawn(|| {
+                batch
+                    .par_iter()
+                    .map(|c| parse_chunk(ps, &ctx, c))
+                    .collect::<Vec<ChunkResult>>()
+            });
+            if let Some(prev) = pending.take() {
+                feed(
+                    prev,
+                    &mut base,
+                    &mut recognised,
+                    corr,
+                    summary,
+                    sink,
+                    &input.name,
+                    ps,
+                );
             }
-            base += r.stats.total;
+            job.join()
+        });
+        match parsed {
+            Ok(p) => pending = Some(p),
+            Err(_) => {
+                let msg = format!(
+                    "{}: internal error while parsing; input abandoned",
+                    input.name
+                );
+                report(Problem::Error(msg.clone()));
+                error = Some(msg);
+                break 'read;
+            }
         }
+    }
+    if let Some(prev) = pending.take() {
+        feed(
+            prev,
+            &mut base,
+            &mut recognised,
+            corr,
+            summary,
+            sink,
+            &input.name,
+            ps,
+        );
     }
     if let Some(e) = input.take_error() {
         let what = if input.gzip { "gzip data" } else { "data" };

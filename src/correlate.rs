@@ -9,7 +9,8 @@
 use crate::event::{Direction, Event, Kind, Outcome, Record};
 use crate::patterns::PatternSet;
 use crate::summary::Summary;
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::VecDeque;
 
 /// Default number of open messages remembered.
 pub const DEFAULT_OPEN_CAP: usize = 200_000;
@@ -50,6 +51,8 @@ pub struct Correlator {
     pub window: crate::window::Window,
     /// Replace local parts of addresses before events leave (`--redact`).
     pub redact: bool,
+    /// Track lines across inputs (only useful with two or more inputs).
+    pub dedupe: bool,
 }
 
 /// What a `start` line said about a delivery attempt.
@@ -73,17 +76,18 @@ impl Correlator {
     /// A correlator remembering at most `cap` open messages.
     pub fn with_cap(cap: usize) -> Correlator {
         Correlator {
-            open: HashMap::new(),
+            open: HashMap::default(),
             order: VecDeque::new(),
             seq: 0,
             cap: cap.max(1),
             evicted: 0,
-            seen_before: HashMap::new(),
-            seen_now: HashMap::new(),
-            deliveries: HashMap::new(),
+            seen_before: HashMap::default(),
+            seen_now: HashMap::default(),
+            deliveries: HashMap::default(),
             delivery_order: VecDeque::new(),
             window: crate::window::Window::default(),
             redact: false,
+            dedupe: true,
         }
     }
 
@@ -190,7 +194,7 @@ impl Correlator {
             rec.kind,
             Kind::Reject | Kind::Warning | Kind::Delivery | Kind::Expired | Kind::Ndr
         );
-        if counted && self.duplicate(rec.hash) {
+        if counted && self.dedupe && self.duplicate(rec.hash) {
             summary.duplicates += 1;
             return;
         }

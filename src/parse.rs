@@ -13,7 +13,7 @@ use crate::syslog::{self, TimeContext};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use regex::Regex;
 use std::borrow::Cow;
-use std::collections::HashMap;
+
 use std::sync::LazyLock;
 
 /// SMTP reply code and enhanced status code in a reply text. Protocol syntax
@@ -35,12 +35,12 @@ pub struct ChunkResult {
 }
 
 /// Per-chunk cache of program name → MTA, since a log has few programs.
-type ProgramCache = HashMap<Vec<u8>, Option<(usize, Option<String>)>>;
+type ProgramCache = rustc_hash::FxHashMap<Vec<u8>, Option<(usize, Option<String>)>>;
 
 /// Parses every line of `chunk` (which holds whole lines only).
 pub fn parse_chunk(ps: &PatternSet, ctx: &TimeContext, chunk: &[u8]) -> ChunkResult {
     let mut out = ChunkResult::default();
-    let mut cache = ProgramCache::new();
+    let mut cache = ProgramCache::default();
     if chunk.is_empty() {
         return out;
     }
@@ -132,8 +132,12 @@ pub fn parse_line(
     let caps = mta.rules[rule_idx].regex.captures(msg)?;
     stats.matched += 1;
     let mut lossy = false;
+    let groups = &mta.rules[rule_idx].groups;
+    let field_index = |name: &str| crate::patterns::FIELD_NAMES.iter().position(|n| *n == name);
     let mut get = |name: &str| {
-        caps.name(name)
+        field_index(name)
+            .and_then(|i| groups[i])
+            .and_then(|g| caps.get(g))
             .map(|m| match String::from_utf8_lossy(m.as_bytes()) {
                 Cow::Borrowed(s) => s.to_string(),
                 Cow::Owned(s) => {
@@ -157,7 +161,7 @@ pub fn parse_line(
         delivery: get("delivery"),
         service: get("service"),
     };
-    let soft = caps.name("soft").is_some();
+    let soft = groups[13].and_then(|g| caps.get(g)).is_some();
     let (mut rec, needs_event) = build_record(
         ps,
         mta_idx,
@@ -231,6 +235,13 @@ pub(crate) fn build_record(
         }
         Kind::Anchor | Kind::Ndr | Kind::Removed => false,
     };
+    if rule.strip_parens {
+        if let Some(t) = rec.fields.text.as_mut() {
+            if let Some(inner) = t.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+                *t = inner.to_string();
+            }
+        }
+    }
     if rule.underscores {
         if let Some(t) = rec.fields.text.as_mut() {
             *t = t.replace(['_', '/'], " ").trim_end().to_string();

@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 
 /// Size of a chunk handed to one parser task.
-pub const CHUNK_SIZE: usize = 1 << 20;
+pub const CHUNK_SIZE: usize = 256 << 10;
 /// A line longer than this is cut into pieces (each counted as a line).
 pub const MAX_LINE: usize = 16 << 20;
 

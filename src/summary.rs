@@ -68,6 +68,11 @@ impl Counter {
         }
     }
 
+    /// The count of one value.
+    pub fn get(&self, v: &str) -> u64 {
+        self.map.get(v).copied().unwrap_or(0)
+    }
+
     /// Distinct values kept.
     pub fn distinct(&self) -> usize {
         self.map.len()

@@ -77,7 +77,7 @@ pub fn collect(
     };
     by.into_iter()
         // Delivered addresses are not suppressed: the mailbox exists (again).
-        .filter(|(r, _)| !summary.diag.delivered.entries().iter().any(|(d, _)| d == r))
+        .filter(|(r, _)| summary.diag.delivered.get(r) == 0)
         .filter(|(_, s)| s.5 || s.4.len() >= soft_days)
         .map(|(r, s)| Suppressed {
             recipient: r,

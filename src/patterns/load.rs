@@ -366,14 +366,18 @@ impl PatternSet {
                 if m.rules.iter().any(|x| x.id == r.id) {
                     continue; // overridden by a later file
                 }
+                let groups =
+                    super::FIELD_NAMES.map(|n| regex.capture_names().position(|c| c == Some(n)));
                 m.rules.push(LineRule {
                     id: r.id.clone(),
+                    groups,
                     kind,
                     regex,
                     direction,
                     cause,
                     default_cause,
                     underscores: r.underscores,
+                    strip_parens: r.strip_parens,
                     when,
                     status: r.status.clone(),
                     samples: r

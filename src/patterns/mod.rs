@@ -109,11 +109,20 @@ pub struct ReplyRule {
     pub file: String,
 }
 
+/// Capture names the engine reads, in the order of [`LineRule::groups`].
+pub const FIELD_NAMES: [&str; 14] = [
+    "queue_id", "client", "sender", "rcpt", "orig_to", "helo", "stage", "relay", "dsn", "status",
+    "text", "delivery", "service", "soft",
+];
+
 /// A compiled line rule.
 #[derive(Debug, Clone)]
 pub struct LineRule {
     /// Rule id.
     pub id: String,
+    /// Index of each engine field's capture group (see `FIELD_NAMES`), looked
+    /// up once at load instead of by name on every line.
+    pub groups: [Option<usize>; FIELD_NAMES.len()],
     /// What a match means.
     pub kind: Kind,
     /// The compiled regex.
@@ -126,6 +135,8 @@ pub struct LineRule {
     pub default_cause: Option<usize>,
     /// Text uses `_` for spaces and `/` for line breaks.
     pub underscores: bool,
+    /// Text is wrapped in parentheses to remove.
+    pub strip_parens: bool,
     /// CSV logs: column conditions (all must match).
     pub when: Vec<(String, Regex)>,
     /// CSV logs: the status this row stands for.

@@ -73,6 +73,9 @@ pub struct LineRuleDef {
     /// turn them back before classification.
     #[serde(default)]
     pub underscores: bool,
+    /// The captured text is wrapped in one pair of parentheses to remove.
+    #[serde(default)]
+    pub strip_parens: bool,
     /// Sample lines with the values the rule must capture.
     #[serde(default)]
     pub sample: Vec<LineSample>,
