@@ -144,7 +144,7 @@ pub fn records(
         !r.when.is_empty()
             && r.when
                 .iter()
-                .all(|(c, re)| col(c).is_some_and(|v| re.is_match(&v)))
+                .all(|(c, re)| col(c).is_some_and(|v| re.is_match(v.as_bytes())))
     }) else {
         return Vec::new();
     };

@@ -207,24 +207,32 @@ fn typos(s: &Summary) -> Vec<Finding> {
     out
 }
 
-/// Densest window: (distinct recipients, first, last) of the best window.
+/// Densest window: (distinct recipients, first, last) of the best window,
+/// with a sliding window over the attempts in time order (linear time).
 fn densest(probes: &[&Probe], window: Duration) -> (usize, Option<String>, Option<String>) {
-    let mut v: Vec<&&Probe> = probes.iter().collect();
+    let mut v: Vec<&Probe> = probes.to_vec();
     v.sort_by_key(|p| p.time);
+    let mut in_window: HashMap<&str, usize> = HashMap::new();
     let mut best = (0, None, None);
     let mut start = 0;
     for end in 0..v.len() {
+        *in_window.entry(v[end].rcpt.as_str()).or_default() += 1;
         while let (Some(a), Some(b)) = (v[start].time, v[end].time) {
-            if b - a > window {
-                start += 1;
-            } else {
+            if b - a <= window {
                 break;
             }
+            let r = v[start].rcpt.as_str();
+            if let Some(n) = in_window.get_mut(r) {
+                *n -= 1;
+                if *n == 0 {
+                    in_window.remove(r);
+                }
+            }
+            start += 1;
         }
-        let distinct: BTreeSet<&str> = v[start..=end].iter().map(|p| p.rcpt.as_str()).collect();
-        if distinct.len() > best.0 {
+        if in_window.len() > best.0 {
             let t = |p: &Probe| p.time.map(|t| t.to_rfc3339());
-            best = (distinct.len(), t(v[start]), t(v[end]));
+            best = (in_window.len(), t(v[start]), t(v[end]));
         }
     }
     best

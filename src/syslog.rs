@@ -265,8 +265,29 @@ pub fn resolve(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset
     }
 }
 
+thread_local! {
+    /// The UTC offset of the last local hour converted: log lines come in
+    /// time order, so nearly every line reuses it (asking the time zone
+    /// database costs far more than parsing a line).
+    static LAST_HOUR: std::cell::Cell<Option<(NaiveDateTime, FixedOffset)>> = const { std::cell::Cell::new(None) };
+}
+
 /// A local wall-clock time as an instant in the machine's time zone (`TZ`).
+/// Offsets change only on whole hours, so one lookup per local hour is cached.
 pub fn local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+    use chrono::Timelike;
+    let hour = naive.with_minute(0)?.with_second(0)?.with_nanosecond(0)?;
+    if let Some((h, off)) = LAST_HOUR.get() {
+        if h == hour {
+            return naive.and_local_timezone(off).single();
+        }
+    }
+    let t = local_uncached(naive)?;
+    LAST_HOUR.set(Some((hour, *t.offset())));
+    Some(t)
+}
+
+fn local_uncached(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
     let t = Local.from_local_datetime(&naive).earliest().or_else(|| {
         // In a DST gap: use the offset in force an hour earlier.
         Local

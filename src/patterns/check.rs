@@ -115,7 +115,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                 Some("add `samples = [\"…\"]` with texts this rule must classify"),
             );
         }
-        if super::compile_str(&r.regex).is_ok_and(|re| re.is_match("") || re.is_match("x")) {
+        if super::compile_str(&r.regex).is_ok_and(|re| re.is_match(b"") || re.is_match(b"x")) {
             diag(
                 false,
                 &r.file,

@@ -8,7 +8,6 @@ use super::{
     Diagnostic, LineRule, MtaSet, PatternSet, ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
 };
 use crate::event::{Direction, Kind, Outcome, Severity};
-use regex::RegexSetBuilder;
 use std::collections::HashMap;
 
 /// A regex that matches nothing: the line regex of CSV rules.
@@ -418,21 +417,24 @@ impl PatternSet {
         if !diags.is_empty() {
             return Err(diags);
         }
-        let reply_set = RegexSetBuilder::new(replies.iter().map(|r| r.regex.as_str()))
-            .size_limit(REGEX_SIZE_LIMIT * 8)
-            .build()
-            .map_err(|e| {
-                vec![Diagnostic {
-                    error: true,
-                    file: "patterns".into(),
-                    line: None,
-                    message: format!(
-                        "reply rules together are too large: {}",
-                        one_line(&e.to_string())
-                    ),
-                    help: Some("simplify or remove some reply rules".into()),
-                }]
-            })?;
+        let reply_set =
+            regex::bytes::RegexSetBuilder::new(replies.iter().map(|r| r.regex.as_str()))
+                .unicode(false)
+                .size_limit(REGEX_SIZE_LIMIT * 8)
+                .dfa_size_limit(64 << 20)
+                .build()
+                .map_err(|e| {
+                    vec![Diagnostic {
+                        error: true,
+                        file: "patterns".into(),
+                        line: None,
+                        message: format!(
+                            "reply rules together are too large: {}",
+                            one_line(&e.to_string())
+                        ),
+                        help: Some("simplify or remove some reply rules".into()),
+                    }]
+                })?;
         Ok(PatternSet {
             causes,
             cause_index,
