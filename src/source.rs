@@ -49,6 +49,15 @@ pub fn open(path: &str) -> Result<Input, String> {
             .unwrap_or_else(|_| Local::now());
         (Box::new(f), mtime)
     };
+    from_reader(path, raw, reference)
+}
+
+/// An input over any reader (gzip detected from its first bytes).
+pub fn from_reader(
+    path: &str,
+    raw: Box<dyn Read + Send>,
+    reference: DateTime<Local>,
+) -> Result<Input, String> {
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
     let head = buffered
         .fill_buf()
