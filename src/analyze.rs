@@ -284,6 +284,12 @@ fn analyze_input(
         report(Problem::Error(msg.clone()));
         error = Some(msg);
     }
+    if !input.gzip && source::shrank(&input.name, input.bytes) {
+        report(Problem::Warning(format!(
+            "{}: the file shrank while it was read (truncated or rotated by logrotate copytruncate?); the report covers the {} bytes read",
+            input.name, input.bytes
+        )));
+    }
     if error.is_none() && base > 0 && recognised == 0 {
         report(Problem::Warning(format!(
             "{}: none of its {base} lines is in a known mail-log format",

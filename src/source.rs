@@ -115,6 +115,15 @@ pub fn io_msg(e: &io::Error) -> String {
     }
 }
 
+/// True when a regular file is now shorter than what was read from it: it
+/// was truncated (logrotate's copytruncate) or replaced while being read.
+pub fn shrank(path: &str, bytes_read: u64) -> bool {
+    if path == "-" || path.starts_with(JOURNAL) {
+        return false;
+    }
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() < bytes_read)
+}
+
 /// True when the start of a text looks like binary data rather than a log.
 pub fn looks_binary(head: &[u8]) -> bool {
     let sample = &head[..head.len().min(4096)];
@@ -216,6 +225,17 @@ mod tests {
         }
         assert!(n > 1);
         assert_eq!(all, data);
+    }
+
+    #[test]
+    fn truncation_is_noticed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("mail.log");
+        std::fs::write(&p, b"short now\n").expect("w");
+        let p = p.to_str().expect("p");
+        assert!(shrank(p, 4096));
+        assert!(!shrank(p, 10));
+        assert!(!shrank("-", 4096));
     }
 
     #[test]
