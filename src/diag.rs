@@ -70,15 +70,29 @@ pub struct Diagnostics {
     pub unmatched: BTreeMap<String, (u64, String)>,
 }
 
-static IP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\[([0-9A-Fa-f:.]+)\]|^([0-9A-Fa-f:.]+)$|:([0-9A-Fa-f:.]+)$").expect("static regex")
-});
-
-/// The IP address in a client string (`host[192.0.2.1]`, `host [ip]`, `host:ip`).
+/// The IP address in a client string (`host[192.0.2.1]`, `host [ip]`,
+/// chkuser's `host:remotehost:ip`, a bare address). Called for every delivery,
+/// so plain string work rather than a regex.
 pub fn client_ip(client: &str) -> Option<String> {
-    let c = IP.captures(client)?;
-    let ip = c.get(1).or(c.get(2)).or(c.get(3))?.as_str();
-    (ip.contains('.') || ip.contains(':')).then(|| ip.to_string())
+    let is_ip = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
+            && (s.contains('.') || s.contains(':'))
+    };
+    if let (Some(a), Some(b)) = (client.rfind('['), client.rfind(']')) {
+        let inner = client.get(a + 1..b)?;
+        return is_ip(inner).then(|| inner.to_string());
+    }
+    if is_ip(client) {
+        return Some(client.to_string());
+    }
+    // The longest suffix after a colon that is an address (IPv6 keeps its colons).
+    client
+        .match_indices(':')
+        .map(|(i, _)| &client[i + 1..])
+        .find(|s| is_ip(s))
+        .map(str::to_string)
 }
 
 fn domain(addr: &str) -> Option<String> {
