@@ -14,39 +14,6 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Well-known mail domains, for domain typo suggestions.
-pub const KNOWN_DOMAINS: &[&str] = &[
-    "gmail.com",
-    "googlemail.com",
-    "yahoo.com",
-    "yahoo.co.uk",
-    "yahoo.fr",
-    "ymail.com",
-    "hotmail.com",
-    "hotmail.co.uk",
-    "hotmail.fr",
-    "outlook.com",
-    "live.com",
-    "msn.com",
-    "icloud.com",
-    "me.com",
-    "aol.com",
-    "gmx.de",
-    "gmx.net",
-    "web.de",
-    "mail.ru",
-    "yandex.ru",
-    "protonmail.com",
-    "proton.me",
-    "comcast.net",
-    "orange.fr",
-    "free.fr",
-    "t-online.de",
-    "qq.com",
-    "163.com",
-    "example.com",
-];
-
 /// Thresholds of the detectors.
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
@@ -91,11 +58,27 @@ pub struct Finding {
 
 /// All findings of a summary, in a stable order.
 pub fn compute(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
-    let mut out = typos(s);
+    let mut out = typos(s, ps);
     out.extend(harvests(s, cfg));
     out.extend(domain_failures(s, cfg));
+    for f in &mut out {
+        f.hints = hints(ps, &f.kind, &f.subject);
+    }
     out.extend(blocklisted(s, ps, cfg));
     out
+}
+
+/// The hints of a kind of finding from `patterns/findings.toml`.
+fn hints(ps: &PatternSet, kind: &str, subject: &str) -> Vec<String> {
+    ps.findings
+        .get(kind)
+        .map(|d| {
+            d.hints
+                .iter()
+                .map(|h| h.replace("{subject}", subject))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn split(addr: &str) -> Option<(&str, &str)> {
@@ -111,7 +94,12 @@ fn allowed(len: usize) -> usize {
     }
 }
 
-fn typos(s: &Summary) -> Vec<Finding> {
+fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
+    let known: Vec<&str> = ps
+        .findings
+        .get("typo")
+        .map(|d| d.known_domains.iter().map(String::as_str).collect())
+        .unwrap_or_default();
     let mut delivered_by_domain: HashMap<&str, Vec<(&str, u64)>> = HashMap::new();
     for (addr, n) in s.diag.delivered.entries() {
         if let Some((l, d)) = split(addr) {
@@ -162,7 +150,7 @@ fn typos(s: &Summary) -> Vec<Finding> {
                 format!("{l}@{domain}"),
                 format!("delivered {m} time{}", if m == 1 { "" } else { "s" }),
             ))
-        } else if !delivered_by_domain.contains_key(domain) && !KNOWN_DOMAINS.contains(&domain) {
+        } else if !delivered_by_domain.contains_key(domain) && !known.contains(&domain) {
             // (b) a domain typo of a well-known domain or of a domain seen delivered
             // Domains delivered in these logs are better evidence than the built-in list: first.
             let mut delivered: Vec<(&str, String)> = delivered_by_domain
@@ -181,7 +169,7 @@ fn typos(s: &Summary) -> Vec<Finding> {
             delivered.sort();
             let mut candidates = delivered;
             candidates.extend(
-                KNOWN_DOMAINS
+                known
                     .iter()
                     .map(|d| (*d, "a well-known mail domain".to_string())),
             );
@@ -200,7 +188,7 @@ fn typos(s: &Summary) -> Vec<Finding> {
                 subject: addr.clone(),
                 message: format!("{addr} ({n} failure{}) → did you mean {to} ({why})?", if *n == 1 { "" } else { "s" }),
                 evidence: json!({"failures": n, "causes": causes, "suggestion": to, "because": why}),
-                hints: vec!["Correct the address at its source (the sender's address book, your mailing list or application); the suggestion is only as good as its evidence.".into()],
+                hints: Vec::new(),
             });
         }
     }
@@ -249,14 +237,6 @@ fn prefix(ip: &str) -> String {
     }
 }
 
-fn harvest_hints() -> Vec<String> {
-    vec![
-        "Postfix: keep `smtpd_hard_error_limit` low and `smtpd_error_sleep_time` above zero, let postscreen drop such clients, and limit them with anvil (`smtpd_client_recipient_rate_limit`).".into(),
-        "Exim: add a `ratelimit` condition on failed recipients in acl_smtp_rcpt.".into(),
-        "Block the source with fail2ban (postfix/exim jails) or `--emit-blocklist FILE` into your firewall.".into(),
-    ]
-}
-
 fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut by_ip: BTreeMap<&str, Vec<&Probe>> = BTreeMap::new();
@@ -289,7 +269,7 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
                 tried.len()
             ),
             evidence: json!({"distinct_in_window": n, "window_start": first, "window_end": last, "distinct_tried": tried.len(), "valid": valid, "clients": ips}),
-            hints: harvest_hints(),
+            hints: Vec::new(),
         })
     };
     for (ip, probes) in &by_ip {
@@ -364,11 +344,7 @@ fn domain_failures(s: &Summary, cfg: &Config) -> Vec<Finding> {
             evidence: json!({"unknown_bounces": st.unknown, "distinct_unknown": distinct, "delivered_before": st.delivered_before,
                 "delivered_after": st.delivered_after, "first_unknown": st.first_unknown.map(|t| t.to_rfc3339()),
                 "last_delivered": st.last_delivered.map(|t| t.to_rfc3339())}),
-            hints: vec![
-                format!("Check where {d}'s mail goes now: `dig MX {d} +short`, and compare with the host that used to accept it."),
-                format!("Probe the current MX by hand: `swaks --to a-known-user@{d} --quit-after RCPT`; if it refuses known users, the MX record resolves to the wrong server — tell the domain's administrator."),
-                "Until it is fixed, do not remove these recipients from your lists: the addresses may be fine.".into(),
-            ],
+            hints: Vec::new(),
         });
     }
     out

@@ -435,7 +435,15 @@ impl PatternSet {
                         help: Some("simplify or remove some reply rules".into()),
                     }]
                 })?;
+        // Findings: later files replace a kind's definition.
+        let mut findings = HashMap::new();
+        for (_, f) in &parsed {
+            for (kind, d) in &f.finding {
+                findings.insert(kind.clone(), d.clone());
+            }
+        }
         Ok(PatternSet {
+            findings,
             causes,
             cause_index,
             replies,

@@ -45,6 +45,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../patterns/qmail.toml"),
     ),
     (
+        "patterns/findings.toml",
+        include_str!("../../patterns/findings.toml"),
+    ),
+    (
         "patterns/exchange.toml",
         include_str!("../../patterns/exchange.toml"),
     ),
@@ -211,6 +215,8 @@ pub struct PatternSet {
     pub mtas: Vec<MtaSet>,
     /// Index of the `other` cause.
     pub other: usize,
+    /// Hints and data of findings, by kind.
+    pub findings: HashMap<String, schema::FindingDef>,
 }
 
 /// A pattern file's name and text.

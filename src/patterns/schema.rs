@@ -44,6 +44,21 @@ pub struct PatternFile {
     /// Cause catalogue entries keyed by cause id.
     #[serde(default)]
     pub cause: BTreeMap<String, CauseDef>,
+    /// Hints (and data) of each kind of finding, keyed by kind.
+    #[serde(default)]
+    pub finding: BTreeMap<String, FindingDef>,
+}
+
+/// What a kind of finding says and uses.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingDef {
+    /// Hints; `{subject}` is replaced by the finding's subject.
+    #[serde(default)]
+    pub hints: Vec<String>,
+    /// Well-known mail domains (typo suggestions).
+    #[serde(default)]
+    pub known_domains: Vec<String>,
 }
 
 /// A rule that recognises one shape of log message.
