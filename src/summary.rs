@@ -10,7 +10,7 @@
 use crate::event::{Direction, Event, Severity};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Most distinct values a [`Counter`] keeps; later new values are counted in
 /// `overflow`.
@@ -51,7 +51,7 @@ impl LineStats {
 /// Counts of values, capped at [`COUNTER_CAP`] distinct values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counter {
-    map: HashMap<String, u64>,
+    map: rustc_hash::FxHashMap<String, u64>,
     /// Occurrences of values that did not fit under the cap.
     pub overflow: u64,
 }
