@@ -34,9 +34,8 @@ pub fn collect(
     soft_days: usize,
     report: &mut dyn FnMut(Problem),
 ) -> Vec<Suppressed> {
-    let hard = |c: &str| {
-        c.starts_with("unknown_user") || c == "mailbox_disabled" || c == "domain_not_found"
-    };
+    // Which causes belong on the list is data: `suppress = true` in causes.toml.
+    let hard = |c: &str| ps.cause_id(c).is_some_and(|i| ps.causes[i].suppress);
     type Seen = (
         String,
         u64,

@@ -69,6 +69,7 @@ impl PatternSet {
                     title: c.title.clone(),
                     severity,
                     meaning: c.meaning.clone().unwrap_or_default(),
+                    suppress: c.suppress,
                     hints: c.hints.clone(),
                 };
                 match cause_index.get(id) {

@@ -94,6 +94,8 @@ pub struct Cause {
     pub severity: Severity,
     /// What it means.
     pub meaning: String,
+    /// Hard failures with this cause go on `bouncelog suppress` lists.
+    pub suppress: bool,
     /// Remediation hints.
     pub hints: Vec<HintDef>,
 }

@@ -166,6 +166,9 @@ pub struct CauseDef {
     pub severity: String,
     /// What the cause means, in one or two sentences.
     pub meaning: Option<String>,
+    /// Recipients that hard-failed with this cause belong on a suppression list.
+    #[serde(default)]
+    pub suppress: bool,
     /// Remediation hints.
     #[serde(default)]
     pub hints: Vec<HintDef>,
