@@ -5,7 +5,7 @@
 
 mod util;
 
-use util::{bouncelog, count, json, lines, testdata};
+use util::{count, json, lines, testdata};
 
 fn path(rel: &str) -> String {
     testdata(rel).to_str().expect("path").to_string()
@@ -114,17 +114,7 @@ fn mainlog_and_rejectlog_count_each_rejection_once() {
 
 #[test]
 fn message_ids_times_and_correlation() {
-    let out = bouncelog()
-        .args(["analyze", "--format", "ndjson"])
-        .arg(testdata("exim/mainlog"))
-        .output()
-        .expect("run");
-    assert!(out.status.success());
-    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .expect("utf8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect();
+    let events = util::events(&[&path("exim/mainlog")]);
     let by = |rcpt: &str| {
         events
             .iter()

@@ -171,17 +171,7 @@ fn group_details_name_recipients_clients_and_hints() {
 
 #[test]
 fn outbound_failures_get_sender_and_client_of_their_queue_id() {
-    let out = util::bouncelog()
-        .args(["analyze", "--format", "ndjson"])
-        .arg(testdata(MAIL_LOG))
-        .output()
-        .expect("run");
-    assert!(out.status.success());
-    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .expect("utf8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect();
+    let events = util::events(&[testdata(MAIL_LOG).to_str().expect("path")]);
     let gmail = events
         .iter()
         .find(|e| e["recipient"] == "nobody@gmail.example")

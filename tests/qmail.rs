@@ -4,28 +4,10 @@
 
 mod util;
 
-use util::{bouncelog, count, json, testdata};
+use util::{count, events, json, testdata};
 
 fn path(rel: &str) -> String {
     testdata(rel).to_str().expect("path").to_string()
-}
-
-fn events(args: &[&str]) -> Vec<serde_json::Value> {
-    let out = bouncelog()
-        .args(["analyze", "--format", "ndjson"])
-        .args(args)
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect()
 }
 
 #[test]

@@ -52,3 +52,22 @@ pub fn lines(rel: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Runs `analyze --format ndjson` on the arguments (must succeed) and parses each event line.
+pub fn events(args: &[&str]) -> Vec<Value> {
+    let out = bouncelog()
+        .args(["analyze", "--format", "ndjson"])
+        .args(args)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
