@@ -6,7 +6,7 @@
 //! State for open queue ids is bounded: at most `cap` messages are kept, the
 //! oldest forgotten first, so a log with millions of messages cannot grow it.
 
-use crate::event::{Direction, Event, Kind, Outcome, Record};
+use crate::event::{Direction, Event, Kind, Outcome, Record, Text};
 use crate::patterns::PatternSet;
 use crate::summary::Summary;
 use rustc_hash::FxHashMap as HashMap;
@@ -19,23 +19,23 @@ const DEFERRED_CAP: usize = 64;
 
 #[derive(Debug, Clone)]
 struct Deferred {
-    rcpt: String,
+    rcpt: Text,
     event: Event,
 }
 
 #[derive(Debug, Default)]
 struct Open {
     seq: u64,
-    sender: Option<String>,
-    client: Option<String>,
+    sender: Option<Text>,
+    client: Option<Text>,
     deferred: Vec<Deferred>,
 }
 
 /// Correlation state across the lines of a run.
 #[derive(Debug)]
 pub struct Correlator {
-    open: HashMap<(usize, String), Open>,
-    order: VecDeque<((usize, String), u64)>,
+    open: HashMap<(usize, Text), Open>,
+    order: VecDeque<((usize, Text), u64)>,
     seq: u64,
     cap: usize,
     /// Messages forgotten because the cap was reached.
@@ -45,8 +45,8 @@ pub struct Correlator {
     /// Times each dedupe line was seen in the current input.
     seen_now: HashMap<u64, u32>,
     /// Open delivery attempts (qmail): delivery id → message, recipient, direction.
-    deliveries: HashMap<(usize, String), (u64, Started)>,
-    delivery_order: VecDeque<((usize, String), u64)>,
+    deliveries: HashMap<(usize, Text), (u64, Started)>,
+    delivery_order: VecDeque<((usize, Text), u64)>,
     /// Only counted lines inside this window go into the summary.
     pub window: crate::window::Window,
     /// Replace local parts of addresses before events leave (`--redact`).
@@ -58,8 +58,8 @@ pub struct Correlator {
 /// What a `start` line said about a delivery attempt.
 #[derive(Debug, Clone)]
 struct Started {
-    queue_id: Option<String>,
-    rcpt: Option<String>,
+    queue_id: Option<Text>,
+    rcpt: Option<Text>,
     direction: Direction,
 }
 
@@ -116,7 +116,7 @@ impl Correlator {
     }
 
     /// Remembers a delivery attempt, forgetting the oldest beyond the cap.
-    fn start_delivery(&mut self, key: (usize, String), started: Started) {
+    fn start_delivery(&mut self, key: (usize, Text), started: Started) {
         self.seq += 1;
         self.delivery_order.push_back((key.clone(), self.seq));
         self.deliveries.insert(key, (self.seq, started));
@@ -135,7 +135,7 @@ impl Correlator {
         self.open.len()
     }
 
-    fn entry(&mut self, key: (usize, String)) -> &mut Open {
+    fn entry(&mut self, key: (usize, Text)) -> &mut Open {
         if !self.open.contains_key(&key) {
             self.seq += 1;
             self.order.push_back((key.clone(), self.seq));
@@ -247,10 +247,10 @@ impl Correlator {
                 let known = key.as_ref().and_then(|k| self.open.get(k));
                 let mut e = to_event(ps, file, &rec);
                 if e.sender.is_none() {
-                    e.sender = known.and_then(|o| o.sender.clone());
+                    e.sender = known.and_then(|o| owned(&o.sender));
                 }
                 if e.client.is_none() {
-                    e.client = known.and_then(|o| o.client.clone());
+                    e.client = known.and_then(|o| owned(&o.client));
                 }
                 emit(summary, e);
             }
@@ -286,9 +286,9 @@ impl Correlator {
                     let mut e = to_event(ps, file, &rec);
                     if let Some(k) = key {
                         let o = self.entry(k);
-                        e.sender = e.sender.or_else(|| o.sender.clone());
-                        e.client = e.client.or_else(|| o.client.clone());
-                        let rcpt = e.recipient.clone().unwrap_or_default();
+                        e.sender = e.sender.or_else(|| owned(&o.sender));
+                        e.client = e.client.or_else(|| owned(&o.client));
+                        let rcpt = Text::from(e.recipient.as_deref().unwrap_or_default());
                         o.deferred.retain(|d| d.rcpt != rcpt);
                         if rec.fields.status.as_deref() == Some("deferred")
                             && o.deferred.len() < DEFERRED_CAP
@@ -315,20 +315,20 @@ impl Correlator {
                 let (pending, sender, client) = pending.unwrap_or_default();
                 if pending.is_empty() {
                     let mut e = base.clone();
-                    e.sender = e.sender.or_else(|| sender.clone());
-                    e.client = e.client.or_else(|| client.clone());
+                    e.sender = e.sender.or_else(|| owned(&sender));
+                    e.client = e.client.or_else(|| owned(&client));
                     emit(summary, e);
                 }
                 for d in pending {
                     // The recipient and the last deferral's reason, at the expiry's time and line.
                     let mut e = base.clone();
-                    e.recipient = Some(d.rcpt);
+                    e.recipient = Some(d.rcpt.into_string());
                     e.remote_host = d.event.remote_host;
                     e.text = d.event.text.or(e.text);
                     e.code = d.event.code;
                     e.dsn = d.event.dsn;
-                    e.sender = e.sender.or(sender.clone());
-                    e.client = e.client.or(client.clone());
+                    e.sender = e.sender.or_else(|| owned(&sender));
+                    e.client = e.client.or_else(|| owned(&client));
                     emit(summary, e);
                 }
             }
@@ -336,13 +336,18 @@ impl Correlator {
     }
 }
 
+/// A captured value as an event's owned string.
+fn owned(t: &Option<Text>) -> Option<String> {
+    t.as_deref().map(str::to_owned)
+}
+
 /// The event of a failure record, before correlation.
 fn to_event(ps: &PatternSet, file: &str, rec: &Record) -> Event {
     let mta = &ps.mtas[rec.mta];
     let f = &rec.fields;
     let (client, remote_host) = match rec.direction {
-        Direction::Inbound => (f.client.clone(), None),
-        _ => (f.client.clone(), f.relay.clone()),
+        Direction::Inbound => (owned(&f.client), None),
+        _ => (owned(&f.client), owned(&f.relay)),
     };
     Event {
         time: rec.time,
@@ -352,18 +357,18 @@ fn to_event(ps: &PatternSet, file: &str, rec: &Record) -> Event {
         severity: rec.severity,
         // A pipe, file or bare local part stands for the address it was reached by.
         recipient: match (&f.rcpt, &f.orig_to) {
-            (Some(r), Some(o)) if !r.contains('@') && o.contains('@') => Some(o.clone()),
-            (r, _) => r.clone().filter(|r| !r.is_empty()),
+            (Some(r), Some(o)) if !r.contains('@') && o.contains('@') => Some(o.to_string()),
+            (r, _) => owned(r).filter(|r| !r.is_empty()),
         },
-        sender: f.sender.clone(),
+        sender: owned(&f.sender),
         client,
         remote_host,
-        helo: f.helo.clone(),
-        queue_id: f.queue_id.clone(),
-        status: f.status.clone().or_else(|| f.stage.clone()),
+        helo: owned(&f.helo),
+        queue_id: owned(&f.queue_id),
+        status: owned(&f.status).or_else(|| owned(&f.stage)),
         code: rec.code.clone(),
-        dsn: f.dsn.clone(),
-        text: f.text.clone(),
+        dsn: owned(&f.dsn),
+        text: owned(&f.text),
         file: file.to_string(),
         line: rec.line,
         rule: mta.rules[rec.rule].id.clone(),
@@ -385,8 +390,8 @@ mod tests {
             rule: 0,
             time: None,
             fields: Fields {
-                queue_id: Some(qid.to_string()),
-                sender: Some(format!("{qid}@example.com")),
+                queue_id: Some(qid.into()),
+                sender: Some(format!("{qid}@example.com").into()),
                 ..Fields::default()
             },
             direction: Direction::Outbound,
@@ -417,8 +422,8 @@ mod tests {
             assert!(c.order.len() <= 2 * 100 + 1024 + 1);
         }
         assert_eq!(c.evicted, 9_900);
-        assert!(c.open.contains_key(&(0, "Q09999".to_string())));
-        assert!(!c.open.contains_key(&(0, "Q00000".to_string())));
+        assert!(c.open.contains_key(&(0, "Q09999".into())));
+        assert!(!c.open.contains_key(&(0, "Q00000".into())));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! tracking files are capped at 10 MB each by Exchange, so this is not the hot
 //! path of the parallel line parser.
 
-use crate::event::{Fields, Record};
+use crate::event::{Fields, Record, Text};
 use crate::parse::build_record;
 use crate::patterns::PatternSet;
 use crate::summary::LineStats;
@@ -169,7 +169,12 @@ pub fn records(
         .max()
         .unwrap_or(1)
         .max(1);
-    let get = |f: &str, i: usize| values.get(f).and_then(|v| v.get(i).or(v.last())).cloned();
+    let get = |f: &str, i: usize| {
+        values
+            .get(f)
+            .and_then(|v| v.get(i).or(v.last()))
+            .map(|v| Text::from(v.as_str()))
+    };
     let time = get("time", 0).and_then(|t| DateTime::parse_from_rfc3339(&t).ok());
     // The example line: the row's fields joined again (quotes are not kept).
     let raw = row
@@ -182,14 +187,14 @@ pub fn records(
         let fields = Fields {
             queue_id: get("queue_id", i),
             client: get("client", i),
-            sender: get("sender", i).map(|s| if s == "<>" { String::new() } else { s }),
+            sender: get("sender", i).map(|s| if s == "<>" { Text::default() } else { s }),
             rcpt: get("rcpt", i),
             orig_to: get("orig_to", i),
             helo: get("helo", i),
             stage: get("stage", i),
             relay: get("relay", i),
             dsn: None,
-            status: rule.status.clone(),
+            status: rule.status.as_deref().map(Text::from),
             text: get("text", i),
             delivery: None,
             service: get("service", i),

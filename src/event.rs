@@ -118,36 +118,40 @@ pub enum Outcome {
     Probe,
 }
 
+/// A captured value: up to 24 bytes are kept inline, so the queue ids,
+/// status words and most addresses of millions of lines cost no allocation.
+pub type Text = compact_str::CompactString;
+
 /// Fields captured from one log line. Every value is already converted to
 /// text (invalid UTF-8 replaced, counted in the line statistics).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fields {
     /// Queue id or message id.
-    pub queue_id: Option<String>,
+    pub queue_id: Option<Text>,
     /// Client `host[ip]` of an inbound connection.
-    pub client: Option<String>,
+    pub client: Option<Text>,
     /// Envelope sender.
-    pub sender: Option<String>,
+    pub sender: Option<Text>,
     /// Recipient.
-    pub rcpt: Option<String>,
+    pub rcpt: Option<Text>,
     /// Original recipient before rewriting.
-    pub orig_to: Option<String>,
+    pub orig_to: Option<Text>,
     /// HELO name the client announced.
-    pub helo: Option<String>,
+    pub helo: Option<Text>,
     /// SMTP stage of a rejection (`RCPT`, `DATA`, …).
-    pub stage: Option<String>,
+    pub stage: Option<Text>,
     /// Relay (remote host) of a delivery.
-    pub relay: Option<String>,
+    pub relay: Option<Text>,
     /// Enhanced status code logged by the MTA.
-    pub dsn: Option<String>,
+    pub dsn: Option<Text>,
     /// Delivery status word.
-    pub status: Option<String>,
+    pub status: Option<Text>,
     /// Reply or status text.
-    pub text: Option<String>,
+    pub text: Option<Text>,
     /// Delivery attempt id (qmail's `delivery 251`).
-    pub delivery: Option<String>,
+    pub delivery: Option<Text>,
     /// Service named in the line itself (qmail's `to local|remote`).
-    pub service: Option<String>,
+    pub service: Option<Text>,
 }
 
 /// A recognised line, before correlation.

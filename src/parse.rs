@@ -6,7 +6,8 @@
 //! parallel; nothing here keeps state between lines (correlation by queue id is
 //! `correlate`'s job).
 
-use crate::event::{Direction, Fields, Kind, Outcome, Record, Severity};
+use crate::event::{Direction, Fields, Kind, Outcome, Record, Severity, Text};
+use crate::patterns::prefilter::Candidates;
 use crate::patterns::PatternSet;
 use crate::summary::LineStats;
 use crate::syslog::{self, TimeContext};
@@ -34,13 +35,30 @@ pub struct ChunkResult {
     pub records: Vec<Record>,
 }
 
-/// Per-chunk cache of program name → MTA, since a log has few programs.
-type ProgramCache = rustc_hash::FxHashMap<Vec<u8>, Option<(usize, Option<String>)>>;
+/// Per-chunk working memory: program name → MTA (a log has few programs)
+/// and the candidate rules of the current line.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    programs: rustc_hash::FxHashMap<Vec<u8>, Option<(usize, Option<String>)>>,
+    candidates: Candidates,
+    all_fields: bool,
+}
+
+impl Scratch {
+    /// Working memory that reads every captured field, even those the
+    /// engine does not use for the line's kind (for checking samples).
+    pub fn all_fields() -> Scratch {
+        Scratch {
+            all_fields: true,
+            ..Scratch::default()
+        }
+    }
+}
 
 /// Parses every line of `chunk` (which holds whole lines only).
 pub fn parse_chunk(ps: &PatternSet, ctx: &TimeContext, chunk: &[u8]) -> ChunkResult {
     let mut out = ChunkResult::default();
-    let mut cache = ProgramCache::default();
+    let mut cache = Scratch::default();
     if chunk.is_empty() {
         return out;
     }
@@ -76,20 +94,23 @@ pub fn parse_line(
     line: &[u8],
     line_no: u64,
     stats: &mut LineStats,
-    cache: &mut ProgramCache,
+    cache: &mut Scratch,
 ) -> Option<Record> {
     let header = syslog::parse_header(line);
+    let Scratch {
+        programs,
+        candidates,
+        all_fields,
+    } = cache;
     let mut target = None;
     if let Some(h) = &header {
-        let found = match cache.get(h.program) {
-            Some(f) => f.clone(),
-            None => {
-                let f = ps.mta_for_program(h.program);
-                cache.insert(h.program.to_vec(), f.clone());
-                f
-            }
-        };
-        target = found.map(|(m, svc)| (m, svc, h.msg));
+        if !programs.contains_key(h.program) {
+            programs.insert(h.program.to_vec(), ps.mta_for_program(h.program));
+        }
+        target = programs
+            .get(h.program)
+            .and_then(Option::as_ref)
+            .map(|(m, svc)| (*m, svc.as_deref(), h.msg));
     }
     // Lines an MTA writes itself (Exim's mainlog): its own prefix, with a time.
     let mut native_time = None;
@@ -127,51 +148,69 @@ pub fn parse_line(
             }
         }
     }
-    // One pass of the set finds the first matching rule; only it runs for captures.
-    let rule_idx = mta.set.matches(msg).iter().next()?;
-    let caps = mta.rules[rule_idx].regex.captures(msg)?;
+    // One pass of the literal prefilter names the rules that could match;
+    // the first of them that does gives the captures.
+    mta.prefilter.candidates(msg, candidates);
+    let (rule_idx, caps) = candidates
+        .iter()
+        .find_map(|i| Some((i, mta.rules[i].regex.captures(msg)?)))?;
     stats.matched += 1;
-    let mut lossy = false;
-    let groups = &mta.rules[rule_idx].groups;
+    let rule = &mta.rules[rule_idx];
+    let groups = &rule.groups;
     let field_index = |name: &str| crate::patterns::FIELD_NAMES.iter().position(|n| *n == name);
-    let mut get = |name: &str| {
+    let span = |name: &str| {
         field_index(name)
             .and_then(|i| groups[i])
             .and_then(|g| caps.get(g))
-            .map(|m| match String::from_utf8_lossy(m.as_bytes()) {
-                Cow::Borrowed(s) => s.to_string(),
-                Cow::Owned(s) => {
-                    lossy = true;
-                    s
-                }
+    };
+    // Successful deliveries and probes (a third of a busy log) only need to
+    // say who got mail: the reply text and relay are read for failures only.
+    let ok_status = || {
+        span("status").is_some_and(|st| {
+            std::str::from_utf8(st.as_bytes()).is_ok_and(|st| {
+                matches!(
+                    mta.statuses.get(st),
+                    Some(crate::event::Outcome::Ok | crate::event::Outcome::Probe)
+                )
             })
+        })
+    };
+    let light = !*all_fields
+        && (rule.kind == Kind::Removed || (rule.kind == Kind::Delivery && ok_status()));
+    let mut lossy = false;
+    let mut get = |name: &str, always: bool| {
+        if light && !always {
+            return None;
+        }
+        span(name).map(|m| match String::from_utf8_lossy(m.as_bytes()) {
+            Cow::Borrowed(s) => Text::from(s),
+            Cow::Owned(s) => {
+                lossy = true;
+                Text::from(s)
+            }
+        })
     };
     let fields = Fields {
-        queue_id: get("queue_id"),
-        client: get("client"),
-        sender: get("sender").map(|s| if s == "<>" { String::new() } else { s }),
-        rcpt: get("rcpt"),
-        orig_to: get("orig_to"),
-        helo: get("helo"),
-        stage: get("stage"),
-        relay: get("relay"),
-        dsn: get("dsn"),
-        status: get("status"),
-        text: get("text"),
-        delivery: get("delivery"),
-        service: get("service"),
+        queue_id: get("queue_id", true),
+        client: get("client", true),
+        sender: get("sender", false).map(|s| if s == "<>" { Text::default() } else { s }),
+        rcpt: get("rcpt", true),
+        orig_to: get("orig_to", false),
+        helo: get("helo", false),
+        stage: get("stage", false),
+        relay: get("relay", false),
+        dsn: get("dsn", false),
+        status: get("status", true),
+        text: get("text", false),
+        delivery: get("delivery", true),
+        service: get("service", true),
     };
     let soft = groups[13].and_then(|g| caps.get(g)).is_some();
-    let (mut rec, needs_event) = build_record(
-        ps,
-        mta_idx,
-        rule_idx,
-        line_no,
-        fields,
-        service.as_deref(),
-        soft,
-    );
-    rec.hash = hash_line(line);
+    let (mut rec, needs_event) =
+        build_record(ps, mta_idx, rule_idx, line_no, fields, service, soft);
+    if !matches!(rec.kind, Kind::Anchor | Kind::Removed | Kind::Start) {
+        rec.hash = hash_line(line);
+    }
     if needs_event || (ctx.all_times && matches!(rec.kind, Kind::Delivery | Kind::Ndr)) {
         rec.time = native_time.or_else(|| header.as_ref().and_then(|h| syslog::resolve(h, ctx)));
     }
@@ -238,13 +277,13 @@ pub(crate) fn build_record(
     if rule.strip_parens {
         if let Some(t) = rec.fields.text.as_mut() {
             if let Some(inner) = t.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
-                *t = inner.to_string();
+                *t = Text::from(inner);
             }
         }
     }
     if rule.underscores {
         if let Some(t) = rec.fields.text.as_mut() {
-            *t = t.replace(['_', '/'], " ").trim_end().to_string();
+            *t = Text::from(t.replace(['_', '/'], " ").trim_end());
         }
     }
     if needs_event {
@@ -252,14 +291,14 @@ pub(crate) fn build_record(
             if let Some(c) = REPLY_CODE.captures(text) {
                 rec.code = c.get(1).map(|m| m.as_str().to_string());
                 if rec.fields.dsn.is_none() {
-                    rec.fields.dsn = c.get(2).map(|m| m.as_str().to_string());
+                    rec.fields.dsn = c.get(2).map(|m| Text::from(m.as_str()));
                 }
             }
             if rec.fields.dsn.is_none() {
                 rec.fields.dsn = BARE_DSN
                     .captures(text)
                     .and_then(|c| c.get(1))
-                    .map(|m| m.as_str().to_string());
+                    .map(|m| Text::from(m.as_str()));
             }
         }
         let (cause, reply) = match rule.cause {

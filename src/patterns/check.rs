@@ -48,7 +48,7 @@ pub fn parse_sample(ps: &PatternSet, line: &str) -> Option<Record> {
         line.as_bytes(),
         1,
         &mut stats,
-        &mut Default::default(),
+        &mut crate::parse::Scratch::all_fields(),
     )
 }
 

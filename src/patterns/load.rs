@@ -4,8 +4,8 @@
 
 use super::schema::{LineSample, PatternFile};
 use super::{
-    compile_bytes, compile_bytes_set, compile_str, line_of, line_of_id, one_line, Cause,
-    Diagnostic, LineRule, MtaSet, PatternSet, ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
+    compile_bytes, compile_str, line_of, line_of_id, one_line, Cause, Diagnostic, LineRule, MtaSet,
+    PatternSet, ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
 };
 use crate::event::{Direction, Kind, Outcome, Severity};
 use std::collections::HashMap;
@@ -172,7 +172,7 @@ impl PatternSet {
                             default_direction: Direction::Outbound,
                             statuses: HashMap::new(),
                             rules: Vec::new(),
-                            set: regex::bytes::RegexSet::empty(),
+                            prefilter: super::prefilter::Prefilter::new([]),
                             native: None,
                             skip: None,
                             csv: None,
@@ -404,16 +404,8 @@ impl PatternSet {
             return Err(diags);
         };
         for m in &mut mtas {
-            match compile_bytes_set(m.rules.iter().map(|r| r.regex.as_str())) {
-                Ok(set) => m.set = set,
-                Err(e) => diags.push(Diagnostic {
-                    error: true,
-                    file: "patterns".into(),
-                    line: None,
-                    message: format!("line rules of {} together are too large: {e}", m.name),
-                    help: Some("simplify or remove some line rules".into()),
-                }),
-            }
+            m.prefilter =
+                super::prefilter::Prefilter::new(m.rules.iter().map(|r| r.regex.as_str()));
         }
         if !diags.is_empty() {
             return Err(diags);

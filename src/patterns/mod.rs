@@ -9,6 +9,7 @@
 
 pub mod check;
 mod load;
+pub mod prefilter;
 pub mod schema;
 
 use crate::event::{Direction, Kind, Outcome, Severity};
@@ -179,8 +180,8 @@ pub struct MtaSet {
     pub statuses: HashMap<String, Outcome>,
     /// Line rules in order.
     pub rules: Vec<LineRule>,
-    /// All rule regexes as one set, to find the matching rule in one pass.
-    pub set: regex::bytes::RegexSet,
+    /// Which rules a line could match, by their literals.
+    pub prefilter: prefilter::Prefilter,
     /// The MTA's own line prefix, if it writes logs itself.
     pub native: Option<Native>,
     /// Lines to count as recognised without events.
@@ -283,17 +284,6 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
 pub(crate) fn line_of_id(text: &str, id: &str) -> Option<usize> {
     let needle = format!("\"{id}\"");
     text.find(&needle).map(|o| line_of(text, o))
-}
-
-/// Builds the set of an MTA's line rules (same options as [`compile_bytes`]).
-pub(crate) fn compile_bytes_set<'a>(
-    res: impl IntoIterator<Item = &'a str>,
-) -> Result<regex::bytes::RegexSet, String> {
-    regex::bytes::RegexSetBuilder::new(res)
-        .unicode(false)
-        .size_limit(REGEX_SIZE_LIMIT * 8)
-        .build()
-        .map_err(|e| one_line(&e.to_string()))
 }
 
 /// Line rules run on raw bytes with Unicode classes off, so that `[^>]*` or

@@ -1,0 +1,254 @@
+//! The literal prefilter of an MTA's line rules: for each rule, a set of
+//! literals one of which every match must contain, read from the regex itself
+//! (never written by hand, so it cannot disagree with the rule); and one
+//! Aho-Corasick automaton over all of them that tells, in a single pass over a
+//! line, which rules could match. Lines no rule could match (connects, TLS
+//! notes, message-ids: about half of a Postfix log) never reach a regex.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use regex_syntax::hir::{Hir, HirKind};
+
+/// Literals shorter than this are too common to be worth searching for.
+const MIN_LITERAL: usize = 3;
+/// Alternations with more branches than this are not turned into literals.
+const MAX_LITERALS: usize = 16;
+
+/// Candidate rules of a line, one bit per rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Candidates {
+    words: Vec<u64>,
+}
+
+impl Candidates {
+    fn with_len(n: usize) -> Candidates {
+        Candidates {
+            words: vec![0; n.div_ceil(64)],
+        }
+    }
+
+    fn set(&mut self, i: usize) {
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    fn or(&mut self, o: &Candidates) {
+        for (a, b) in self.words.iter_mut().zip(&o.words) {
+            *a |= b;
+        }
+    }
+
+    /// Rule indexes in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &bits)| {
+            let mut bits = bits;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let b = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    w * 64 + b
+                })
+            })
+        })
+    }
+}
+
+/// Which rules a line could match.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    /// One automaton over every rule's literals (`None` when no rule has any).
+    automaton: Option<AhoCorasick>,
+    /// The rules each literal stands for.
+    rules_of: Vec<Candidates>,
+    /// Rules without literals: always candidates.
+    always: Candidates,
+}
+
+impl Prefilter {
+    /// Builds the prefilter of rules given by their regex sources, in order.
+    pub fn new<'a>(regexes: impl IntoIterator<Item = &'a str>) -> Prefilter {
+        let regexes: Vec<&str> = regexes.into_iter().collect();
+        let n = regexes.len();
+        let mut always = Candidates::with_len(n);
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut rules_of: Vec<Candidates> = Vec::new();
+        for (i, re) in regexes.iter().enumerate() {
+            match required_literals(re) {
+                Some(lits) => {
+                    for l in lits {
+                        let at = match literals.iter().position(|x| *x == l) {
+                            Some(p) => p,
+                            None => {
+                                literals.push(l);
+                                rules_of.push(Candidates::with_len(n));
+                                literals.len() - 1
+                            }
+                        };
+                        rules_of[at].set(i);
+                    }
+                }
+                None => always.set(i),
+            }
+        }
+        // Leftmost-longest reports, at each start, the longest literal there;
+        // every literal that is a prefix of it occurs there too, so it stands
+        // for their rules as well. Resuming one byte after each start then
+        // finds every occurrence of every literal (see `candidates`).
+        let prefix_closed: Vec<Candidates> = literals
+            .iter()
+            .map(|l| {
+                let mut c = Candidates::with_len(n);
+                for (j, other) in literals.iter().enumerate() {
+                    if l.starts_with(other) {
+                        c.or(&rules_of[j]);
+                    }
+                }
+                c
+            })
+            .collect();
+        let rules_of = prefix_closed;
+        let automaton = if literals.is_empty() {
+            None
+        } else {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&literals)
+                .ok()
+        };
+        if automaton.is_none() {
+            // Without an automaton every rule must be tried.
+            for i in 0..n {
+                always.set(i);
+            }
+        }
+        Prefilter {
+            automaton,
+            rules_of,
+            always,
+        }
+    }
+
+    /// The rules that could match `text` (a superset of those that do).
+    pub fn candidates(&self, text: &[u8], out: &mut Candidates) {
+        out.words.clone_from(&self.always.words);
+        if let Some(ac) = &self.automaton {
+            let mut at = 0;
+            while let Some(m) = ac.find(Input::new(text).span(at..text.len())) {
+                out.or(&self.rules_of[m.pattern().as_usize()]);
+                at = m.start() + 1;
+            }
+        }
+    }
+
+    /// Rules that have no literal and are tried on every line.
+    pub fn unfiltered(&self) -> impl Iterator<Item = usize> + '_ {
+        self.always.iter()
+    }
+}
+
+/// Literals one of which every match of `re` contains, or `None` when the
+/// regex has no such set worth searching for (or does not parse: the regex
+/// compiler reports that).
+pub fn required_literals(re: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(re)
+        .ok()?;
+    required(&hir).filter(|set| set.iter().all(|l| l.len() >= MIN_LITERAL))
+}
+
+/// Score of a literal set: its shortest literal (longer is rarer), then fewer literals.
+fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+    (shortest, std::cmp::Reverse(set.len()))
+}
+
+fn required(h: &Hir) -> Option<Vec<Vec<u8>>> {
+    match h.kind() {
+        HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
+        HirKind::Capture(c) => required(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => required(&r.sub),
+        HirKind::Concat(subs) => subs.iter().filter_map(required).max_by_key(|s| score(s)),
+        HirKind::Alternation(subs) => {
+            let mut all: Vec<Vec<u8>> = Vec::new();
+            for s in subs {
+                for l in required(s)? {
+                    if !all.contains(&l) {
+                        all.push(l);
+                    }
+                }
+            }
+            (all.len() <= MAX_LITERALS).then_some(all)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lits(re: &str) -> Option<Vec<String>> {
+        required_literals(re).map(|v| {
+            v.into_iter()
+                .map(|l| String::from_utf8_lossy(&l).into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn literals_are_read_from_the_regex() {
+        assert_eq!(
+            lits(r"^(?:NOQUEUE: )?(?:milter-)?reject: (?P<stage>[A-Z]+)"),
+            Some(vec!["reject: ".into()])
+        );
+        assert_eq!(
+            lits(r"^(?P<q>\w+): (?:sender|postmaster) non-delivery"),
+            Some(vec![" non-delivery".into()])
+        );
+        assert_eq!(
+            lits(r"(?:unknown user|no mailbox)"),
+            Some(vec!["unknown user".into(), "no mailbox".into()])
+        );
+        // Optional parts, short literals and case-folded text give no literal.
+        assert_eq!(lits(r"^(?:removed)?$"), None);
+        assert_eq!(lits(r"^\w+:o$"), None);
+        assert_eq!(lits(r"(?i)^\w+: removed$"), None);
+    }
+
+    #[test]
+    fn candidates_are_a_superset_of_the_matching_rules() {
+        let rules = [r"reject: (\w+)", r"^(\w+): removed$", r"(?i)status=\w+"];
+        let p = Prefilter::new(rules);
+        let mut c = Candidates::default();
+        p.candidates(b"ABC: removed", &mut c);
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec![1, 2]);
+        p.candidates(b"NOQUEUE: reject: RCPT ABC: removed", &mut c);
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec![0, 1, 2]);
+        p.candidates(b"connect from x", &mut c);
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec![2]);
+        assert_eq!(p.unfiltered().collect::<Vec<_>>(), vec![2]);
+    }
+
+    #[test]
+    fn many_rules_use_more_than_one_word() {
+        let rules: Vec<String> = (0..100).map(|i| format!("rule{i:03}x")).collect();
+        let p = Prefilter::new(rules.iter().map(String::as_str));
+        let mut c = Candidates::default();
+        p.candidates(b"... rule099x and rule003x ...", &mut c);
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec![3, 99]);
+    }
+
+    #[test]
+    fn overlapping_and_nested_literals_are_all_found() {
+        // "status=" is a prefix of "status=sent"; "sent, " starts inside it;
+        // "us=s" lies wholly inside it.
+        let rules = [r"status=sent\b", r"status=\w+", r"sent, ", r"us=s"];
+        let p = Prefilter::new(rules);
+        let mut c = Candidates::default();
+        p.candidates(b"x status=sent, y", &mut c);
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec![0, 1, 2, 3]);
+        p.candidates(b"x status=deferred", &mut c);
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec![1]);
+    }
+}
