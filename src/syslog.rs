@@ -237,6 +237,30 @@ impl TimeContext {
 /// cannot be told apart and are not supported. Local stamps are read in the
 /// machine's time zone (`TZ`), as syslog wrote them.
 pub fn resolve(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset>> {
+    // Lines of one second share their stamp: the last one converted is kept.
+    LAST_STAMP.with_borrow_mut(|(stamp, reference, time)| {
+        if stamp.as_slice() != h.stamp || *reference != Some(ctx.reference) {
+            *time = resolve_uncached(h, ctx);
+            stamp.clear();
+            stamp.extend_from_slice(h.stamp);
+            *reference = Some(ctx.reference);
+        }
+        *time
+    })
+}
+
+type StampCache = (
+    Vec<u8>,
+    Option<NaiveDateTime>,
+    Option<DateTime<FixedOffset>>,
+);
+
+thread_local! {
+    /// The last stamp converted, the reference time it was converted against, and the result.
+    static LAST_STAMP: std::cell::RefCell<StampCache> = const { std::cell::RefCell::new((Vec::new(), None, None)) };
+}
+
+fn resolve_uncached(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset>> {
     let s = std::str::from_utf8(h.stamp).ok()?;
     match h.form {
         StampForm::None => None,

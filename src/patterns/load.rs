@@ -101,7 +101,7 @@ impl PatternSet {
                 let Some(cause) = cause_ref(s, &r.id, &r.cause, &mut diags) else {
                     continue;
                 };
-                if let Err(e) = compile_str(&r.regex) {
+                if let Err(e) = super::check_syntax(&r.regex) {
                     diags.push(err(
                         s,
                         line_of_id(&s.text, &r.id),
@@ -410,24 +410,48 @@ impl PatternSet {
         if !diags.is_empty() {
             return Err(diags);
         }
-        let reply_set =
-            regex::bytes::RegexSetBuilder::new(replies.iter().map(|r| r.regex.as_str()))
-                .unicode(false)
-                .size_limit(REGEX_SIZE_LIMIT * 8)
-                .dfa_size_limit(64 << 20)
-                .build()
-                .map_err(|e| {
-                    vec![Diagnostic {
+        let reply_regexes: Vec<&str> = replies.iter().map(|r| r.regex.as_str()).collect();
+        // Only syntax was checked above: a rule too large to compile alone is
+        // found here, with its file and line, when the set is large or fails.
+        let reply_faults = || -> Vec<Diagnostic> {
+            replies
+                .iter()
+                .filter_map(|r| {
+                    let e = compile_str(&r.regex).err()?;
+                    let s = sources.iter().find(|s| s.name == r.file)?;
+                    let line = line_of_id(&s.text, &r.id);
+                    Some(err(
+                        s,
+                        line,
+                        format!("rule \"{}\": invalid regex: {e}", r.id),
+                        None,
+                    ))
+                })
+                .collect()
+        };
+        let reply_set = match super::compile_reply_set(&reply_regexes) {
+            Ok(set) if set.memory_usage() <= REGEX_SIZE_LIMIT => set,
+            Ok(set) => {
+                let faults = reply_faults();
+                if !faults.is_empty() {
+                    return Err(faults);
+                }
+                set
+            }
+            Err(e) => {
+                let mut faults = reply_faults();
+                if faults.is_empty() {
+                    faults.push(Diagnostic {
                         error: true,
                         file: "patterns".into(),
                         line: None,
-                        message: format!(
-                            "reply rules together are too large: {}",
-                            one_line(&e.to_string())
-                        ),
+                        message: format!("reply rules together are too large: {e}"),
                         help: Some("simplify or remove some reply rules".into()),
-                    }]
-                })?;
+                    });
+                }
+                return Err(faults);
+            }
+        };
         // Findings: later files replace a kind's definition.
         let mut findings = HashMap::new();
         for (_, f) in &parsed {

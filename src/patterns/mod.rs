@@ -213,7 +213,7 @@ pub struct PatternSet {
     cause_index: HashMap<String, usize>,
     /// Reply rules, in match order.
     pub replies: Vec<ReplyRule>,
-    reply_set: regex::bytes::RegexSet,
+    reply_set: regex_automata::meta::Regex,
     /// MTA rule sets.
     pub mtas: Vec<MtaSet>,
     /// Index of the `other` cause.
@@ -304,6 +304,42 @@ pub(crate) fn compile_str(re: &str) -> Result<BytesRegex, String> {
     compile_bytes(re)
 }
 
+/// Checks a regex's syntax without compiling it (compiling every reply rule
+/// twice, alone and in the set, was half of start-up). Errors read as the
+/// compiler's; a rule too large to compile is reported when the set is built
+/// and, rule by rule, by `patterns check`.
+pub(crate) fn check_syntax(re: &str) -> Result<(), String> {
+    let parsed = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(re);
+    match parsed {
+        Ok(_) => Ok(()),
+        Err(_) => compile_bytes(re).map(|_| ()),
+    }
+}
+
+/// Compiles the reply rules into one automaton that reports which of them
+/// match a text. It only answers "which rules": no capture groups and no
+/// literal prefilter (texts are short), which keeps it quick to build.
+pub(crate) fn compile_reply_set(res: &[&str]) -> Result<regex_automata::meta::Regex, String> {
+    use regex_automata::{meta, nfa::thompson, util::syntax, MatchKind};
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::All)
+                .auto_prefilter(false)
+                .utf8_empty(false)
+                .which_captures(thompson::WhichCaptures::None)
+                .nfa_size_limit(Some(REGEX_SIZE_LIMIT * 8))
+                .hybrid_cache_capacity(64 << 20),
+        )
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .build_many(res)
+        .map_err(|e| one_line(&e.to_string()))
+}
+
 pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -326,7 +362,10 @@ impl PatternSet {
 
     /// The first reply rule whose regex matches `text`.
     pub fn classify_text(&self, text: &str) -> Option<usize> {
-        self.reply_set.matches(text.as_bytes()).iter().next()
+        let mut found = regex_automata::PatternSet::new(self.reply_set.pattern_len());
+        self.reply_set
+            .which_overlapping_matches(&regex_automata::Input::new(text.as_bytes()), &mut found);
+        found.iter().next().map(|p| p.as_usize())
     }
 
     /// The MTA whose program regex matches, and the captured service.
