@@ -98,7 +98,8 @@ fn feed(
     for r in results {
         summary.lines.merge(&r.stats);
         *recognised += r.stats.recognised;
-        for mut rec in r.records {
+        let mut records = r.records;
+        for rec in &mut records {
             rec.line += *base;
             corr.feed(ps, name, rec, summary, sink);
         }
@@ -151,8 +152,8 @@ fn read_csv(
     };
     // Rows are fed after reading so that the reader's borrow of the input ends;
     // message tracking files are small (Exchange caps them at 10 MB).
-    for rec in records {
-        corr.feed(ps, &name, rec, summary, sink);
+    for mut rec in records {
+        corr.feed(ps, &name, &mut rec, summary, sink);
     }
     summary.lines.merge(&stats);
     let mut error = None;

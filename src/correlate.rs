@@ -170,7 +170,7 @@ impl Correlator {
         &mut self,
         ps: &PatternSet,
         file: &str,
-        rec: Record,
+        rec: &mut Record,
         summary: &mut Summary,
         sink: &mut dyn FnMut(&Event),
     ) {
@@ -189,7 +189,6 @@ impl Correlator {
             summary.add_event(&e);
             sink(&e);
         };
-        let mut rec = rec;
         let counted = matches!(
             rec.kind,
             Kind::Reject | Kind::Warning | Kind::Delivery | Kind::Expired | Kind::Ndr
@@ -208,7 +207,7 @@ impl Correlator {
             if let Some(d) = rec.fields.delivery.clone() {
                 if let Some((_, st)) = self.deliveries.remove(&(rec.mta, d)) {
                     rec.fields.rcpt = st.rcpt;
-                    rec.fields.queue_id = rec.fields.queue_id.or(st.queue_id);
+                    rec.fields.queue_id = rec.fields.queue_id.take().or(st.queue_id);
                     rec.direction = st.direction;
                 }
             }
@@ -229,10 +228,10 @@ impl Correlator {
                 if let Some(k) = key {
                     let o = self.entry(k);
                     if rec.fields.sender.is_some() {
-                        o.sender = rec.fields.sender;
+                        o.sender = rec.fields.sender.take();
                     }
                     if rec.fields.client.is_some() {
-                        o.client = rec.fields.client;
+                        o.client = rec.fields.client.take();
                     }
                 }
             }
@@ -245,7 +244,7 @@ impl Correlator {
             Kind::Warning => summary.add_warning(&mta.name, &ps.causes[rec.cause].id),
             Kind::Reject => {
                 let known = key.as_ref().and_then(|k| self.open.get(k));
-                let mut e = to_event(ps, file, &rec);
+                let mut e = to_event(ps, file, rec);
                 if e.sender.is_none() {
                     e.sender = known.and_then(|o| owned(&o.sender));
                 }
@@ -259,17 +258,17 @@ impl Correlator {
                     if inside {
                         summary.delivered += 1;
                         if let Some(r) = rec.fields.rcpt.as_deref().filter(|r| r.contains('@')) {
-                            let client = rec.fields.client.clone().or_else(|| {
+                            let client = rec.fields.client.as_deref().or_else(|| {
                                 key.as_ref()
                                     .and_then(|k| self.open.get(k))
-                                    .and_then(|o| o.client.clone())
+                                    .and_then(|o| o.client.as_deref())
                             });
-                            let r = if self.redact {
-                                crate::redact::text(r)
+                            let r: std::borrow::Cow<'_, str> = if self.redact {
+                                crate::redact::text(r).into()
                             } else {
-                                r.to_string()
+                                r.into()
                             };
-                            summary.diag.delivered(&r, client.as_deref(), rec.time);
+                            summary.diag.delivered(&r, client, rec.time);
                         }
                     } else {
                         summary.outside_window += 1;
@@ -283,7 +282,7 @@ impl Correlator {
                 Some(Outcome::Probe) if inside => summary.probes += 1,
                 Some(Outcome::Probe) => summary.outside_window += 1,
                 Some(Outcome::Failed(_)) => {
-                    let mut e = to_event(ps, file, &rec);
+                    let mut e = to_event(ps, file, rec);
                     if let Some(k) = key {
                         let o = self.entry(k);
                         e.sender = e.sender.or_else(|| owned(&o.sender));
@@ -304,7 +303,7 @@ impl Correlator {
                 None => {}
             },
             Kind::Expired => {
-                let base = to_event(ps, file, &rec);
+                let base = to_event(ps, file, rec);
                 let pending = key.and_then(|k| self.open.get_mut(&k)).map(|o| {
                     (
                         std::mem::take(&mut o.deferred),
@@ -414,7 +413,7 @@ mod tests {
             c.feed(
                 &ps,
                 "t",
-                anchor(&ps, &format!("Q{i:05}")),
+                &mut anchor(&ps, &format!("Q{i:05}")),
                 &mut s,
                 &mut |_| {},
             );
@@ -433,10 +432,10 @@ mod tests {
         let mut s = Summary::default();
         for i in 0..5_000 {
             let q = format!("R{i:05}");
-            c.feed(&ps, "t", anchor(&ps, &q), &mut s, &mut |_| {});
+            c.feed(&ps, "t", &mut anchor(&ps, &q), &mut s, &mut |_| {});
             let mut r = anchor(&ps, &q);
             r.kind = Kind::Removed;
-            c.feed(&ps, "t", r, &mut s, &mut |_| {});
+            c.feed(&ps, "t", &mut r, &mut s, &mut |_| {});
         }
         assert_eq!(c.open_len(), 0);
         assert_eq!(c.evicted, 0);

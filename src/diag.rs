@@ -73,7 +73,7 @@ pub struct Diagnostics {
 /// The IP address in a client string (`host[192.0.2.1]`, `host [ip]`,
 /// chkuser's `host:remotehost:ip`, a bare address). Called for every delivery,
 /// so plain string work rather than a regex.
-pub fn client_ip(client: &str) -> Option<String> {
+pub fn client_ip(client: &str) -> Option<&str> {
     let is_ip = |s: &str| {
         !s.is_empty()
             && s.chars()
@@ -82,17 +82,16 @@ pub fn client_ip(client: &str) -> Option<String> {
     };
     if let (Some(a), Some(b)) = (client.rfind('['), client.rfind(']')) {
         let inner = client.get(a + 1..b)?;
-        return is_ip(inner).then(|| inner.to_string());
+        return is_ip(inner).then_some(inner);
     }
     if is_ip(client) {
-        return Some(client.to_string());
+        return Some(client);
     }
     // The longest suffix after a colon that is an address (IPv6 keeps its colons).
     client
         .match_indices(':')
         .map(|(i, _)| &client[i + 1..])
         .find(|s| is_ip(s))
-        .map(str::to_string)
 }
 
 fn domain(addr: &str) -> Option<String> {
@@ -145,11 +144,23 @@ pub fn normalise(text: &str) -> String {
 impl Diagnostics {
     /// A delivery of `rcpt`, from `client` (when known), at `time`.
     pub fn delivered(&mut self, rcpt: &str, client: Option<&str>, time: Option<Time>) {
-        let rcpt = rcpt.to_ascii_lowercase();
-        self.delivered.add(&rcpt, 1);
-        if let Some(d) = domain(&rcpt) {
-            if self.domains.len() < SET_CAP || self.domains.contains_key(&d) {
-                let s = self.domains.entry(d).or_default();
+        // Called for every delivery: no allocation unless a value is new.
+        let rcpt: std::borrow::Cow<'_, str> = if rcpt.bytes().any(|b| b.is_ascii_uppercase()) {
+            rcpt.to_ascii_lowercase().into()
+        } else {
+            rcpt.into()
+        };
+        let rcpt = rcpt.as_ref();
+        self.delivered.add(rcpt, 1);
+        if let Some(d) = rcpt
+            .rsplit_once('@')
+            .map(|(_, d)| d)
+            .filter(|d| !d.is_empty())
+        {
+            if !self.domains.contains_key(d) && self.domains.len() < SET_CAP {
+                self.domains.insert(d.to_string(), DomainStat::default());
+            }
+            if let Some(s) = self.domains.get_mut(d) {
                 s.delivered += 1;
                 match (s.first_unknown, time) {
                     (Some(f), Some(t)) if t >= f => s.delivered_after += 1,
@@ -163,10 +174,12 @@ impl Diagnostics {
             }
         }
         if let Some(ip) = client.and_then(client_ip) {
-            if self.valid_by_client.len() < SET_CAP || self.valid_by_client.contains_key(&ip) {
-                let set = self.valid_by_client.entry(ip).or_default();
-                if set.len() < SET_CAP {
-                    set.insert(rcpt);
+            if !self.valid_by_client.contains_key(ip) && self.valid_by_client.len() < SET_CAP {
+                self.valid_by_client.insert(ip.to_string(), BTreeSet::new());
+            }
+            if let Some(set) = self.valid_by_client.get_mut(ip) {
+                if set.len() < SET_CAP && !set.contains(rcpt) {
+                    set.insert(rcpt.to_string());
                 }
             }
         }
@@ -188,7 +201,7 @@ impl Diagnostics {
         };
         if unknown && e.direction == Direction::Inbound {
             if let (Some(ip), true) = (
-                e.client.as_deref().and_then(client_ip),
+                e.client.as_deref().and_then(client_ip).map(str::to_string),
                 self.probes.len() < PROBE_CAP,
             ) {
                 self.probes.push(Probe {
@@ -254,18 +267,18 @@ mod tests {
     #[test]
     fn client_ips_and_normalised_texts() {
         assert_eq!(
-            client_ip("unknown[203.0.113.45]").as_deref(),
+            client_ip("unknown[203.0.113.45]"),
             Some("203.0.113.45")
         );
         assert_eq!(
-            client_ip("mail.example.org [198.51.100.7]").as_deref(),
+            client_ip("mail.example.org [198.51.100.7]"),
             Some("198.51.100.7")
         );
         assert_eq!(
-            client_ip("pc-45:unknown:203.0.113.45").as_deref(),
+            client_ip("pc-45:unknown:203.0.113.45"),
             Some("203.0.113.45")
         );
-        assert_eq!(client_ip("[2001:db8::25]").as_deref(), Some("2001:db8::25"));
+        assert_eq!(client_ip("[2001:db8::25]"), Some("2001:db8::25"));
         assert_eq!(client_ip("localhost"), None);
         assert_eq!(
             normalise("host mx.example.net[192.0.2.7] said: 554 Transaction failed id 4Z1xYk2QmTz9sXQ for <a@example.com>"),

@@ -42,6 +42,8 @@ pub struct Scratch {
     programs: rustc_hash::FxHashMap<Vec<u8>, Option<(usize, Option<String>)>>,
     candidates: Candidates,
     all_fields: bool,
+    /// Capture slots per MTA and rule, reused from line to line.
+    locations: Vec<Vec<regex::bytes::CaptureLocations>>,
 }
 
 impl Scratch {
@@ -68,7 +70,11 @@ pub fn parse_chunk(ps: &PatternSet, ctx: &TimeContext, chunk: &[u8]) -> ChunkRes
     }
     let body = chunk.strip_suffix(b"\n").unwrap_or(chunk);
     let mut line_no = 0u64;
-    for line in body.split(|&b| b == b'\n') {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+    for end in ends {
+        let line = &body[start..end];
+        start = end + 1;
         line_no += 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
@@ -105,6 +111,7 @@ pub fn parse_line(
         programs,
         candidates,
         all_fields,
+        locations,
     } = cache;
     let mut target = None;
     if let Some(h) = &header {
@@ -155,9 +162,25 @@ pub fn parse_line(
     // One pass of the literal prefilter names the rules that could match;
     // the first of them that does gives the captures.
     mta.prefilter.candidates(msg, candidates);
-    let (rule_idx, caps) = candidates
-        .iter()
-        .find_map(|i| Some((i, mta.rules[i].regex.captures(msg)?)))?;
+    // Capture slots are reused from line to line (one set per rule).
+    if locations.len() <= mta_idx {
+        locations.resize_with(mta_idx + 1, Vec::new);
+    }
+    let locs = &mut locations[mta_idx];
+    if locs.is_empty() {
+        *locs = mta
+            .rules
+            .iter()
+            .map(|r| r.regex.capture_locations())
+            .collect();
+    }
+    let rule_idx = candidates.iter().find(|&i| {
+        mta.rules[i]
+            .regex
+            .captures_read(&mut locs[i], msg)
+            .is_some()
+    })?;
+    let caps = &locs[rule_idx];
     stats.matched += 1;
     let rule = &mta.rules[rule_idx];
     let groups = &rule.groups;
@@ -166,12 +189,13 @@ pub fn parse_line(
         field_index(name)
             .and_then(|i| groups[i])
             .and_then(|g| caps.get(g))
+            .map(|(a, b)| &msg[a..b])
     };
     // Successful deliveries and probes (a third of a busy log) only need to
     // say who got mail: the reply text and relay are read for failures only.
     let ok_status = || {
         span("status").is_some_and(|st| {
-            std::str::from_utf8(st.as_bytes()).is_ok_and(|st| {
+            std::str::from_utf8(st).is_ok_and(|st| {
                 matches!(
                     mta.statuses.get(st),
                     Some(crate::event::Outcome::Ok | crate::event::Outcome::Probe)
@@ -186,7 +210,7 @@ pub fn parse_line(
         if light && !always {
             return None;
         }
-        span(name).map(|m| match String::from_utf8_lossy(m.as_bytes()) {
+        span(name).map(|m| match String::from_utf8_lossy(m) {
             Cow::Borrowed(s) => Text::from(s),
             Cow::Owned(s) => {
                 lossy = true;
