@@ -336,16 +336,17 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
         Ok(w) => w,
         Err(e) => return fail(e),
     };
+    let ps = match load(a.out.patterns.as_deref()) {
+        Ok(ps) => ps,
+        Err(code) => return Ok(code),
+    };
     if let Some(n) = a.threads {
+        // After loading: idle workers spin for a while and would slow the load.
         // Only fails if a pool exists already, which cannot happen here.
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(n as usize)
             .build_global();
     }
-    let ps = match load(a.out.patterns.as_deref()) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
     let mut files = a.files.clone();
     if a.journal {
         let fmt = "%Y-%m-%d %H:%M:%S";

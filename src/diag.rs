@@ -266,10 +266,7 @@ mod tests {
 
     #[test]
     fn client_ips_and_normalised_texts() {
-        assert_eq!(
-            client_ip("unknown[203.0.113.45]"),
-            Some("203.0.113.45")
-        );
+        assert_eq!(client_ip("unknown[203.0.113.45]"), Some("203.0.113.45"));
         assert_eq!(
             client_ip("mail.example.org [198.51.100.7]"),
             Some("198.51.100.7")

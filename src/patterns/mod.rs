@@ -173,11 +173,11 @@ pub struct MtaSet {
     /// Program-name regex (with an optional `service` group).
     pub program: BytesRegex,
     /// Direction of delivery lines per service.
-    pub services: HashMap<String, Direction>,
+    pub services: rustc_hash::FxHashMap<String, Direction>,
     /// Direction when the service is not listed.
     pub default_direction: Direction,
     /// Meaning of delivery status words.
-    pub statuses: HashMap<String, Outcome>,
+    pub statuses: rustc_hash::FxHashMap<String, Outcome>,
     /// Line rules in order.
     pub rules: Vec<LineRule>,
     /// Which rules a line could match, by their literals.
