@@ -184,17 +184,15 @@ pub fn parse_line(
     stats.matched += 1;
     let rule = &mta.rules[rule_idx];
     let groups = &rule.groups;
-    let field_index = |name: &str| crate::patterns::FIELD_NAMES.iter().position(|n| *n == name);
-    let span = |name: &str| {
-        field_index(name)
-            .and_then(|i| groups[i])
+    let span = |field: usize| {
+        groups[field]
             .and_then(|g| caps.get(g))
             .map(|(a, b)| &msg[a..b])
     };
     // Successful deliveries and probes (a third of a busy log) only need to
     // say who got mail: the reply text and relay are read for failures only.
     let ok_status = || {
-        span("status").is_some_and(|st| {
+        span(const { field("status") }).is_some_and(|st| {
             std::str::from_utf8(st).is_ok_and(|st| {
                 matches!(
                     mta.statuses.get(st),
@@ -206,34 +204,40 @@ pub fn parse_line(
     let light = !*all_fields
         && (rule.kind == Kind::Removed || (rule.kind == Kind::Delivery && ok_status()));
     let mut lossy = false;
-    let mut get = |name: &str, always: bool| {
+    let mut get = |field: usize, always: bool| {
         if light && !always {
             return None;
         }
-        span(name).map(|m| match String::from_utf8_lossy(m) {
-            Cow::Borrowed(s) => Text::from(s),
-            Cow::Owned(s) => {
+        span(field).map(|m| match std::str::from_utf8(m) {
+            Ok(s) => Text::from(s),
+            Err(_) => {
                 lossy = true;
-                Text::from(s)
+                Text::from(String::from_utf8_lossy(m))
             }
         })
     };
     let fields = Fields {
-        queue_id: get("queue_id", true),
-        client: get("client", true),
-        sender: get("sender", false).map(|s| if s == "<>" { Text::default() } else { s }),
-        rcpt: get("rcpt", true),
-        orig_to: get("orig_to", false),
-        helo: get("helo", false),
-        stage: get("stage", false),
-        relay: get("relay", false),
-        dsn: get("dsn", false),
-        status: get("status", true),
-        text: get("text", false),
-        delivery: get("delivery", true),
-        service: get("service", true),
+        queue_id: get(const { field("queue_id") }, true),
+        client: get(const { field("client") }, true),
+        sender: get(const { field("sender") }, false).map(|s| {
+            if s == "<>" {
+                Text::default()
+            } else {
+                s
+            }
+        }),
+        rcpt: get(const { field("rcpt") }, true),
+        orig_to: get(const { field("orig_to") }, false),
+        helo: get(const { field("helo") }, false),
+        stage: get(const { field("stage") }, false),
+        relay: get(const { field("relay") }, false),
+        dsn: get(const { field("dsn") }, false),
+        status: get(const { field("status") }, true),
+        text: get(const { field("text") }, false),
+        delivery: get(const { field("delivery") }, true),
+        service: get(const { field("service") }, true),
     };
-    let soft = groups[13].and_then(|g| caps.get(g)).is_some();
+    let soft = span(const { field("soft") }).is_some();
     let (mut rec, needs_event) =
         build_record(ps, mta_idx, rule_idx, line_no, fields, service, soft);
     if !matches!(rec.kind, Kind::Anchor | Kind::Removed | Kind::Start) {
@@ -351,6 +355,27 @@ pub(crate) fn build_record(
         }
     }
     (rec, needs_event)
+}
+
+/// Index of a field in [`FIELD_NAMES`](crate::patterns::FIELD_NAMES), resolved
+/// at compile time (an unknown name does not compile).
+const fn field(name: &str) -> usize {
+    let names = crate::patterns::FIELD_NAMES;
+    let mut i = 0;
+    while i < names.len() {
+        let (a, b) = (names[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("unknown field name")
 }
 
 /// Hash of a line's bytes, to recognise the same line in two inputs.
