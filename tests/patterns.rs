@@ -224,3 +224,40 @@ fn user_patterns_extend_without_recompiling() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_rule_that_narrows_another_must_agree_with_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // Claims to narrow the delivery rule, but its sample is an NDR notice.
+    std::fs::write(
+        dir.path().join("narrow.toml"),
+        r#"schema = 1
+mta = "postfix"
+
+[[rule]]
+id = "site.ndr"
+kind = "ndr"
+narrows = "postfix.delivery"
+regex = '^(?P<queue_id>[0-9A-F]{6,}): sender non-delivery notification: '
+
+[[rule.sample]]
+line = "Dec 29 03:03:48 mail postfix/bounce[9321]: 732BB407C3: sender non-delivery notification: 5DE184083C"
+expect = { queue_id = "732BB407C3" }
+"#,
+    )
+    .expect("w");
+    let out = bouncelog()
+        .args(["patterns", "check"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("narrow.toml")
+            && text.contains("not matched by a later rule \"postfix.delivery\""),
+        "{text}"
+    );
+    // The built-in fast rule for successful deliveries agrees with its general rule.
+    bouncelog().args(["patterns", "check"]).assert().success();
+}

@@ -258,9 +258,24 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                 let msg = crate::syslog::parse_header(s.line.as_bytes())
                     .map(|h| h.msg)
                     .unwrap_or_default();
+                let narrows = m.rules[ri].narrows.as_deref();
+                if let Some(general) = narrows {
+                    let found = m.rules[ri + 1..].iter().find(|r| r.id == general);
+                    if !found.is_some_and(|r| r.regex.is_match(msg)) {
+                        diag(
+                            true,
+                            file,
+                            id,
+                            format!(
+                                "rule \"{id}\": sample {n} is not matched by a later rule \"{general}\" that it narrows"
+                            ),
+                            Some("`narrows` names a later, more general rule of the same MTA"),
+                        );
+                    }
+                }
                 let later: Vec<&str> = m.rules[ri + 1..]
                     .iter()
-                    .filter(|r| r.regex.is_match(msg))
+                    .filter(|r| Some(r.id.as_str()) != narrows && r.regex.is_match(msg))
                     .map(|r| r.id.as_str())
                     .collect();
                 if !later.is_empty() {

@@ -378,6 +378,7 @@ impl PatternSet {
                     default_cause,
                     underscores: r.underscores,
                     strip_parens: r.strip_parens,
+                    narrows: r.narrows.clone(),
                     when,
                     status: r.status.clone(),
                     samples: r

@@ -144,6 +144,8 @@ pub struct LineRule {
     pub underscores: bool,
     /// Text is wrapped in parentheses to remove.
     pub strip_parens: bool,
+    /// A later rule this one is a faster special case of.
+    pub narrows: Option<String>,
     /// CSV logs: column conditions (all must match).
     pub when: Vec<(String, BytesRegex)>,
     /// CSV logs: the status this row stands for.

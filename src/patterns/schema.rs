@@ -91,6 +91,10 @@ pub struct LineRuleDef {
     /// The captured text is wrapped in one pair of parentheses to remove.
     #[serde(default)]
     pub strip_parens: bool,
+    /// Id of a later, more general rule this one is a faster special case of
+    /// (its samples must match that rule too; the overlap is not a warning).
+    #[serde(default)]
+    pub narrows: Option<String>,
     /// Sample lines with the values the rule must capture.
     #[serde(default)]
     pub sample: Vec<LineSample>,
