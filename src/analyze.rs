@@ -1,9 +1,10 @@
 //! The analysis pipeline: inputs → chunks of lines → parallel parsing (rayon)
 //! → in-order correlation → [`Summary`] and a stream of failure events.
 //!
-//! Chunks of one input are parsed in parallel in batches and then fed to the
-//! correlator in input order, so the result is byte-identical for any number
-//! of threads. Per-input errors are reported through a callback and the run
+//! Chunks of one input are read and parsed in parallel in batches on one
+//! thread while the calling thread feeds earlier batches to the correlator in
+//! input order (a short queue between them), so the result is byte-identical
+//! for any number of threads. Per-input errors are reported through a callback and the run
 //! goes on with the next input.
 
 use crate::correlate::Correlator;
@@ -180,6 +181,9 @@ fn read_csv(
     }
 }
 
+/// Parsed batches waiting for the correlator.
+const PIPELINE_DEPTH: usize = 2;
+
 fn analyze_input(
     ps: &PatternSet,
     input: &mut Input,
@@ -194,85 +198,77 @@ fn analyze_input(
     let batch_len = rayon::current_num_threads().max(1) * 2;
     let mut base = 0u64;
     let mut recognised = 0u64;
-    let mut first = true;
     let mut error = None;
-    let mut pending: Option<Vec<ChunkResult>> = None;
-    'read: loop {
-        let mut batch = Vec::with_capacity(batch_len);
-        while batch.len() < batch_len {
-            match input.next_chunk() {
-                Some(c) => {
-                    if first {
-                        first = false;
-                        if let Some(mta) = crate::csvlog::detect(ps, &c) {
-                            return read_csv(ps, mta, input, c, corr, summary, sink, report);
-                        }
-                        if looks_binary(&c) {
-                            let msg =
-                                format!("{}: binary data, not a text log; skipped", input.name);
-                            report(Problem::Error(msg.clone()));
-                            error = Some(msg);
-                            break 'read;
+    // The first chunk decides the format.
+    let mut first = input.next_chunk();
+    if let Some(mta) = first.as_deref().and_then(|c| crate::csvlog::detect(ps, c)) {
+        let c = first.take().unwrap_or_default();
+        return read_csv(ps, mta, input, c, corr, summary, sink, report);
+    }
+    if first.as_deref().is_some_and(looks_binary) {
+        let msg = format!("{}: binary data, not a text log; skipped", input.name);
+        report(Problem::Error(msg.clone()));
+        error = Some(msg);
+        first = None;
+    }
+    if let Some(c) = first {
+        // A pipeline: one thread reads batches of chunks and parses each on
+        // the pool while this thread feeds earlier batches, in order, to the
+        // correlator. The queue between them is short (memory stays bounded)
+        // but deep enough that neither side waits for the other's slow batch.
+        let name = input.name.clone();
+        let ctx = &ctx;
+        let source = &mut *input;
+        let crashed = std::thread::scope(|sc| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ChunkResult>>(PIPELINE_DEPTH);
+            let producer = sc.spawn(move || {
+                let mut next = Some(c);
+                loop {
+                    let mut batch = Vec::with_capacity(batch_len);
+                    batch.extend(next.take());
+                    while batch.len() < batch_len {
+                        match source.next_chunk() {
+                            Some(c) => batch.push(c),
+                            None => break,
                         }
                     }
-                    batch.push(c);
+                    if batch.is_empty() {
+                        break;
+                    }
+                    if let Some(pb) = progress {
+                        pb.inc(batch.iter().map(|c| c.len() as u64).sum());
+                    }
+                    let parsed = batch
+                        .par_iter()
+                        .map(|c| parse_chunk(ps, ctx, c))
+                        .collect::<Vec<ChunkResult>>();
+                    if tx.send(parsed).is_err() {
+                        break;
+                    }
                 }
-                None => break,
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
-        if let Some(pb) = progress {
-            pb.inc(batch.iter().map(|c| c.len() as u64).sum());
-        }
-        // Parse this batch on the pool while this thread feeds the previous one
-        // to the correlator: the two overlap, and the order of records is kept.
-        let parsed = std::thread::scope(|sc| {
-            let job = sc.spawn(|| {
-                batch
-                    .par_iter()
-                    .map(|c| parse_chunk(ps, &ctx, c))
-                    .collect::<Vec<ChunkResult>>()
             });
-            if let Some(prev) = pending.take() {
+            for parsed in rx {
                 feed(
-                    prev,
+                    parsed,
                     &mut base,
                     &mut recognised,
                     corr,
                     summary,
                     sink,
-                    &input.name,
+                    &name,
                     ps,
                 );
             }
-            job.join()
+            producer.join().is_err()
         });
-        match parsed {
-            Ok(p) => pending = Some(p),
-            Err(_) => {
-                let msg = format!(
-                    "{}: internal error while parsing; input abandoned",
-                    input.name
-                );
-                report(Problem::Error(msg.clone()));
-                error = Some(msg);
-                break 'read;
-            }
+        if crashed {
+            let msg = format!(
+                "{}: internal error while parsing; input abandoned",
+                input.name
+            );
+            report(Problem::Error(msg.clone()));
+            error = Some(msg);
         }
-    }
-    if let Some(prev) = pending.take() {
-        feed(
-            prev,
-            &mut base,
-            &mut recognised,
-            corr,
-            summary,
-            sink,
-            &input.name,
-            ps,
-        );
     }
     if let Some(e) = input.take_error() {
         let what = if input.gzip { "gzip data" } else { "data" };
