@@ -1,9 +1,10 @@
 //! The analysis pipeline: inputs → chunks of lines → parallel parsing (rayon)
 //! → in-order correlation → [`Summary`] and a stream of failure events.
 //!
-//! Chunks of one input are read and parsed in parallel in batches on one
-//! thread while the calling thread feeds earlier batches to the correlator in
-//! input order (a short queue between them), so the result is byte-identical
+//! Each input runs as a pipeline: a reader thread reads (and gunzips) chunks
+//! a few ahead, a parser thread parses batches of them in parallel on the
+//! pool, and the calling thread feeds the parsed batches to the correlator in
+//! input order (short queues between them), so the result is byte-identical
 //! for any number of threads. Per-input errors are reported through a callback and the run
 //! goes on with the next input.
 
@@ -183,6 +184,8 @@ fn read_csv(
 
 /// Parsed batches waiting for the correlator.
 const PIPELINE_DEPTH: usize = 2;
+/// Chunks read ahead of the parser.
+const READ_AHEAD: usize = 8;
 
 fn analyze_input(
     ps: &PatternSet,
@@ -220,31 +223,32 @@ fn analyze_input(
         let ctx = &ctx;
         let source = &mut *input;
         let crashed = std::thread::scope(|sc| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ChunkResult>>(PIPELINE_DEPTH);
-            let producer = sc.spawn(move || {
+            // Reading (and gunzipping) runs on its own thread, a few chunks
+            // ahead, so that waiting for the disk overlaps parsing.
+            let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(READ_AHEAD);
+            let reader = sc.spawn(move || {
                 let mut next = Some(c);
-                loop {
-                    let mut batch = Vec::with_capacity(batch_len);
-                    batch.extend(next.take());
-                    while batch.len() < batch_len {
-                        match source.next_chunk() {
-                            Some(c) => batch.push(c),
-                            None => break,
-                        }
-                    }
-                    if batch.is_empty() {
+                while let Some(c) = next.take().or_else(|| source.next_chunk()) {
+                    if chunk_tx.send(c).is_err() {
                         break;
                     }
-                    if let Some(pb) = progress {
-                        pb.inc(batch.iter().map(|c| c.len() as u64).sum());
-                    }
-                    let parsed = batch
-                        .par_iter()
-                        .map(|c| parse_chunk(ps, ctx, c))
-                        .collect::<Vec<ChunkResult>>();
-                    if tx.send(parsed).is_err() {
-                        break;
-                    }
+                }
+            });
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ChunkResult>>(PIPELINE_DEPTH);
+            let producer = sc.spawn(move || loop {
+                let batch: Vec<Vec<u8>> = chunk_rx.iter().take(batch_len).collect();
+                if batch.is_empty() {
+                    break;
+                }
+                if let Some(pb) = progress {
+                    pb.inc(batch.iter().map(|c| c.len() as u64).sum());
+                }
+                let parsed = batch
+                    .par_iter()
+                    .map(|c| parse_chunk(ps, ctx, c))
+                    .collect::<Vec<ChunkResult>>();
+                if tx.send(parsed).is_err() {
+                    break;
                 }
             });
             for parsed in rx {
@@ -259,7 +263,7 @@ fn analyze_input(
                     ps,
                 );
             }
-            producer.join().is_err()
+            producer.join().is_err() | reader.join().is_err()
         });
         if crashed {
             let msg = format!(
