@@ -49,6 +49,26 @@ fn month_of(b: &[u8]) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
+/// `HH:MM:SS`, read by hand in the common exact form (chrono's format parser
+/// was a tenth of the parse time), by chrono otherwise.
+fn hms(t: &str) -> Option<chrono::NaiveTime> {
+    let b = t.as_bytes();
+    let two = |i: usize| -> Option<u32> {
+        let (h, l) = (b[i], b[i + 1]);
+        (h.is_ascii_digit() && l.is_ascii_digit())
+            .then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+    };
+    if b.len() == 8 && b[2] == b':' && b[5] == b':' {
+        if let (Some(h), Some(m), Some(s)) = (two(0), two(3), two(6)) {
+            if let Some(t) = chrono::NaiveTime::from_hms_opt(h, m, s) {
+                return Some(t);
+            }
+        }
+    }
+    // Anything else (a leap second, one-digit fields) as chrono reads it.
+    chrono::NaiveTime::parse_from_str(t, "%H:%M:%S").ok()
+}
+
 /// Splits off the next space-delimited token, skipping leading spaces.
 fn token(b: &[u8]) -> Option<(&[u8], &[u8])> {
     let start = b.iter().position(|&c| c != b' ')?;
@@ -275,7 +295,7 @@ fn resolve_uncached(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedO
             let month = month_of(h.stamp)?;
             let mut parts = s[3..].split_whitespace();
             let day: u32 = parts.next()?.parse().ok()?;
-            let time = chrono::NaiveTime::parse_from_str(parts.next()?, "%H:%M:%S").ok()?;
+            let time = hms(parts.next()?)?;
             let limit = ctx.reference + Duration::days(1);
             let year0 = ctx.reference.year();
             // Try this year, then earlier ones (Feb 29 needs a leap year).
@@ -424,5 +444,19 @@ mod tests {
         assert!(dec < jan);
         let leap = resolve(&hdr("Feb 29 12:00:00 mx p[1]: m"), &ctx).expect("t");
         assert_eq!(leap.year(), 2024);
+    }
+
+    #[test]
+    fn clock_times_read_by_hand_agree_with_chrono() {
+        for t in [
+            "00:00:00", "23:59:59", "09:05:07", "23:59:60", "7:05:07", "24:00:00", "ab:cd:ef",
+            "12:34",
+        ] {
+            assert_eq!(
+                hms(t),
+                chrono::NaiveTime::parse_from_str(t, "%H:%M:%S").ok(),
+                "{t}"
+            );
+        }
     }
 }
