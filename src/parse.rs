@@ -378,12 +378,11 @@ const fn field(name: &str) -> usize {
     panic!("unknown field name")
 }
 
-/// Hash of a line's bytes, to recognise the same line in two inputs.
+/// Hash of a line's bytes, to recognise the same line in two inputs (XXH3:
+/// a well-tested 64-bit fingerprint, an order of magnitude faster than SipHash
+/// on lines of this length).
 pub(crate) fn hash_line(line: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    line.hash(&mut h);
-    h.finish()
+    xxhash_rust::xxh3::xxh3_64(line)
 }
 
 /// Direction of a service name by the MTA's `[services]` map.
