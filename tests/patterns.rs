@@ -246,13 +246,8 @@ expect = { queue_id = "732BB407C3" }
 "#,
     )
     .expect("w");
-    let out = bouncelog()
-        .args(["patterns", "check"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (code, text) = util::check_dir(dir.path());
+    assert_eq!(code, Some(2));
     assert!(
         text.contains("narrow.toml")
             && text.contains("not matched by a later rule \"postfix.delivery\""),

@@ -124,13 +124,8 @@ fn oversized_and_catch_all_user_rules() {
     let dir = tempfile::tempdir().expect("tmp");
     fs::write(dir.path().join("big.toml"), format!("schema = 1\n[[reply]]\nid = \"local.big\"\ncause = \"policy\"\nregex = '{}'\nsamples = [\"a\"]\n", "(a|b|c|d)?".repeat(40_000)))
         .expect("w");
-    let out = bouncelog()
-        .args(["patterns", "check"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (code, text) = util::check_dir(dir.path());
+    assert_eq!(code, Some(2));
     assert!(
         text.contains("big.toml") && text.contains("invalid regex"),
         "{text}"

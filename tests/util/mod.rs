@@ -21,6 +21,19 @@ pub fn testdata(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// Runs `patterns check DIR`: exit code and what it printed.
+pub fn check_dir(dir: &std::path::Path) -> (Option<i32>, String) {
+    let out = bouncelog()
+        .args(["patterns", "check"])
+        .arg(dir)
+        .output()
+        .expect("run");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 /// Runs `analyze --format json` on the arguments and parses stdout.
 pub fn json(args: &[&str]) -> Value {
     let out = bouncelog()
