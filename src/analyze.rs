@@ -5,8 +5,8 @@
 //! a few ahead, a parser thread parses batches of them in parallel on the
 //! pool, and the calling thread feeds the parsed batches to the correlator in
 //! input order (short queues between them), so the result is byte-identical
-//! for any number of threads. Per-input errors are reported through a callback and the run
-//! goes on with the next input.
+//! for any number of threads. Per-input errors are reported through a
+//! callback and the run goes on with the next input.
 
 use crate::correlate::Correlator;
 use crate::event::Event;
@@ -97,11 +97,10 @@ fn feed(
     name: &str,
     ps: &PatternSet,
 ) {
-    for r in results {
+    for mut r in results {
         summary.lines.merge(&r.stats);
         *recognised += r.stats.recognised;
-        let mut records = r.records;
-        for rec in &mut records {
+        for rec in &mut r.records {
             rec.line += *base;
             corr.feed(ps, name, rec, summary, sink);
         }
@@ -215,16 +214,15 @@ fn analyze_input(
         first = None;
     }
     if let Some(c) = first {
-        // A pipeline: one thread reads batches of chunks and parses each on
-        // the pool while this thread feeds earlier batches, in order, to the
-        // correlator. The queue between them is short (memory stays bounded)
-        // but deep enough that neither side waits for the other's slow batch.
+        // A pipeline: a reader thread, a parser thread (batches on the pool)
+        // and this thread feeding parsed batches, in order, to the correlator.
+        // The queues are short (memory stays bounded) but deep enough that no
+        // stage waits for another's slow batch.
         let name = input.name.clone();
         let ctx = &ctx;
         let source = &mut *input;
         let crashed = std::thread::scope(|sc| {
-            // Reading (and gunzipping) runs on its own thread, a few chunks
-            // ahead, so that waiting for the disk overlaps parsing.
+            // Reading (and gunzipping) a few chunks ahead overlaps disk waits with parsing.
             let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(READ_AHEAD);
             let reader = sc.spawn(move || {
                 let mut next = Some(c);

@@ -94,9 +94,10 @@ pub fn client_ip(client: &str) -> Option<&str> {
         .find(|s| is_ip(s))
 }
 
-fn domain(addr: &str) -> Option<String> {
+/// The domain of an (already lowercase) address.
+fn domain(addr: &str) -> Option<&str> {
     addr.rsplit_once('@')
-        .map(|(_, d)| d.to_ascii_lowercase())
+        .map(|(_, d)| d)
         .filter(|d| !d.is_empty())
 }
 
@@ -152,26 +153,17 @@ impl Diagnostics {
         };
         let rcpt = rcpt.as_ref();
         self.delivered.add(rcpt, 1);
-        if let Some(d) = rcpt
-            .rsplit_once('@')
-            .map(|(_, d)| d)
-            .filter(|d| !d.is_empty())
-        {
-            if !self.domains.contains_key(d) && self.domains.len() < SET_CAP {
-                self.domains.insert(d.to_string(), DomainStat::default());
-            }
-            if let Some(s) = self.domains.get_mut(d) {
-                s.delivered += 1;
-                match (s.first_unknown, time) {
-                    (Some(f), Some(t)) if t >= f => s.delivered_after += 1,
-                    (Some(_), None) => s.delivered_after += 1,
-                    _ => {
-                        s.delivered_before += 1;
-                        s.last_before = time.or(s.last_before);
-                    }
+        if let Some(s) = domain(rcpt).and_then(|d| self.domain_stat(d)) {
+            s.delivered += 1;
+            match (s.first_unknown, time) {
+                (Some(f), Some(t)) if t >= f => s.delivered_after += 1,
+                (Some(_), None) => s.delivered_after += 1,
+                _ => {
+                    s.delivered_before += 1;
+                    s.last_before = time.or(s.last_before);
                 }
-                s.last_delivered = time.or(s.last_delivered);
             }
+            s.last_delivered = time.or(s.last_delivered);
         }
         if let Some(ip) = client.and_then(client_ip) {
             if !self.valid_by_client.contains_key(ip) && self.valid_by_client.len() < SET_CAP {
@@ -183,6 +175,14 @@ impl Diagnostics {
                 }
             }
         }
+    }
+
+    /// The statistics of a domain, created while fewer than the cap are kept.
+    fn domain_stat(&mut self, d: &str) -> Option<&mut DomainStat> {
+        if !self.domains.contains_key(d) && self.domains.len() < SET_CAP {
+            self.domains.insert(d.to_string(), DomainStat::default());
+        }
+        self.domains.get_mut(d)
     }
 
     /// A failure event.
@@ -215,16 +215,13 @@ impl Diagnostics {
             return;
         }
         if unknown && e.direction == Direction::Outbound {
-            if let Some(d) = domain(&rcpt) {
-                if self.domains.len() < SET_CAP || self.domains.contains_key(&d) {
-                    let s = self.domains.entry(d).or_default();
-                    s.unknown += 1;
-                    if s.unknown_rcpts.len() < SET_CAP {
-                        s.unknown_rcpts.insert(rcpt);
-                    }
-                    s.first_unknown = s.first_unknown.or(e.time);
-                    s.last_unknown = e.time.or(s.last_unknown);
+            if let Some(s) = domain(&rcpt).and_then(|d| self.domain_stat(d)) {
+                s.unknown += 1;
+                if s.unknown_rcpts.len() < SET_CAP {
+                    s.unknown_rcpts.insert(rcpt);
                 }
+                s.first_unknown = s.first_unknown.or(e.time);
+                s.last_unknown = e.time.or(s.last_unknown);
             }
         }
     }

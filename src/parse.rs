@@ -35,8 +35,8 @@ pub struct ChunkResult {
     pub records: Vec<Record>,
 }
 
-/// Per-chunk working memory: program name → MTA (a log has few programs)
-/// and the candidate rules of the current line.
+/// Per-chunk working memory: program name → MTA (a log has few programs),
+/// the candidate rules of the current line, and capture slots per rule.
 #[derive(Debug, Default)]
 pub struct Scratch {
     programs: rustc_hash::FxHashMap<Vec<u8>, Option<(usize, Option<String>)>>,
@@ -193,12 +193,8 @@ pub fn parse_line(
     // say who got mail: the reply text and relay are read for failures only.
     let ok_status = || {
         span(const { field("status") }).is_some_and(|st| {
-            std::str::from_utf8(st).is_ok_and(|st| {
-                matches!(
-                    mta.statuses.get(st),
-                    Some(crate::event::Outcome::Ok | crate::event::Outcome::Probe)
-                )
-            })
+            std::str::from_utf8(st)
+                .is_ok_and(|st| matches!(mta.statuses.get(st), Some(Outcome::Ok | Outcome::Probe)))
         })
     };
     let light = !*all_fields

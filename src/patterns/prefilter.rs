@@ -137,11 +137,6 @@ impl Prefilter {
             }
         }
     }
-
-    /// Rules that have no literal and are tried on every line.
-    pub fn unfiltered(&self) -> impl Iterator<Item = usize> + '_ {
-        self.always.iter()
-    }
 }
 
 /// Literals one of which every match of `re` contains, or `None` when the
@@ -227,7 +222,6 @@ mod tests {
         assert_eq!(c.iter().collect::<Vec<_>>(), vec![0, 1, 2]);
         p.candidates(b"connect from x", &mut c);
         assert_eq!(c.iter().collect::<Vec<_>>(), vec![2]);
-        assert_eq!(p.unfiltered().collect::<Vec<_>>(), vec![2]);
     }
 
     #[test]
