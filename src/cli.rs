@@ -568,7 +568,7 @@ fn check_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
         out,
         "ok: {} causes, {} reply rules, {} line rules for {} MTA(s); {warnings} warning(s)",
         ps.causes.len(),
-        ps.replies.len(),
+        ps.reply.rules.len(),
         rules,
         ps.mtas.len()
     )?;
@@ -597,8 +597,8 @@ fn list_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
             writeln!(out, "  {:<38} {:?}  [{}]", r.id, r.kind, r.file)?;
         }
     }
-    writeln!(out, "\nReply rules, in match order ({}):", ps.replies.len())?;
-    for r in &ps.replies {
+    writeln!(out, "\nReply rules, in match order ({}):", ps.reply.rules.len())?;
+    for r in &ps.reply.rules {
         writeln!(
             out,
             "  {:<38} -> {}  [{}]",

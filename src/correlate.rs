@@ -371,7 +371,7 @@ fn to_event(ps: &PatternSet, file: &str, rec: &Record) -> Event {
         file: file.to_string(),
         line: rec.line,
         rule: mta.rules[rec.rule].id.clone(),
-        reply_rule: rec.reply_rule.map(|r| ps.replies[r].id.clone()),
+        reply_rule: rec.reply_rule.map(|r| ps.reply.rules[r].id.clone()),
         raw: rec.raw.clone(),
     }
 }

@@ -50,15 +50,15 @@ pub fn explain(ps: &PatternSet, text: &str) -> Explanation {
         if failure {
             x.cause = Some(ps.causes[rec.cause].id.clone());
             x.direction = Some(rec.direction);
-            x.reply_rule = rec.reply_rule.map(|r| ps.replies[r].id.clone());
+            x.reply_rule = rec.reply_rule.map(|r| ps.reply.rules[r].id.clone());
         } else {
             x.not_a_failure = Some(format!("{:?}", rec.kind).to_lowercase());
         }
         return x;
     }
     if let Some(r) = ps.classify_text(text) {
-        x.cause = Some(ps.causes[ps.replies[r].cause].id.clone());
-        x.reply_rule = Some(ps.replies[r].id.clone());
+        x.cause = Some(ps.causes[ps.reply.rules[r].cause].id.clone());
+        x.reply_rule = Some(ps.reply.rules[r].id.clone());
         return x;
     }
     x.closest = closest(ps, text);
@@ -68,7 +68,7 @@ pub fn explain(ps: &PatternSet, text: &str) -> Explanation {
 /// The reply rule whose samples look most like the text.
 pub fn closest(ps: &PatternSet, text: &str) -> Option<(String, String, f64)> {
     let t = crate::diag::normalise(text).to_lowercase();
-    ps.replies
+    ps.reply.rules
         .iter()
         .flat_map(|r| r.samples.iter().map(move |s| (r, s)))
         .map(|(r, s)| {

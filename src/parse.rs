@@ -12,19 +12,7 @@ use crate::patterns::PatternSet;
 use crate::summary::LineStats;
 use crate::syslog::{self, TimeContext};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
-use regex::Regex;
 use std::borrow::Cow;
-
-use std::sync::LazyLock;
-
-/// SMTP reply code and enhanced status code in a reply text. Protocol syntax
-/// (RFC 5321/3463), not recognition knowledge: every MTA quotes replies so.
-static REPLY_CODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[\s(:])([245][0-9][0-9])(?:[ -]|$)(?:#?([245]\.[0-9]{1,3}\.[0-9]{1,3})\b)?")
-        .expect("static regex")
-});
-static BARE_DSN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b([245]\.[0-9]{1,3}\.[0-9]{1,3})\b").expect("static regex"));
 
 /// What one chunk of lines produced.
 #[derive(Debug, Default)]
@@ -315,42 +303,68 @@ pub(crate) fn build_record(
         }
     }
     if needs_event {
-        if let Some(text) = rec.fields.text.as_deref() {
-            if let Some(c) = REPLY_CODE.captures(text) {
-                rec.code = c.get(1).map(|m| m.as_str().to_string());
-                if rec.fields.dsn.is_none() {
-                    rec.fields.dsn = c.get(2).map(|m| Text::from(m.as_str()));
-                }
-            }
-            if rec.fields.dsn.is_none() {
-                rec.fields.dsn = BARE_DSN
-                    .captures(text)
-                    .and_then(|c| c.get(1))
-                    .map(|m| Text::from(m.as_str()));
-            }
-        }
-        let (cause, reply) = match rule.cause {
-            Some(c) => (c, None),
-            None => match rec.fields.text.as_deref().and_then(|t| ps.classify_text(t)) {
-                Some(r) => (ps.replies[r].cause, Some(r)),
-                None => (rule.default_cause.unwrap_or(ps.other), None),
-            },
-        };
-        rec.cause = cause;
-        rec.reply_rule = reply;
-        rec.severity = match rec.outcome {
-            Some(Outcome::Failed(s)) => s,
-            _ => severity_of(rec.code.as_deref(), rec.fields.dsn.as_deref())
-                .unwrap_or(ps.causes[cause].severity),
-        };
-        if rule.kind == Kind::Expired {
-            rec.severity = ps.causes[cause].severity;
-        }
-        if soft && rule.kind == Kind::Reject {
-            rec.severity = Severity::Soft;
-        }
+        classify(ps, &mut rec, rule, soft);
     }
     (rec, needs_event)
+}
+
+/// Names the cause and severity of a failure record: the line rule's fixed
+/// cause, else the reply rules on its text (see `patterns::reply`); the
+/// severity comes from the event (delivery status, `soft` capture, reply
+/// code), never from the cause's usual nature.
+fn classify(ps: &PatternSet, rec: &mut Record, rule: &crate::patterns::LineRule, soft: bool) {
+    let host = rec.fields.relay.as_deref().map(host_name);
+    let verdict = ps.classify(&crate::patterns::Reply {
+        text: rec.fields.text.as_deref().unwrap_or(""),
+        host,
+        direction: Some(rec.direction),
+        dsn: rec.fields.dsn.as_deref(),
+    });
+    rec.code = verdict.code;
+    if rec.fields.dsn.is_none() {
+        rec.fields.dsn = verdict.dsn.map(Text::from);
+    }
+    let (cause, reply) = match (rule.cause, verdict.rule) {
+        (Some(c), _) => (c, None),
+        (None, Some(r)) => (ps.reply.rules[r].cause, Some(r)),
+        (None, None) => (rule.default_cause.unwrap_or(ps.other), None),
+    };
+    rec.cause = cause;
+    rec.reply_rule = reply;
+    rec.severity = event_severity(
+        rule.kind,
+        rec.outcome,
+        soft,
+        rec.code.as_deref(),
+        rec.fields.dsn.as_deref(),
+    );
+}
+
+/// The severity of a failure event: the delivery status decides (bounced,
+/// deferred); a give-up is permanent; an inbound refusal is temporary when
+/// its code (or the line's wording, `soft`) says so and permanent otherwise.
+pub(crate) fn event_severity(
+    kind: Kind,
+    outcome: Option<Outcome>,
+    soft: bool,
+    code: Option<&str>,
+    dsn: Option<&str>,
+) -> Severity {
+    if let Some(Outcome::Failed(s)) = outcome {
+        return s;
+    }
+    if kind == Kind::Expired {
+        return Severity::Hard;
+    }
+    if soft {
+        return Severity::Soft;
+    }
+    severity_of(code, dsn).unwrap_or(Severity::Hard)
+}
+
+/// The host name of a relay field (`mx.example.net[192.0.2.1]:25`).
+fn host_name(relay: &str) -> &str {
+    relay.split('[').next().unwrap_or(relay)
 }
 
 /// Index of a field in [`FIELD_NAMES`](crate::patterns::FIELD_NAMES), resolved

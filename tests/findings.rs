@@ -230,7 +230,7 @@ fn blocklisting_of_our_ip_is_a_finding() {
 fn explain_classifies_every_rule_sample_to_its_cause() {
     let ps = bouncelog::patterns::PatternSet::load(None).expect("patterns");
     let mut n = 0;
-    for r in &ps.replies {
+    for r in &ps.reply.rules {
         for s in &r.samples {
             let x = bouncelog::explain::explain(&ps, s);
             assert_eq!(

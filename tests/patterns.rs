@@ -77,9 +77,15 @@ fn required_causes_exist_with_hints_for_each_direction_they_occur_in() {
 fn every_reply_sample_classifies_to_its_own_rule() {
     let ps = PatternSet::load(None).expect("load");
     let mut n = 0;
-    for (i, r) in ps.replies.iter().enumerate() {
+    for (i, r) in ps.reply.rules.iter().enumerate() {
         for s in &r.samples {
-            assert_eq!(ps.classify_text(s), Some(i), "{}: {s}", r.id);
+            let reply = bouncelog::patterns::Reply {
+                text: s,
+                host: r.sample_host.as_deref(),
+                direction: r.direction,
+                dsn: None,
+            };
+            assert_eq!(ps.classify(&reply).rule, Some(i), "{}: {s}", r.id);
             n += 1;
         }
     }

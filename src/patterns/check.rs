@@ -94,7 +94,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
         });
     };
     let mut seen = HashSet::new();
-    for r in &ps.replies {
+    for r in &ps.reply.rules {
         if !seen.insert(r.id.clone()) {
             diag(
                 true,
@@ -105,7 +105,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
             );
         }
     }
-    for (i, r) in ps.replies.iter().enumerate() {
+    for (i, r) in ps.reply.rules.iter().enumerate() {
         if r.samples.is_empty() {
             diag(
                 true,
@@ -115,7 +115,18 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                 Some("add `samples = [\"…\"]` with texts this rule must classify"),
             );
         }
-        if super::compile_str(&r.regex).is_ok_and(|re| re.is_match(b"") || re.is_match(b"x")) {
+        if r.hosts.is_some() && r.sample_host.is_none() {
+            diag(
+                true,
+                &r.file,
+                &r.id,
+                format!("rule \"{}\": `hosts` without `sample_host`", r.id),
+                Some("name the remote host the samples come from"),
+            );
+        }
+        if !r.regex.is_empty()
+            && super::compile_str(&r.regex).is_ok_and(|re| re.is_match(b"") || re.is_match(b"x"))
+        {
             diag(
                 false,
                 &r.file,
@@ -125,7 +136,13 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
             );
         }
         for (n, s) in r.samples.iter().enumerate() {
-            match ps.classify_text(s) {
+            let reply = super::Reply {
+                text: s,
+                host: r.sample_host.as_deref(),
+                direction: r.direction,
+                dsn: None,
+            };
+            match ps.classify(&reply).rule {
                 Some(j) if j == i => {}
                 Some(j) => diag(
                     true,
@@ -135,7 +152,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                         "rule \"{}\": sample {} is classified by rule \"{}\"",
                         r.id,
                         n + 1,
-                        ps.replies[j].id
+                        ps.reply.rules[j].id
                     ),
                     Some(
                         "the first matching rule wins: reorder the rules or narrow the other regex",

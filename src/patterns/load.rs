@@ -8,6 +8,7 @@ use super::{
     PatternSet, ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
 };
 use crate::event::{Direction, Kind, Outcome, Severity};
+use regex::bytes::Regex as BytesRegex;
 use std::collections::HashMap;
 
 /// A regex that matches nothing: the line regex of CSV rules.
@@ -64,12 +65,33 @@ impl PatternSet {
                         }
                     }
                 }
+                for a in &c.act {
+                    let bad_dir = a.direction.as_deref().is_some_and(|d| Direction::parse(d).is_none());
+                    let bad_actor = !super::ACTORS.contains(&a.actor.as_str());
+                    let bad_action = !super::ACTIONS.contains(&a.action.as_str());
+                    if bad_dir || bad_actor || bad_action {
+                        diags.push(err(
+                            s,
+                            line_of_id(&s.text, id),
+                            format!(
+                                "cause \"{id}\": act {{ actor = \"{}\", action = \"{}\" }} is not valid",
+                                a.actor, a.action
+                            ),
+                            Some(format!(
+                                "actor is one of {}; action one of {}; direction inbound, outbound or local",
+                                super::ACTORS.join(", "),
+                                super::ACTIONS.join(", ")
+                            )),
+                        ));
+                    }
+                }
                 let cause = Cause {
                     id: id.clone(),
                     title: c.title.clone(),
                     severity,
                     meaning: c.meaning.clone().unwrap_or_default(),
                     suppress: c.suppress,
+                    act: c.act.clone(),
                     hints: c.hints.clone(),
                 };
                 match cause_index.get(id) {
@@ -101,25 +123,16 @@ impl PatternSet {
                 let Some(cause) = cause_ref(s, &r.id, &r.cause, &mut diags) else {
                     continue;
                 };
-                if let Err(e) = super::check_syntax(&r.regex) {
-                    diags.push(err(
-                        s,
-                        line_of_id(&s.text, &r.id),
-                        format!("rule \"{}\": invalid regex: {e}", r.id),
-                        None,
-                    ));
-                    continue;
+                let line = line_of_id(&s.text, &r.id);
+                match compile_reply_rule(s, r, cause) {
+                    Ok(rule) => {
+                        if replies.iter().any(|x| x.id == r.id) {
+                            continue; // overridden by a later file
+                        }
+                        these.push(rule);
+                    }
+                    Err(m) => diags.push(err(s, line, format!("rule \"{}\": {m}", r.id), None)),
                 }
-                if replies.iter().any(|x| x.id == r.id) {
-                    continue; // overridden by a later file
-                }
-                these.push(ReplyRule {
-                    id: r.id.clone(),
-                    cause,
-                    regex: r.regex.clone(),
-                    samples: r.samples.clone(),
-                    file: s.name.clone(),
-                });
             }
             replies.extend(these);
         }
@@ -411,12 +424,25 @@ impl PatternSet {
         if !diags.is_empty() {
             return Err(diags);
         }
-        let reply_regexes: Vec<&str> = replies.iter().map(|r| r.regex.as_str()).collect();
+        // Reply syntax: the last file that defines it.
+        let mut syntax = super::reply::ReplySyntax::default();
+        for (s, f) in &parsed {
+            if let Some(def) = &f.reply_syntax {
+                match super::reply::compile_syntax(def) {
+                    Ok(x) => syntax = x,
+                    Err(m) => diags.push(err(s, None, m, None)),
+                }
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
         // Only syntax was checked above: a rule too large to compile alone is
         // found here, with its file and line, when the set is large or fails.
-        let reply_faults = || -> Vec<Diagnostic> {
+        let reply_faults = |replies: &[ReplyRule]| -> Vec<Diagnostic> {
             replies
                 .iter()
+                .filter(|r| !r.regex.is_empty())
                 .filter_map(|r| {
                     let e = compile_str(&r.regex).err()?;
                     let s = sources.iter().find(|s| s.name == r.file)?;
@@ -430,17 +456,17 @@ impl PatternSet {
                 })
                 .collect()
         };
-        let reply_set = match super::compile_reply_set(&reply_regexes) {
+        let reply = match super::ReplySet::new(replies.clone(), syntax) {
             Ok(set) if set.memory_usage() <= REGEX_SIZE_LIMIT => set,
             Ok(set) => {
-                let faults = reply_faults();
+                let faults = reply_faults(&replies);
                 if !faults.is_empty() {
                     return Err(faults);
                 }
                 set
             }
             Err(e) => {
-                let mut faults = reply_faults();
+                let mut faults = reply_faults(&replies);
                 if faults.is_empty() {
                     faults.push(Diagnostic {
                         error: true,
@@ -464,8 +490,7 @@ impl PatternSet {
             findings,
             causes,
             cause_index,
-            replies,
-            reply_set,
+            reply,
             mtas,
             other,
         })
@@ -480,4 +505,57 @@ fn err(s: &SourceFile, line: Option<usize>, message: String, help: Option<String
         message,
         help,
     }
+}
+
+/// Compiles one reply rule: regex syntax, scope and code conditions.
+fn compile_reply_rule(
+    s: &SourceFile,
+    r: &super::schema::ReplyRuleDef,
+    cause: usize,
+) -> Result<ReplyRule, String> {
+    let regex = r.regex.clone().unwrap_or_default();
+    if !regex.is_empty() {
+        super::check_syntax(&regex).map_err(|e| format!("invalid regex: {e}"))?;
+    }
+    let whole = |what: &str, re: &Option<String>| -> Result<Option<BytesRegex>, String> {
+        re.as_deref()
+            .map(|x| compile_str(&format!("^(?:{x})$")).map_err(|e| format!("invalid {what}: {e}")))
+            .transpose()
+    };
+    let dsn = whole("dsn", &r.dsn)?;
+    let code = whole("code", &r.code)?;
+    if regex.is_empty() && dsn.is_none() && code.is_none() {
+        return Err("needs a regex, a dsn or a code".into());
+    }
+    let hosts = r
+        .hosts
+        .as_deref()
+        .map(|h| compile_str(&format!("(?i){h}")).map_err(|e| format!("invalid hosts: {e}")))
+        .transpose()?;
+    let direction = match r.direction.as_deref() {
+        None => None,
+        Some(d) => Some(
+            Direction::parse(d).ok_or_else(|| format!("unknown direction \"{d}\" (inbound, outbound or local)"))?,
+        ),
+    };
+    let tier = match r.tier.as_deref() {
+        None if regex.is_empty() => super::Tier::Fallback,
+        None => super::Tier::Specific,
+        Some(t) => super::Tier::parse(t)
+            .ok_or_else(|| format!("unknown tier \"{t}\" (specific, generic or fallback)"))?,
+    };
+    Ok(ReplyRule {
+        id: r.id.clone(),
+        cause,
+        regex,
+        raw: r.raw,
+        tier,
+        dsn,
+        code,
+        hosts,
+        direction,
+        sample_host: r.sample_host.clone(),
+        samples: r.samples.clone(),
+        file: s.name.clone(),
+    })
 }

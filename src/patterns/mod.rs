@@ -10,12 +10,32 @@
 pub mod check;
 mod load;
 pub mod prefilter;
+pub mod reply;
 pub mod schema;
 
 use crate::event::{Direction, Kind, Outcome, Severity};
+pub use reply::{Reply, ReplyRule, ReplySet, Tier, Verdict};
 use regex::bytes::Regex as BytesRegex;
 
 use schema::{HintDef, LineSample};
+
+/// Who may have to act on a cause.
+pub const ACTORS: [&str; 5] = ["us", "sender", "recipient", "remote_postmaster", "nobody"];
+
+/// What the actor does.
+pub const ACTIONS: [&str; 11] = [
+    "remove_address",
+    "fix_address",
+    "fix_our_config",
+    "request_delisting",
+    "contact_remote_postmaster",
+    "change_message",
+    "ask_recipient",
+    "retry",
+    "wait",
+    "investigate",
+    "nothing",
+];
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
@@ -97,23 +117,10 @@ pub struct Cause {
     pub meaning: String,
     /// Hard failures with this cause go on `bouncelog suppress` lists.
     pub suppress: bool,
+    /// Who acts and what to do, per direction.
+    pub act: Vec<schema::ActDef>,
     /// Remediation hints.
     pub hints: Vec<HintDef>,
-}
-
-/// A compiled reply rule.
-#[derive(Debug, Clone)]
-pub struct ReplyRule {
-    /// Rule id.
-    pub id: String,
-    /// Cause index.
-    pub cause: usize,
-    /// Regex source.
-    pub regex: String,
-    /// Sample texts.
-    pub samples: Vec<String>,
-    /// File the rule came from.
-    pub file: String,
 }
 
 /// Capture names the engine reads, in the order of [`LineRule::groups`].
@@ -213,9 +220,8 @@ pub struct PatternSet {
     /// Cause catalogue, in file order.
     pub causes: Vec<Cause>,
     cause_index: HashMap<String, usize>,
-    /// Reply rules, in match order.
-    pub replies: Vec<ReplyRule>,
-    reply_set: regex_automata::meta::Regex,
+    /// Reply rules and how replies are read.
+    pub reply: ReplySet,
     /// MTA rule sets.
     pub mtas: Vec<MtaSet>,
     /// Index of the `other` cause.
@@ -364,10 +370,30 @@ impl PatternSet {
 
     /// The first reply rule whose regex matches `text`.
     pub fn classify_text(&self, text: &str) -> Option<usize> {
-        let mut found = regex_automata::PatternSet::new(self.reply_set.pattern_len());
-        self.reply_set
-            .which_overlapping_matches(&regex_automata::Input::new(text.as_bytes()), &mut found);
-        found.iter().next().map(|p| p.as_usize())
+        self.reply
+            .classify(&Reply {
+                text,
+                ..Reply::default()
+            })
+            .rule
+    }
+
+    /// Classifies a reply (see [`reply`] for the order of decisions).
+    pub fn classify(&self, reply: &Reply<'_>) -> Verdict {
+        self.reply.classify(reply)
+    }
+
+    /// Who must act on a cause in a direction, and the action.
+    pub fn act(&self, cause: usize, direction: Option<Direction>) -> Option<(&str, &str)> {
+        self.causes[cause]
+            .act
+            .iter()
+            .find(|a| {
+                a.direction
+                    .as_deref()
+                    .is_none_or(|d| direction.is_none_or(|x| x.as_str() == d))
+            })
+            .map(|a| (a.actor.as_str(), a.action.as_str()))
     }
 
     /// The MTA whose program regex matches, and the captured service.

@@ -41,6 +41,9 @@ pub struct PatternFile {
     /// Reply-text classification rules, tried in order.
     #[serde(default)]
     pub reply: Vec<ReplyRuleDef>,
+    /// Where reply codes stand in a text and what is masked before the
+    /// reply rules run (a later file's section replaces an earlier one's).
+    pub reply_syntax: Option<ReplySyntaxDef>,
     /// Cause catalogue entries keyed by cause id.
     #[serde(default)]
     pub cause: BTreeMap<String, CauseDef>,
@@ -145,6 +148,37 @@ pub struct LineSample {
     pub expect: BTreeMap<String, String>,
 }
 
+/// How reply texts are read before the reply rules run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplySyntaxDef {
+    /// Regexes after whose match a quoted reply starts (`said: `, Exim's
+    /// `SMTP error from remote mail server after …: `). A reply code is read
+    /// only at the start of the text or right after one of these.
+    #[serde(default)]
+    pub starts: Vec<String>,
+    /// Regexes with a `dsn` group that mark an enhanced status code anywhere
+    /// (qmail's `(#5.1.1)`), used when no reply start carries one.
+    #[serde(default)]
+    pub marks: Vec<String>,
+    /// Replacements applied, in order, to the text the reply rules see:
+    /// addresses, IPs and host names, so that words inside them never count.
+    #[serde(default)]
+    pub mask: Vec<MaskDef>,
+}
+
+/// One masking step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaskDef {
+    /// What is masked (for `patterns list`).
+    pub name: String,
+    /// The regex (case-sensitive unless it says `(?i)`).
+    pub regex: String,
+    /// What each match is replaced with.
+    pub replace: String,
+}
+
 /// A rule that maps an SMTP reply or status text to a cause.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,8 +187,28 @@ pub struct ReplyRuleDef {
     pub id: String,
     /// Cause id in the catalogue.
     pub cause: String,
-    /// Regex matched anywhere in the text.
-    pub regex: String,
+    /// Regex matched anywhere in the masked text (the raw text with `raw`).
+    /// A rule without one decides by `dsn` / `code` alone.
+    pub regex: Option<String>,
+    /// Match the text as logged, without masking (for rules that need a
+    /// host name or an address, such as Exchange's IMCEAEX- addresses).
+    #[serde(default)]
+    pub raw: bool,
+    /// `specific` (default), `generic` (after every specific rule) or
+    /// `fallback` (after every text rule: code-only rules).
+    pub tier: Option<String>,
+    /// Regex matched against the enhanced status code read from the text
+    /// (whole code, `5.1.1`); the rule applies only when it matches.
+    pub dsn: Option<String>,
+    /// Regex matched against the three-digit reply code (whole code).
+    pub code: Option<String>,
+    /// Regex matched against the name of the remote host that answered:
+    /// the rule is the provider's own and applies only to its replies.
+    pub hosts: Option<String>,
+    /// The rule applies only to failures of this direction.
+    pub direction: Option<String>,
+    /// Remote host the samples are checked as coming from (with `hosts`).
+    pub sample_host: Option<String>,
     /// Texts this rule (and no earlier rule) must classify.
     #[serde(default)]
     pub samples: Vec<String>,
@@ -173,9 +227,24 @@ pub struct CauseDef {
     /// Recipients that hard-failed with this cause belong on a suppression list.
     #[serde(default)]
     pub suppress: bool,
+    /// Who must act and what to do, per direction (first match wins).
+    #[serde(default)]
+    pub act: Vec<ActDef>,
     /// Remediation hints.
     #[serde(default)]
     pub hints: Vec<HintDef>,
+}
+
+/// Who must act on a cause, and the action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActDef {
+    /// `inbound`, `outbound` or `local`; absent = every direction.
+    pub direction: Option<String>,
+    /// `us`, `sender`, `recipient`, `remote_postmaster` or `nobody`.
+    pub actor: String,
+    /// What to do (see `ACTIONS` in `patterns`).
+    pub action: String,
 }
 
 /// One remediation hint, optionally limited to a direction and/or MTA.

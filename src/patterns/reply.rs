@@ -1,0 +1,402 @@
+//! Reply classification: how the text of an SMTP reply or delivery status
+//! becomes a cause. Owns the compiled reply rules, the reply syntax (where a
+//! reply code may stand, what is masked) and the order of decisions:
+//!
+//! 1. the reply code and enhanced status code are read only where the
+//!    protocol puts them: at the start of the text, or right after a reply
+//!    start of the data (`said: `, Exim's `SMTP error … after RCPT TO:<…>: `);
+//!    a mark such as qmail's `(#5.1.1)` gives the enhanced code otherwise;
+//! 2. addresses, IPs and host names are masked, so that words inside them
+//!    (`spamtrap@`, `virus.example.net`) never count;
+//! 3. the text rules run on the masked text; among those that match and whose
+//!    scope (remote host, direction, code) fits, the lowest tier wins
+//!    (specific, then generic), a provider's own rule first within a tier,
+//!    then file order;
+//! 4. only when no specific or generic text rule matches, the `fallback`
+//!    rules decide: the code-only rules, then refusal words without a reason.
+//!
+//! The knowledge (rules, reply starts, masks) is data in `patterns/`.
+
+use super::{compile_reply_set, compile_str};
+use crate::event::Direction;
+use regex::bytes::Regex as BytesRegex;
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+/// When a reply rule is tried, relative to the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// Names the exact reason (the default).
+    Specific,
+    /// A generic wording (`Access denied`, `mailbox unavailable`).
+    Generic,
+    /// Decides by the codes alone, when no text rule matches.
+    Fallback,
+}
+
+impl Tier {
+    /// Parses `specific`, `generic` or `fallback`.
+    pub fn parse(s: &str) -> Option<Tier> {
+        match s {
+            "specific" => Some(Tier::Specific),
+            "generic" => Some(Tier::Generic),
+            "fallback" => Some(Tier::Fallback),
+            _ => None,
+        }
+    }
+
+    /// The name used in pattern files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Specific => "specific",
+            Tier::Generic => "generic",
+            Tier::Fallback => "fallback",
+        }
+    }
+}
+
+/// A compiled reply rule.
+#[derive(Debug, Clone)]
+pub struct ReplyRule {
+    /// Rule id.
+    pub id: String,
+    /// Cause index.
+    pub cause: usize,
+    /// Regex source (empty for code-only rules).
+    pub regex: String,
+    /// Matches the unmasked text.
+    pub raw: bool,
+    /// Tier.
+    pub tier: Tier,
+    /// Enhanced status code condition.
+    pub dsn: Option<BytesRegex>,
+    /// Reply code condition.
+    pub code: Option<BytesRegex>,
+    /// Remote host condition (the provider's own rule).
+    pub hosts: Option<BytesRegex>,
+    /// Direction condition.
+    pub direction: Option<Direction>,
+    /// Host the samples come from.
+    pub sample_host: Option<String>,
+    /// Sample texts.
+    pub samples: Vec<String>,
+    /// File the rule came from.
+    pub file: String,
+}
+
+/// The reply syntax, compiled.
+#[derive(Debug, Clone)]
+pub struct ReplySyntax {
+    /// Reply starts, as one alternation.
+    pub starts: Option<BytesRegex>,
+    /// Enhanced-code marks, each with a `dsn` group.
+    pub marks: Vec<BytesRegex>,
+    /// Masks in order: regex, replacement, name.
+    pub masks: Vec<(BytesRegex, String, String)>,
+}
+
+impl Default for ReplySyntax {
+    fn default() -> Self {
+        ReplySyntax {
+            starts: None,
+            marks: Vec::new(),
+            masks: Vec::new(),
+        }
+    }
+}
+
+/// The compiled rules and the automata that find which of them match.
+#[derive(Debug, Clone)]
+pub struct ReplySet {
+    /// Rules in file order (later files first).
+    pub rules: Vec<ReplyRule>,
+    /// Reading and masking.
+    pub syntax: ReplySyntax,
+    /// Automaton over the masked text: pattern p is rule `masked_ids[p]`.
+    masked: Option<regex_automata::meta::Regex>,
+    masked_ids: Vec<usize>,
+    /// Automaton over the raw text.
+    raw: Option<regex_automata::meta::Regex>,
+    raw_ids: Vec<usize>,
+    /// Code-only rules, in order.
+    code_only: Vec<usize>,
+}
+
+/// What a reply says, for classification.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reply<'a> {
+    /// The reply or status text.
+    pub text: &'a str,
+    /// Name of the remote host that answered, when known.
+    pub host: Option<&'a str>,
+    /// Direction of the failure, when known.
+    pub direction: Option<Direction>,
+    /// Enhanced status code from a field of the log line (Postfix `dsn=`).
+    pub dsn: Option<&'a str>,
+}
+
+/// The result of classifying a reply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// The reply rule that decided, if any.
+    pub rule: Option<usize>,
+    /// The three-digit reply code, where the protocol puts it.
+    pub code: Option<String>,
+    /// The enhanced status code (from the line's field, else from the text).
+    pub dsn: Option<String>,
+}
+
+/// A reply code with an optional enhanced code right after it, or an
+/// enhanced code alone (RFC 5321 §4.2, RFC 3463 §2): protocol syntax, read at
+/// a position where a reply starts.
+static CODE_AT: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"^(?:([245][0-9][0-9])(?:[ -]+|$)(?:#?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[^0-9.]|$))?|([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[^0-9.]|$))",
+    )
+    .expect("static regex")
+});
+
+impl ReplySet {
+    /// Builds the automata over compiled rules.
+    pub fn new(rules: Vec<ReplyRule>, syntax: ReplySyntax) -> Result<ReplySet, String> {
+        let mut masked_ids = Vec::new();
+        let mut raw_ids = Vec::new();
+        let mut code_only = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            if r.regex.is_empty() {
+                code_only.push(i);
+            } else if r.raw {
+                raw_ids.push(i);
+            } else {
+                masked_ids.push(i);
+            }
+        }
+        let build = |ids: &[usize]| -> Result<Option<regex_automata::meta::Regex>, String> {
+            if ids.is_empty() {
+                return Ok(None);
+            }
+            let res: Vec<&str> = ids.iter().map(|&i| rules[i].regex.as_str()).collect();
+            compile_reply_set(&res).map(Some)
+        };
+        let masked = build(&masked_ids)?;
+        let raw = build(&raw_ids)?;
+        Ok(ReplySet {
+            rules,
+            syntax,
+            masked,
+            masked_ids,
+            raw,
+            raw_ids,
+            code_only,
+        })
+    }
+
+    /// Memory used by the automata.
+    pub fn memory_usage(&self) -> usize {
+        self.masked.as_ref().map_or(0, |m| m.memory_usage())
+            + self.raw.as_ref().map_or(0, |m| m.memory_usage())
+    }
+
+    /// The reply code and enhanced status code of a text, read only where a
+    /// reply starts.
+    pub fn codes(&self, text: &str) -> (Option<String>, Option<String>) {
+        let lead = text.len() - text.trim_start_matches(['(', ' ', '\t']).len();
+        let mut positions = vec![lead];
+        if let Some(st) = &self.syntax.starts {
+            positions.extend(st.find_iter(text.as_bytes()).map(|m| m.end()));
+        }
+        let mut code = None;
+        let mut dsn = None;
+        for p in positions {
+            let Some(c) = text.get(p..).and_then(|t| CODE_AT.captures(t)) else {
+                continue;
+            };
+            if let Some(m) = c.get(1) {
+                if code.is_none() {
+                    code = Some(m.as_str().to_string());
+                    dsn = c.get(2).map(|m| m.as_str().to_string());
+                }
+            } else if let Some(m) = c.get(3) {
+                // An enhanced code alone (a milter's `5.7.1 …`).
+                if code.is_none() && dsn.is_none() {
+                    dsn = Some(m.as_str().to_string());
+                }
+            }
+            if code.is_some() && dsn.is_some() {
+                break;
+            }
+        }
+        // The enhanced code belongs with the reply code: only when the reply
+        // that gave the code has none does a mark supply one.
+        if dsn.is_none() {
+            dsn = self.syntax.marks.iter().find_map(|m| {
+                let c = m.captures(text.as_bytes())?;
+                let d = c.name("dsn")?;
+                std::str::from_utf8(d.as_bytes()).ok().map(str::to_string)
+            });
+        }
+        (code, dsn)
+    }
+
+    /// The text the reply rules see: addresses, IPs and host names masked.
+    pub fn mask<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let mut out: Cow<'t, [u8]> = Cow::Borrowed(text.as_bytes());
+        for (re, rep, _) in &self.syntax.masks {
+            if let Cow::Owned(v) = re.replace_all(&out, rep.as_bytes()) {
+                out = Cow::Owned(v);
+            }
+        }
+        match out {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
+        }
+    }
+
+    /// Classifies a reply: its codes and the rule that names its cause.
+    pub fn classify(&self, reply: &Reply<'_>) -> Verdict {
+        let (code, text_dsn) = self.codes(reply.text);
+        let dsn = reply
+            .dsn
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .or(text_dsn.clone());
+        // The text's own enhanced code is the more specific one when the
+        // field is a generic x.0.0 (Postfix logs dsn=5.0.0 for a 5.1.1 reply).
+        let rule_dsn = match (&dsn, &text_dsn) {
+            (Some(d), Some(t)) if d.ends_with(".0.0") => t.clone(),
+            (Some(d), _) => d.clone(),
+            (None, _) => String::new(),
+        };
+        let scope_ok = |r: &ReplyRule| {
+            r.direction.is_none_or(|d| reply.direction == Some(d))
+                && r.hosts.as_ref().is_none_or(|h| {
+                    reply
+                        .host
+                        .is_some_and(|host| h.is_match(host.as_bytes()))
+                })
+                && r.dsn
+                    .as_ref()
+                    .is_none_or(|re| !rule_dsn.is_empty() && re.is_match(rule_dsn.as_bytes()))
+                && r.code.as_ref().is_none_or(|re| {
+                    code.as_deref().is_some_and(|c| re.is_match(c.as_bytes()))
+                })
+        };
+        let key = |i: usize| {
+            let r = &self.rules[i];
+            (r.tier, r.hosts.is_none(), i)
+        };
+        let mut best: Option<(Tier, bool, usize)> = None;
+        let consider = |best: &mut Option<(Tier, bool, usize)>, i: usize| {
+            if scope_ok(&self.rules[i]) {
+                let k = key(i);
+                if best.is_none_or(|b| k < b) {
+                    *best = Some(k);
+                }
+            }
+        };
+        let masked = self.mask(reply.text);
+        for (set, ids, text) in [
+            (&self.masked, &self.masked_ids, masked.as_ref()),
+            (&self.raw, &self.raw_ids, reply.text),
+        ] {
+            let Some(set) = set else { continue };
+            let mut found = regex_automata::PatternSet::new(set.pattern_len());
+            set.which_overlapping_matches(
+                &regex_automata::Input::new(text.as_bytes()),
+                &mut found,
+            );
+            for p in found.iter() {
+                consider(&mut best, ids[p.as_usize()]);
+            }
+        }
+        // Code-only rules are of the fallback tier: any text rule that
+        // matched outranks them.
+        if best.is_none_or(|b| b.0 == Tier::Fallback) && (code.is_some() || !rule_dsn.is_empty()) {
+            for &i in &self.code_only {
+                consider(&mut best, i);
+            }
+        }
+        Verdict {
+            rule: best.map(|(_, _, i)| i),
+            code,
+            dsn,
+        }
+    }
+}
+
+/// Compiles the reply syntax; errors name the regex.
+pub fn compile_syntax(def: &super::schema::ReplySyntaxDef) -> Result<ReplySyntax, String> {
+    let starts = if def.starts.is_empty() {
+        None
+    } else {
+        let alt = def
+            .starts
+            .iter()
+            .map(|s| format!("(?:{s})"))
+            .collect::<Vec<_>>()
+            .join("|");
+        Some(compile_str(&alt).map_err(|e| format!("reply_syntax.starts: {e}"))?)
+    };
+    let mut marks = Vec::new();
+    for m in &def.marks {
+        let re = compile_str(m).map_err(|e| format!("reply_syntax.marks {m:?}: {e}"))?;
+        if re.capture_names().flatten().all(|n| n != "dsn") {
+            return Err(format!("reply_syntax.marks {m:?}: needs a (?P<dsn>…) group"));
+        }
+        marks.push(re);
+    }
+    let mut masks = Vec::new();
+    for m in &def.mask {
+        let re = compile_str(&m.regex).map_err(|e| format!("reply_syntax.mask {}: {e}", m.name))?;
+        if re.is_match(b"") {
+            return Err(format!("reply_syntax.mask {}: matches the empty text", m.name));
+        }
+        masks.push((re, m.replace.clone(), m.name.clone()));
+    }
+    Ok(ReplySyntax {
+        starts,
+        marks,
+        masks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set() -> ReplySet {
+        let syntax = compile_syntax(&super::super::schema::ReplySyntaxDef {
+            starts: vec![r"said:\s*".into()],
+            marks: vec![r"\(#(?P<dsn>[245]\.[0-9]\.[0-9]+)".into()],
+            mask: vec![],
+        })
+        .expect("syntax");
+        ReplySet::new(Vec::new(), syntax).expect("set")
+    }
+
+    #[test]
+    fn codes_only_where_a_reply_starts() {
+        let s = set();
+        let c = |t: &str| s.codes(t);
+        assert_eq!(
+            c("550 5.1.1 <a@example.com>: Recipient address rejected"),
+            (Some("550".into()), Some("5.1.1".into()))
+        );
+        assert_eq!(
+            c("host mx.example.net[192.0.2.1]:25 said: 450-4.2.1 try later"),
+            (Some("450".into()), Some("4.2.1".into()))
+        );
+        assert_eq!(c("5.7.1 Blocked by SpamAssassin"), (None, Some("5.7.1".into())));
+        assert_eq!(
+            c("Access denied - Invalid HELO name (See RFC2821 4.1.1.1)"),
+            (None, None)
+        );
+        assert_eq!(c("connect to [192.0.2.189]:53343: port 587 refused"), (None, None));
+        assert_eq!(
+            c("Sorry, no mailbox here by that name. (#5.1.1)"),
+            (None, Some("5.1.1".into()))
+        );
+        assert_eq!(c("550 #5.1.0 Address rejected"), (Some("550".into()), Some("5.1.0".into())));
+        assert_eq!(c("(550 Requested action not taken)"), (Some("550".into()), None));
+    }
+}
