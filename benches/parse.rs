@@ -32,7 +32,8 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     let texts: Vec<&str> = ps
-        .replies
+        .reply
+        .rules
         .iter()
         .flat_map(|r| r.samples.iter().map(String::as_str))
         .collect();
@@ -40,7 +41,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| texts.iter().filter_map(|t| ps.classify_text(t)).count())
     });
     c.bench_function("pattern set load (embedded)", |b| {
-        b.iter(|| PatternSet::load(None).map(|p| p.replies.len()))
+        b.iter(|| PatternSet::load(None).map(|p| p.reply.rules.len()))
     });
 }
 

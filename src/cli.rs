@@ -43,6 +43,12 @@ enum Command {
         /// Directory of extra pattern files (*.toml)
         #[arg(long, value_name = "DIR")]
         patterns: Option<PathBuf>,
+        /// For a bare reply: the remote host that sent it (applies the provider's own rules)
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+        /// For a bare reply: who refused the mail (applies direction-scoped rules)
+        #[arg(long, value_parser = ["inbound", "outbound", "local"])]
+        direction: Option<String>,
     },
     /// List recipients that hard-bounced (unknown user, disabled, domain not found), for list cleanup
     Suppress(SuppressArgs),
@@ -181,7 +187,19 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze_cmd(a),
         Command::Merge(m) => merge_cmd(m),
-        Command::Explain { text, patterns } => explain_cmd(text, patterns.as_deref()),
+        Command::Explain {
+            text,
+            patterns,
+            host,
+            direction,
+        } => explain_cmd(
+            text,
+            patterns.as_deref(),
+            host.as_deref(),
+            direction
+                .as_deref()
+                .and_then(crate::event::Direction::parse),
+        ),
         Command::Suppress(s) => suppress_cmd(s),
         Command::Patterns { command } => match command {
             PatternsCommand::Check { dir } => check_cmd(dir.as_deref()),
@@ -447,7 +465,12 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     finish(sink, &summary, &ps, &a.out, errored)
 }
 
-fn explain_cmd(text: Vec<String>, patterns: Option<&Path>) -> io::Result<ExitCode> {
+fn explain_cmd(
+    text: Vec<String>,
+    patterns: Option<&Path>,
+    host: Option<&str>,
+    direction: Option<crate::event::Direction>,
+) -> io::Result<ExitCode> {
     let ps = match load(patterns) {
         Ok(ps) => ps,
         Err(code) => return Ok(code),
@@ -468,7 +491,7 @@ fn explain_cmd(text: Vec<String>, patterns: Option<&Path>) -> io::Result<ExitCod
         if i > 0 {
             writeln!(out)?;
         }
-        let x = crate::explain::explain(&ps, t);
+        let x = crate::explain::explain_in(&ps, t, host, direction);
         unknown |= x.cause.is_none() && x.not_a_failure.is_none();
         write!(out, "{}", crate::explain::render(&ps, t, &x))?;
     }
@@ -597,7 +620,11 @@ fn list_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
             writeln!(out, "  {:<38} {:?}  [{}]", r.id, r.kind, r.file)?;
         }
     }
-    writeln!(out, "\nReply rules, in match order ({}):", ps.reply.rules.len())?;
+    writeln!(
+        out,
+        "\nReply rules, in match order ({}):",
+        ps.reply.rules.len()
+    )?;
     for r in &ps.reply.rules {
         writeln!(
             out,

@@ -2,7 +2,7 @@
 //! same catalogue the analyser uses; and, for failure texts no rule knows, the
 //! closest known rule and a ready-to-edit rule stub (`--explain-unmatched`).
 
-use crate::event::{Direction, Kind};
+use crate::event::{Direction, Kind, Severity};
 use crate::patterns::{check, PatternSet};
 use std::fmt::Write;
 
@@ -21,10 +21,27 @@ pub struct Explanation {
     pub not_a_failure: Option<String>,
     /// For unknown texts: the most similar known rule and its cause.
     pub closest: Option<(String, String, f64)>,
+    /// The event's severity: the delivery status of a log line, else the
+    /// reply code's class; `None` when nothing says (a bare text).
+    pub severity: Option<Severity>,
+    /// Reply code and enhanced status code, where the protocol puts them.
+    pub codes: (Option<String>, Option<String>),
 }
 
 /// Explains a reply text or a log line.
 pub fn explain(ps: &PatternSet, text: &str) -> Explanation {
+    explain_in(ps, text, None, None)
+}
+
+/// Explains a reply text or a log line; for a bare reply text, `host` (the
+/// remote host that answered) and `direction` select provider- and
+/// direction-scoped rules as a log line's fields would.
+pub fn explain_in(
+    ps: &PatternSet,
+    text: &str,
+    host: Option<&str>,
+    direction: Option<Direction>,
+) -> Explanation {
     let text = text.trim();
     let mut x = Explanation {
         cause: None,
@@ -33,6 +50,8 @@ pub fn explain(ps: &PatternSet, text: &str) -> Explanation {
         reply_rule: None,
         not_a_failure: None,
         closest: None,
+        severity: None,
+        codes: (None, None),
     };
     let rec = check::parse_sample(ps, text).or_else(|| {
         ps.mtas
@@ -51,12 +70,34 @@ pub fn explain(ps: &PatternSet, text: &str) -> Explanation {
             x.cause = Some(ps.causes[rec.cause].id.clone());
             x.direction = Some(rec.direction);
             x.reply_rule = rec.reply_rule.map(|r| ps.reply.rules[r].id.clone());
+            x.severity = Some(rec.severity);
+            x.codes = (
+                rec.code.clone(),
+                rec.fields.dsn.as_deref().map(str::to_string),
+            );
         } else {
             x.not_a_failure = Some(format!("{:?}", rec.kind).to_lowercase());
         }
         return x;
     }
-    if let Some(r) = ps.classify_text(text) {
+    let v = ps.classify(&crate::patterns::Reply {
+        text,
+        host,
+        direction,
+        dsn: None,
+    });
+    x.severity = (v.code.is_some() || v.dsn.is_some()).then(|| {
+        crate::parse::event_severity(
+            Kind::Reject,
+            None,
+            false,
+            v.code.as_deref(),
+            v.dsn.as_deref(),
+        )
+    });
+    x.codes = (v.code, v.dsn);
+    x.direction = direction;
+    if let Some(r) = v.rule {
         x.cause = Some(ps.causes[ps.reply.rules[r].cause].id.clone());
         x.reply_rule = Some(ps.reply.rules[r].id.clone());
         return x;
@@ -68,7 +109,8 @@ pub fn explain(ps: &PatternSet, text: &str) -> Explanation {
 /// The reply rule whose samples look most like the text.
 pub fn closest(ps: &PatternSet, text: &str) -> Option<(String, String, f64)> {
     let t = crate::diag::normalise(text).to_lowercase();
-    ps.reply.rules
+    ps.reply
+        .rules
         .iter()
         .flat_map(|r| r.samples.iter().map(move |s| (r, s)))
         .map(|(r, s)| {
@@ -113,13 +155,21 @@ pub fn render(ps: &PatternSet, text: &str, x: &Explanation) -> String {
         return out;
     };
     let c = &ps.causes[i];
-    let _ = writeln!(
-        out,
-        "Cause: {} — {} ({})",
-        c.id,
-        c.title,
-        c.severity.as_str()
-    );
+    let severity = match x.severity {
+        Some(s) => s.as_str().to_string(),
+        None => format!(
+            "no code: {} by nature, the event decides",
+            c.severity.as_str()
+        ),
+    };
+    let _ = writeln!(out, "Cause: {} — {} ({severity})", c.id, c.title);
+    let codes: Vec<&str> = [x.codes.0.as_deref(), x.codes.1.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !codes.is_empty() {
+        let _ = writeln!(out, "Codes: {}", codes.join(" "));
+    }
     if let Some(r) = &x.reply_rule {
         let _ = writeln!(out, "Reply rule: {r}");
     }
@@ -129,6 +179,16 @@ pub fn render(ps: &PatternSet, text: &str, x: &Explanation) -> String {
         Some(d) => vec![d],
         None => vec![Direction::Inbound, Direction::Outbound, Direction::Local],
     };
+    for &d in &directions {
+        if let Some((actor, action)) = ps.act(i, Some(d)) {
+            let _ = writeln!(
+                out,
+                "Who acts ({}): {actor} — {}",
+                d.as_str(),
+                action.replace('_', " ")
+            );
+        }
+    }
     for d in directions {
         let hints = ps.hints(i, d, mta);
         if hints.is_empty() {

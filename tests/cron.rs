@@ -303,7 +303,7 @@ fn thresholds_and_exit_statuses() {
         Some(1)
     );
     assert_eq!(
-        code(&["--fail-on", "outbound:blocklisted>1"]).status.code(),
+        code(&["--fail-on", "outbound:blocklisted>0"]).status.code(),
         Some(1)
     );
     assert_eq!(

@@ -232,7 +232,7 @@ fn explain_classifies_every_rule_sample_to_its_cause() {
     let mut n = 0;
     for r in &ps.reply.rules {
         for s in &r.samples {
-            let x = bouncelog::explain::explain(&ps, s);
+            let x = bouncelog::explain::explain_in(&ps, s, r.sample_host.as_deref(), r.direction);
             assert_eq!(
                 x.cause.as_deref(),
                 Some(ps.causes[r.cause].id.as_str()),

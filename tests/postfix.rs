@@ -20,7 +20,9 @@ fn every_cause_and_direction_of_the_sample_log() {
         ("unknown_user.address_verification", "inbound", 1),
         ("relay_denied", "inbound", 3),
         ("domain_not_found", "inbound", 1),
-        ("sender_rejected", "inbound", 2),
+        ("sender_rejected", "inbound", 1),
+        // "Sender address rejected: Domain not found": the sender domain's DNS.
+        ("sender_domain_dns", "inbound", 1),
         ("blocklisted", "inbound", 2),
         ("helo_rejected", "inbound", 1),
         ("client_rejected", "inbound", 1),
@@ -29,14 +31,16 @@ fn every_cause_and_direction_of_the_sample_log() {
         ("content_rejected", "inbound", 2),
         ("protocol_error", "inbound", 1),
         ("invalid_address", "inbound", 1),
-        ("unknown_user.no_such_user", "outbound", 3),
-        ("unknown_user.mailbox_unavailable", "outbound", 1),
+        // Gmail, Yahoo, and Outlook.com's "5.5.0 … mailbox unavailable".
+        ("unknown_user.no_such_user", "outbound", 4),
         ("unknown_user.virtual_alias_table", "outbound", 1),
         ("unknown_user.unrouteable", "outbound", 1),
         ("mailbox_disabled", "outbound", 1),
         ("mailbox_full", "outbound", 1),
         ("domain_not_found", "outbound", 1),
-        ("blocklisted", "outbound", 2),
+        ("blocklisted", "outbound", 1),
+        // Yahoo's TSS04 deferral is throttling for reputation, not a listing.
+        ("reputation_throttled", "outbound", 1),
         ("greylisted", "outbound", 1),
         ("connection_failed", "outbound", 1),
         ("expired", "outbound", 1),
@@ -303,7 +307,12 @@ fn real_postfix_log_from_loopback() {
     );
     assert_eq!(
         count(&r, "unknown_user.no_such_user", "outbound"),
+        // Gmail's wording, and Outlook.com's for an address it does not have.
         grep("status=bounced", "does not exist")
+            + grep(
+                "status=bounced",
+                "5.5.0 Requested action not taken: mailbox unavailable"
+            )
     );
     assert_eq!(
         count(&r, "mailbox_disabled", "outbound"),

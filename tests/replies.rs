@@ -27,7 +27,11 @@ fn corpus() -> Vec<Entry> {
     files.sort();
     let mut out = Vec::new();
     for f in files {
-        let name = f.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = f
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let text = std::fs::read_to_string(&f).expect("read corpus file");
         let mut header = true;
         for (i, l) in text.lines().enumerate() {
@@ -143,5 +147,10 @@ fn every_corpus_entry_gets_its_labelled_cause_and_severity() {
     for w in &wrong {
         println!("{w}");
     }
-    assert!(wrong.is_empty(), "{} of {} entries misclassified", wrong.len(), entries.len());
+    assert!(
+        wrong.is_empty(),
+        "{} of {} entries misclassified",
+        wrong.len(),
+        entries.len()
+    );
 }

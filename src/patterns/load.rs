@@ -66,7 +66,10 @@ impl PatternSet {
                     }
                 }
                 for a in &c.act {
-                    let bad_dir = a.direction.as_deref().is_some_and(|d| Direction::parse(d).is_none());
+                    let bad_dir = a
+                        .direction
+                        .as_deref()
+                        .is_some_and(|d| Direction::parse(d).is_none());
                     let bad_actor = !super::ACTORS.contains(&a.actor.as_str());
                     let bad_action = !super::ACTIONS.contains(&a.action.as_str());
                     if bad_dir || bad_actor || bad_action {
@@ -535,7 +538,8 @@ fn compile_reply_rule(
     let direction = match r.direction.as_deref() {
         None => None,
         Some(d) => Some(
-            Direction::parse(d).ok_or_else(|| format!("unknown direction \"{d}\" (inbound, outbound or local)"))?,
+            Direction::parse(d)
+                .ok_or_else(|| format!("unknown direction \"{d}\" (inbound, outbound or local)"))?,
         ),
     };
     let tier = match r.tier.as_deref() {

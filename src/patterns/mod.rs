@@ -14,8 +14,8 @@ pub mod reply;
 pub mod schema;
 
 use crate::event::{Direction, Kind, Outcome, Severity};
-pub use reply::{Reply, ReplyRule, ReplySet, Tier, Verdict};
 use regex::bytes::Regex as BytesRegex;
+pub use reply::{Reply, ReplyRule, ReplySet, Tier, Verdict};
 
 use schema::{HintDef, LineSample};
 

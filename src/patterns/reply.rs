@@ -85,7 +85,7 @@ pub struct ReplyRule {
 }
 
 /// The reply syntax, compiled.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ReplySyntax {
     /// Reply starts, as one alternation.
     pub starts: Option<BytesRegex>,
@@ -93,16 +93,6 @@ pub struct ReplySyntax {
     pub marks: Vec<BytesRegex>,
     /// Masks in order: regex, replacement, name.
     pub masks: Vec<(BytesRegex, String, String)>,
-}
-
-impl Default for ReplySyntax {
-    fn default() -> Self {
-        ReplySyntax {
-            starts: None,
-            marks: Vec::new(),
-            masks: Vec::new(),
-        }
-    }
 }
 
 /// The compiled rules and the automata that find which of them match.
@@ -269,17 +259,15 @@ impl ReplySet {
         };
         let scope_ok = |r: &ReplyRule| {
             r.direction.is_none_or(|d| reply.direction == Some(d))
-                && r.hosts.as_ref().is_none_or(|h| {
-                    reply
-                        .host
-                        .is_some_and(|host| h.is_match(host.as_bytes()))
-                })
+                && r.hosts
+                    .as_ref()
+                    .is_none_or(|h| reply.host.is_some_and(|host| h.is_match(host.as_bytes())))
                 && r.dsn
                     .as_ref()
                     .is_none_or(|re| !rule_dsn.is_empty() && re.is_match(rule_dsn.as_bytes()))
-                && r.code.as_ref().is_none_or(|re| {
-                    code.as_deref().is_some_and(|c| re.is_match(c.as_bytes()))
-                })
+                && r.code
+                    .as_ref()
+                    .is_none_or(|re| code.as_deref().is_some_and(|c| re.is_match(c.as_bytes())))
         };
         let key = |i: usize| {
             let r = &self.rules[i];
@@ -301,10 +289,7 @@ impl ReplySet {
         ] {
             let Some(set) = set else { continue };
             let mut found = regex_automata::PatternSet::new(set.pattern_len());
-            set.which_overlapping_matches(
-                &regex_automata::Input::new(text.as_bytes()),
-                &mut found,
-            );
+            set.which_overlapping_matches(&regex_automata::Input::new(text.as_bytes()), &mut found);
             for p in found.iter() {
                 consider(&mut best, ids[p.as_usize()]);
             }
@@ -341,7 +326,9 @@ pub fn compile_syntax(def: &super::schema::ReplySyntaxDef) -> Result<ReplySyntax
     for m in &def.marks {
         let re = compile_str(m).map_err(|e| format!("reply_syntax.marks {m:?}: {e}"))?;
         if re.capture_names().flatten().all(|n| n != "dsn") {
-            return Err(format!("reply_syntax.marks {m:?}: needs a (?P<dsn>…) group"));
+            return Err(format!(
+                "reply_syntax.marks {m:?}: needs a (?P<dsn>…) group"
+            ));
         }
         marks.push(re);
     }
@@ -349,7 +336,10 @@ pub fn compile_syntax(def: &super::schema::ReplySyntaxDef) -> Result<ReplySyntax
     for m in &def.mask {
         let re = compile_str(&m.regex).map_err(|e| format!("reply_syntax.mask {}: {e}", m.name))?;
         if re.is_match(b"") {
-            return Err(format!("reply_syntax.mask {}: matches the empty text", m.name));
+            return Err(format!(
+                "reply_syntax.mask {}: matches the empty text",
+                m.name
+            ));
         }
         masks.push((re, m.replace.clone(), m.name.clone()));
     }
@@ -386,17 +376,29 @@ mod tests {
             c("host mx.example.net[192.0.2.1]:25 said: 450-4.2.1 try later"),
             (Some("450".into()), Some("4.2.1".into()))
         );
-        assert_eq!(c("5.7.1 Blocked by SpamAssassin"), (None, Some("5.7.1".into())));
+        assert_eq!(
+            c("5.7.1 Blocked by SpamAssassin"),
+            (None, Some("5.7.1".into()))
+        );
         assert_eq!(
             c("Access denied - Invalid HELO name (See RFC2821 4.1.1.1)"),
             (None, None)
         );
-        assert_eq!(c("connect to [192.0.2.189]:53343: port 587 refused"), (None, None));
+        assert_eq!(
+            c("connect to [192.0.2.189]:53343: port 587 refused"),
+            (None, None)
+        );
         assert_eq!(
             c("Sorry, no mailbox here by that name. (#5.1.1)"),
             (None, Some("5.1.1".into()))
         );
-        assert_eq!(c("550 #5.1.0 Address rejected"), (Some("550".into()), Some("5.1.0".into())));
-        assert_eq!(c("(550 Requested action not taken)"), (Some("550".into()), None));
+        assert_eq!(
+            c("550 #5.1.0 Address rejected"),
+            (Some("550".into()), Some("5.1.0".into()))
+        );
+        assert_eq!(
+            c("(550 Requested action not taken)"),
+            (Some("550".into()), None)
+        );
     }
 }
