@@ -354,6 +354,12 @@ fn to_event(ps: &PatternSet, file: &str, rec: &Record) -> Event {
         direction: rec.direction,
         cause: ps.causes[rec.cause].id.clone(),
         severity: rec.severity,
+        actor: ps
+            .act(rec.cause, Some(rec.direction))
+            .map(|a| a.0.to_string()),
+        action: ps
+            .act(rec.cause, Some(rec.direction))
+            .map(|a| a.1.to_string()),
         // A pipe, file or bare local part stands for the address it was reached by.
         recipient: match (&f.rcpt, &f.orig_to) {
             (Some(r), Some(o)) if !r.contains('@') && o.contains('@') => Some(o.to_string()),

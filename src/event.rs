@@ -200,6 +200,10 @@ pub struct Event {
     pub cause: String,
     /// Hard or soft.
     pub severity: Severity,
+    /// Who must act (`us`, `sender`, `recipient`, `remote_postmaster`, `nobody`).
+    pub actor: Option<String>,
+    /// What to do (`remove_address`, `fix_our_config`, `wait`, …).
+    pub action: Option<String>,
     /// Recipient address.
     pub recipient: Option<String>,
     /// Envelope sender.

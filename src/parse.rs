@@ -280,6 +280,9 @@ pub(crate) fn build_record(
             rec.outcome = outcome;
             let svc = rec.fields.service.as_deref().or(service);
             rec.direction = rule.direction.unwrap_or_else(|| direction_of(mta, svc));
+            if rule.direction.is_none() {
+                rec.direction = who_answered(mta, rec.direction, &rec.fields);
+            }
             matches!(outcome, Some(Outcome::Failed(_)))
         }
         Kind::Start => {
@@ -393,6 +396,27 @@ const fn field(name: &str) -> usize {
 /// on lines of this length).
 pub(crate) fn hash_line(line: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(line)
+}
+
+/// Direction by who answered: a relay that is our own store (a socket) makes
+/// a delivery local; a status text quoting a remote server makes a delivery
+/// of a locally-directed service (Postfix `error`, `retry`) outbound.
+fn who_answered(mta: &crate::patterns::MtaSet, by_service: Direction, f: &Fields) -> Direction {
+    let relay = f.relay.as_deref().unwrap_or("").as_bytes();
+    if mta
+        .local_relay
+        .as_ref()
+        .is_some_and(|re| re.is_match(relay))
+    {
+        return Direction::Local;
+    }
+    if by_service == Direction::Local {
+        let text = f.text.as_deref().unwrap_or("").as_bytes();
+        if mta.remote_text.as_ref().is_some_and(|re| re.is_match(text)) {
+            return Direction::Outbound;
+        }
+    }
+    by_service
 }
 
 /// Direction of a service name by the MTA's `[services]` map.

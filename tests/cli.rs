@@ -47,7 +47,7 @@ fn text_report_shows_causes_counts_and_hints() {
     );
     let text = String::from_utf8(out.stdout).expect("utf8");
     assert!(
-        text.contains("Failures: 45 (inbound 27, outbound 15, local 3)"),
+        text.contains("Failures: 45 (inbound 27, outbound 14, local 4)"),
         "{text}"
     );
     assert!(text.contains("1. User unknown in local recipient table"));

@@ -191,6 +191,8 @@ impl PatternSet {
                             prefilter: super::prefilter::Prefilter::new([]),
                             native: None,
                             skip: None,
+                            local_relay: None,
+                            remote_text: None,
                             csv: None,
                         }),
                         Err(e) => {
@@ -256,6 +258,19 @@ impl PatternSet {
                         }
                         Err(e) => {
                             diags.push(err(s, None, format!("invalid csv.detect regex: {e}"), None))
+                        }
+                    }
+                }
+            }
+            for (key, src, slot) in [
+                ("local_relay", &f.local_relay, &mut m.local_relay),
+                ("remote_text", &f.remote_text, &mut m.remote_text),
+            ] {
+                if let (Some(k), None) = (src, &slot) {
+                    match compile_bytes(k) {
+                        Ok(re) => *slot = Some(re),
+                        Err(e) => {
+                            diags.push(err(s, None, format!("invalid {key} regex: {e}"), None))
                         }
                     }
                 }

@@ -195,6 +195,11 @@ pub struct MtaSet {
     pub native: Option<Native>,
     /// Lines to count as recognised without events.
     pub skip: Option<BytesRegex>,
+    /// A relay field naming our own store (a socket): the delivery is local.
+    pub local_relay: Option<BytesRegex>,
+    /// A status text quoting a remote server: a delivery by a service whose
+    /// direction is local (Postfix `error`, `retry`) is outbound after all.
+    pub remote_text: Option<BytesRegex>,
     /// The CSV format, for MTAs that log CSV.
     pub csv: Option<Csv>,
 }

@@ -33,6 +33,13 @@ pub struct PatternFile {
     pub native: Option<NativeDef>,
     /// Lines of the MTA's files that carry no event (header dumps, continuations).
     pub skip: Option<String>,
+    /// Regex on a delivery's relay field that names our own mail store (a
+    /// unix socket such as `[private/dovecot-lmtp]`): such deliveries are local.
+    pub local_relay: Option<String>,
+    /// Regex on a delivery's status text that shows a remote server answered
+    /// (`host mx.example.net[192.0.2.1] said:`): a delivery by a service of
+    /// local direction with such a text is outbound.
+    pub remote_text: Option<String>,
     /// A CSV log whose columns a `#Fields:` header names (Exchange message tracking).
     pub csv: Option<CsvDef>,
     /// Line rules, tried in order.

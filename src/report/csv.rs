@@ -52,10 +52,13 @@ pub fn write(
         "example_file",
         "example_line",
         "hints",
+        "actor",
+        "action",
     ])?;
     for (k, g) in s.sorted_groups() {
         let idx = ps.cause_id(&k.cause);
         let title = idx.map(|i| ps.causes[i].title.clone()).unwrap_or_default();
+        let act = idx.and_then(|i| ps.act(i, Some(k.direction)));
         let hints = idx
             .map(|i| ps.hints(i, k.direction, &k.mta).join(" | "))
             .unwrap_or_default();
@@ -86,6 +89,8 @@ pub fn write(
                 .map(|e| e.line.to_string())
                 .unwrap_or_default(),
             hints,
+            act.map(|a| a.0.to_string()).unwrap_or_default(),
+            act.map(|a| a.1.to_string()).unwrap_or_default(),
         ];
         out.write_record(row.iter().map(|c| safe(c)))?;
     }

@@ -53,6 +53,9 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
         .into_iter()
         .map(|(k, g)| {
             let cause = ps.cause_id(&k.cause).map(|i| &ps.causes[i]);
+            let act = ps
+                .cause_id(&k.cause)
+                .and_then(|i| ps.act(i, Some(k.direction)));
             let hints = ps
                 .cause_id(&k.cause)
                 .map(|i| ps.hints(i, k.direction, &k.mta))
@@ -66,6 +69,8 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
                 "title": cause.map(|c| c.title.as_str()).unwrap_or(""),
                 "direction": k.direction,
                 "severity": k.severity,
+                "actor": act.map(|a| a.0),
+                "action": act.map(|a| a.1),
                 "mta": k.mta,
                 "count": g.count,
                 "distinct_recipients": g.recipients.distinct(),

@@ -133,6 +133,14 @@ pub fn write(
             )?;
         }
         if let Some(i) = idx {
+            if let Some((actor, action)) = ps.act(i, Some(k.direction)) {
+                writeln!(
+                    w,
+                    "\n**Who acts:** {} — {}",
+                    actor.replace('_', " "),
+                    action.replace('_', " ")
+                )?;
+            }
             if !ps.causes[i].meaning.is_empty() {
                 writeln!(w, "\n{}", ps.causes[i].meaning)?;
             }

@@ -46,9 +46,14 @@ fn when(t: Option<DateTime<FixedOffset>>) -> String {
 }
 
 fn wrap(w: &mut dyn Write, text: &str, first: &str, rest: &str) -> io::Result<()> {
+    // Break only at spaces, first fit: an address, host name or command is
+    // never split at a hyphen, and no line passes WIDTH unless one word does.
     let opts = textwrap::Options::new(WIDTH)
         .initial_indent(first)
-        .subsequent_indent(rest);
+        .subsequent_indent(rest)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .break_words(false)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
     for line in textwrap::wrap(text, opts) {
         writeln!(w, "{line}")?;
     }
@@ -263,6 +268,14 @@ fn group(
         }
         writeln!(w, "   Example ({}:{}):", terminal(&ex.file), ex.line)?;
         wrap(w, &text, "     ", "       ")?;
+    }
+    if let Some((actor, action)) = idx.and_then(|i| ps.act(i, Some(k.direction))) {
+        writeln!(
+            w,
+            "   Who acts: {} — {}",
+            actor.replace('_', " "),
+            action.replace('_', " ")
+        )?;
     }
     if let Some(c) = cause {
         if !c.meaning.is_empty() {
