@@ -93,9 +93,10 @@ struct OutputArgs {
     #[arg(long, short = 'q')]
     quiet: bool,
     /// Exit with status 1 when a count crosses a threshold, e.g. 'unknown_user>100',
-    /// 'outbound:blocklisted>0', '*>=500/h' (busiest hour); may be repeated
-    #[arg(long, value_name = "RULE", value_parser = failon::parse)]
-    fail_on: Vec<Threshold>,
+    /// 'outbound:blocklisted>0', 'hard>10', '*>=500/h' (busiest hour); may be repeated.
+    /// An unknown cause, direction or severity is an error (exit 2)
+    #[arg(long, value_name = "RULE")]
+    fail_on: Vec<String>,
     /// Directory of extra pattern files (*.toml) that add or override rules and causes
     #[arg(long, value_name = "DIR")]
     patterns: Option<PathBuf>,
@@ -212,12 +213,24 @@ fn load(dir: Option<&Path>) -> Result<PatternSet, ExitCode> {
     })
 }
 
+/// The --fail-on thresholds, each parsed and checked against the causes known.
+fn thresholds(out: &OutputArgs, ps: &PatternSet) -> Result<Vec<Threshold>, String> {
+    let t = out
+        .fail_on
+        .iter()
+        .map(|s| failon::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    failon::validate(&t, ps)?;
+    Ok(t)
+}
+
 /// Writes a finished summary in a summary format, then applies --quiet and --fail-on.
 fn finish(
     mut sink: Sink,
     summary: &Summary,
     ps: &PatternSet,
     out: &OutputArgs,
+    thresholds: &[Threshold],
     errored: bool,
 ) -> io::Result<ExitCode> {
     let opts = ReportOptions {
@@ -240,7 +253,7 @@ fn finish(
         return Ok(ExitCode::from(2));
     }
     let mut crossed = false;
-    for t in &out.fail_on {
+    for t in thresholds {
         if let Some(msg) = t.crossed(summary) {
             eprintln!("bouncelog: {msg}");
             crossed = true;
@@ -339,6 +352,10 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     let ps = match load(a.out.patterns.as_deref()) {
         Ok(ps) => ps,
         Err(code) => return Ok(code),
+    };
+    let thresholds = match thresholds(&a.out, &ps) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
     };
     if let Some(n) = a.threads {
         // After loading: idle workers spin for a while and would slow the load.
@@ -444,7 +461,7 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
             writeln!(err, "{}", crate::explain::stub(t, text, i + 1))?;
         }
     }
-    finish(sink, &summary, &ps, &a.out, errored)
+    finish(sink, &summary, &ps, &a.out, &thresholds, errored)
 }
 
 fn explain_cmd(text: Vec<String>, patterns: Option<&Path>) -> io::Result<ExitCode> {
@@ -511,6 +528,10 @@ fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {
         Ok(ps) => ps,
         Err(code) => return Ok(code),
     };
+    let thresholds = match thresholds(&m.out, &ps) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     if m.out.format == FormatArg::Ndjson {
         return fail("merge writes summary formats only (text, markdown, csv, json): events are not kept in reports");
     }
@@ -534,7 +555,7 @@ fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {
     }
     let summary = crate::merge::merge_all(parts);
     let sink = Sink::open(m.out.output.as_deref())?;
-    finish(sink, &summary, &ps, &m.out, errored)
+    finish(sink, &summary, &ps, &m.out, &thresholds, errored)
 }
 
 fn check_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
