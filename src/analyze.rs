@@ -85,6 +85,38 @@ pub fn run(
     summary
 }
 
+/// A progress bar on stderr when it is a terminal (never in cron, never on
+/// stdout), drawn only once a run has taken more than a second.
+pub fn progress_bar(files: &[String]) -> Option<indicatif::ProgressBar> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return None;
+    }
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::hidden(),
+    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{elapsed} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    pb.set_style(style);
+    let shown = pb.clone();
+    // Show it after a second; fast runs never draw anything.
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if !shown.is_finished() {
+            shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    });
+    Some(pb)
+}
+
 /// Feeds parsed chunks, in order, to the correlator.
 #[allow(clippy::too_many_arguments)]
 fn feed(

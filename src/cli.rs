@@ -135,9 +135,14 @@ struct AnalyzeArgs {
     /// Time window of the harvest detector, in minutes
     #[arg(long, default_value_t = 10, value_name = "MINUTES", value_parser = clap::value_parser!(i64).range(1..=10080))]
     harvest_window: i64,
-    /// Write the IP addresses of harvesting clients to FILE, one per line (for a firewall)
+    /// Write the IP addresses of harvesting clients to FILE, one per line after a comment
+    /// saying why (for a firewall)
     #[arg(long, value_name = "FILE")]
     emit_blocklist: Option<PathBuf>,
+    /// Our own networks, never on the blocklist (loopback and private networks never are):
+    /// addresses or CIDR networks separated by spaces or commas, e.g. "$(postconf -h mynetworks)"
+    #[arg(long, value_name = "NETS")]
+    trusted: Vec<String>,
     /// Print a ready-to-edit pattern rule for each failure text no rule classified
     #[arg(long)]
     explain_unmatched: bool,
@@ -307,38 +312,6 @@ fn window_of(a: &AnalyzeArgs) -> Result<Window, String> {
     Ok(w)
 }
 
-/// A progress bar on stderr when it is a terminal (never in cron, never on
-/// stdout), drawn only once a run has taken more than a second.
-fn progress_bar(files: &[String]) -> Option<indicatif::ProgressBar> {
-    if !io::stderr().is_terminal() {
-        return None;
-    }
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
-    let pb = indicatif::ProgressBar::with_draw_target(
-        Some(total),
-        indicatif::ProgressDrawTarget::hidden(),
-    );
-    let style = indicatif::ProgressStyle::with_template(
-        "{elapsed} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}",
-    )
-    .map(|s| s.progress_chars("=> "))
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    pb.set_style(style);
-    let shown = pb.clone();
-    // Show it after a second; fast runs never draw anything.
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(1));
-        if !shown.is_finished() {
-            shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
-    });
-    Some(pb)
-}
-
 fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     if let Some(tz) = &a.tz {
         if let Err(e) = set_tz(tz) {
@@ -347,6 +320,10 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     }
     let window = match window_of(&a) {
         Ok(w) => w,
+        Err(e) => return fail(e),
+    };
+    let trusted = match crate::blocklist::parse_list(&a.trusted) {
+        Ok(t) => t,
         Err(e) => return fail(e),
     };
     let ps = match load(a.out.patterns.as_deref()) {
@@ -410,7 +387,7 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
         let opts = RunOptions {
             window,
             redact: a.redact,
-            progress: progress_bar(&files),
+            progress: analyze::progress_bar(&files),
         };
         let summary = analyze::run(&ps, &files, &opts, &mut events, &mut problems);
         if let Some(pb) = &opts.progress {
@@ -422,29 +399,16 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
         return Err(e);
     }
     let mut summary = summary;
-    let cfg = crate::findings::Config {
+    let mut cfg = crate::findings::Config {
         harvest_min: a.harvest_min.max(2),
         harvest_window: chrono::Duration::minutes(a.harvest_window),
         ..Default::default()
     };
+    cfg.trusted.extend(trusted);
     summary.findings = crate::findings::compute(&summary, &ps, &cfg);
     if let Some(path) = &a.emit_blocklist {
-        let ips: std::collections::BTreeSet<String> = summary
-            .findings
-            .iter()
-            .filter(|f| f.kind == "harvest")
-            .flat_map(|f| {
-                f.evidence["clients"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
         let mut list = Sink::open(Some(path))?;
-        for ip in &ips {
-            writeln!(list.writer(), "{ip}")?;
-        }
+        crate::blocklist::write(list.writer(), &crate::blocklist::entries(&summary.findings))?;
         list.finish()?;
     }
     if a.explain_unmatched {

@@ -8,6 +8,7 @@
 //! command line lives in [`cli`]; [`analyze`] ties the pipeline together.
 
 pub mod analyze;
+pub mod blocklist;
 pub mod cli;
 pub mod correlate;
 pub mod csvlog;
