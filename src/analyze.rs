@@ -306,12 +306,17 @@ fn analyze_input(
     }
     if let Some(e) = input.take_error() {
         let what = if input.gzip { "gzip data" } else { "data" };
-        let msg = format!(
-            "{}: read error after {} bytes of {what} ({base} lines): {}",
-            input.name,
-            input.bytes,
+        let msg = if input.name == source::JOURNAL_NAME {
+            // journalctl's own complaint says it all.
             source::io_msg(&e)
-        );
+        } else {
+            format!(
+                "{}: read error after {} bytes of {what} ({base} lines): {}",
+                input.name,
+                input.bytes,
+                source::io_msg(&e)
+            )
+        };
         report(Problem::Error(msg.clone()));
         error = Some(msg);
     }

@@ -36,7 +36,7 @@ pub fn open(path: &str) -> Result<Input, String> {
     let (raw, reference): (Box<dyn Read + Send>, DateTime<Local>) = if path == "-" {
         (Box::new(io::stdin()), Local::now())
     } else if let Some(args) = path.strip_prefix(JOURNAL) {
-        (journalctl(args)?, Local::now())
+        return from_reader(JOURNAL_NAME, journalctl(args)?, Local::now());
     } else {
         let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
         if meta.is_dir() {
@@ -83,19 +83,95 @@ pub fn from_reader(
 /// Pseudo-path of the journal: `journalctl:` followed by tab-separated
 /// extra arguments (`--since=…`). Made by the CLI's `--journal`.
 pub const JOURNAL: &str = "journalctl:";
+/// The name the journal input has in messages and reports.
+pub const JOURNAL_NAME: &str = "journalctl";
 
 /// Runs `journalctl -o json` for the mail facility and reads its output.
+/// journalctl that cannot be run, that exits with an error, or that says it
+/// could not open the journal files (permission denied, which it reports
+/// with status 0) ends the input with an error: no silent empty journal.
 fn journalctl(extra: &str) -> Result<Box<dyn Read + Send>, String> {
     let mut cmd = std::process::Command::new("journalctl");
-    cmd.args(["-o", "json", "--no-pager", "--quiet", "SYSLOG_FACILITY=2"]);
+    cmd.args(["-o", "json", "--no-pager", "SYSLOG_FACILITY=2"]);
     cmd.args(extra.split('\t').filter(|a| !a.is_empty()));
     cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .stdin(std::process::Stdio::null());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("journalctl: {}", io_msg(&e)))?;
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => {
+            "journalctl: not found (--journal needs systemd's journalctl on the PATH)".to_string()
+        }
+        _ => format!("journalctl: cannot run it: {}", io_msg(&e)),
+    })?;
     let out = child.stdout.take().ok_or("journalctl: no output")?;
-    Ok(Box::new(out))
+    // Read stderr on a thread so that a chatty journalctl cannot block on it.
+    let err = child.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = e.read_to_string(&mut s);
+            s
+        })
+    });
+    Ok(Box::new(Journalctl {
+        out,
+        child,
+        err,
+        done: false,
+    }))
+}
+
+/// journalctl's output; at its end, its exit status and complaints.
+struct Journalctl {
+    out: std::process::ChildStdout,
+    child: std::process::Child,
+    err: Option<std::thread::JoinHandle<String>>,
+    done: bool,
+}
+
+impl Journalctl {
+    /// Called at the end of the output: an error if journalctl failed.
+    fn check(&mut self) -> io::Result<()> {
+        self.done = true;
+        let status = self.child.wait()?;
+        let said = self
+            .err
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        let first = said
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+            .to_string();
+        let denied = said.contains("insufficient permissions")
+            || said.contains("ermission denied")
+            || said.contains("No journal files were opened");
+        if !status.success() || denied {
+            let what = match (first.is_empty(), status.code()) {
+                (false, _) => first,
+                (true, Some(c)) => format!("exited with status {c}"),
+                (true, None) => "was killed".to_string(),
+            };
+            let hint = if denied {
+                " (run as root or as a member of the systemd-journal or adm group)"
+            } else {
+                ""
+            };
+            return Err(io::Error::other(format!("journalctl: {what}{hint}")));
+        }
+        Ok(())
+    }
+}
+
+impl Read for Journalctl {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.out.read(buf)?;
+        if n == 0 && !buf.is_empty() && !self.done {
+            self.check()?;
+        }
+        Ok(n)
+    }
 }
 
 /// An I/O error as a short lowercase message.
