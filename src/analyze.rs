@@ -120,7 +120,7 @@ pub fn progress_bar(files: &[String]) -> Option<indicatif::ProgressBar> {
 /// Feeds parsed chunks, in order, to the correlator.
 #[allow(clippy::too_many_arguments)]
 fn feed(
-    results: Vec<ChunkResult>,
+    results: Vec<(ChunkResult, Span)>,
     base: &mut u64,
     recognised: &mut u64,
     corr: &mut Correlator,
@@ -129,7 +129,11 @@ fn feed(
     name: &str,
     ps: &PatternSet,
 ) {
-    for mut r in results {
+    for (mut r, span) in results {
+        if let Some((a, b)) = span {
+            summary.note_time(a);
+            summary.note_time(b);
+        }
         summary.lines.merge(&r.stats);
         *recognised += r.stats.recognised;
         for rec in &mut r.records {
@@ -264,7 +268,8 @@ fn analyze_input(
                     }
                 }
             });
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ChunkResult>>(PIPELINE_DEPTH);
+            let (tx, rx) =
+                std::sync::mpsc::sync_channel::<Vec<(ChunkResult, Span)>>(PIPELINE_DEPTH);
             let producer = sc.spawn(move || loop {
                 let batch: Vec<Vec<u8>> = chunk_rx.iter().take(batch_len).collect();
                 if batch.is_empty() {
@@ -275,8 +280,8 @@ fn analyze_input(
                 }
                 let parsed = batch
                     .par_iter()
-                    .map(|c| parse_chunk(ps, ctx, c))
-                    .collect::<Vec<ChunkResult>>();
+                    .map(|c| (parse_chunk(ps, ctx, c), span(ps, ctx, c)))
+                    .collect::<Vec<_>>();
                 if tx.send(parsed).is_err() {
                     break;
                 }
@@ -374,47 +379,71 @@ pub fn order_by_content(ps: &PatternSet, inputs: &[String]) -> Vec<String> {
     keyed.into_iter().map(|(_, _, p)| p.clone()).collect()
 }
 
+type Time = chrono::DateTime<chrono::FixedOffset>;
+/// Times of the first and last dated line of a chunk.
+type Span = Option<(Time, Time)>;
+
+/// The first and last dated lines of a chunk (a few lines tried at each end),
+/// for the window's coverage: any dated line shows the log reaches that time.
+fn span(ps: &PatternSet, ctx: &TimeContext, chunk: &[u8]) -> Span {
+    let lines = || chunk.split(|&b| b == b'\n').filter(|l| !l.is_empty());
+    let first = lines().take(50).find_map(|l| line_time(ps, ctx, l))?;
+    let last = lines()
+        .rev()
+        .take(50)
+        .find_map(|l| line_time(ps, ctx, l))
+        .unwrap_or(first);
+    Some((first.min(last), first.max(last)))
+}
+
 /// Time of the first line of a file that has one (within its first chunk).
-fn first_time(ps: &PatternSet, path: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+fn first_time(ps: &PatternSet, path: &str) -> Option<Time> {
     let mut input = source::open(path).ok()?;
     let chunk = input.next_chunk()?;
     let ctx = TimeContext::at(input.reference);
-    for line in chunk.split(|&b| b == b'\n').take(2000) {
-        let converted = crate::journal::to_syslog(line);
-        let line = converted.as_deref().unwrap_or(line);
-        if let Some(h) = crate::syslog::parse_header(line) {
-            let inner = ps
-                .mtas
-                .iter()
-                .filter_map(|m| m.native.as_ref())
-                .find_map(|n| {
-                    n.regex
-                        .captures(h.msg)
-                        .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
-                });
-            if let Some(t) = inner.or_else(|| crate::syslog::resolve(&h, &ctx)) {
-                return Some(t);
-            }
+    chunk
+        .split(|&b| b == b'\n')
+        .take(2000)
+        .find_map(|l| line_time(ps, &ctx, l))
+}
+
+/// The time of one line in any known form (syslog, journald JSON, an MTA's
+/// own stamp, a CSV log's leading date-time).
+fn line_time(ps: &PatternSet, ctx: &TimeContext, line: &[u8]) -> Option<Time> {
+    let converted = crate::journal::to_syslog(line);
+    let line = converted.as_deref().unwrap_or(line);
+    if let Some(h) = crate::syslog::parse_header(line) {
+        let inner = ps
+            .mtas
+            .iter()
+            .filter_map(|m| m.native.as_ref())
+            .find_map(|n| {
+                n.regex
+                    .captures(h.msg)
+                    .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
+            });
+        if let Some(t) = inner.or_else(|| crate::syslog::resolve(&h, ctx)) {
+            return Some(t);
         }
-        for n in ps.mtas.iter().filter_map(|m| m.native.as_ref()) {
-            if let Some(t) = n
-                .regex
-                .captures(line)
-                .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
-            {
-                return Some(t);
-            }
+    }
+    for n in ps.mtas.iter().filter_map(|m| m.native.as_ref()) {
+        if let Some(t) = n
+            .regex
+            .captures(line)
+            .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
+        {
+            return Some(t);
         }
-        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
-        if line.first().is_some_and(u8::is_ascii_digit) {
-            // CSV logs: a leading ISO date-time column.
-            let end = line.iter().position(|&b| b == b',').unwrap_or(line.len());
-            if let Some(t) = std::str::from_utf8(&line[..end])
-                .ok()
-                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-            {
-                return Some(t);
-            }
+    }
+    let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+    if line.first().is_some_and(u8::is_ascii_digit) {
+        // CSV logs: a leading ISO date-time column.
+        let end = line.iter().position(|&b| b == b',').unwrap_or(line.len());
+        if let Some(t) = std::str::from_utf8(&line[..end])
+            .ok()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        {
+            return Some(t);
         }
     }
     None

@@ -17,8 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const EXIT_HELP: &str = "Exit status: 0 success; 1 a --fail-on threshold was crossed; 2 an error \
-(an input could not be read, bad patterns, bad arguments; errors win over thresholds). A closed \
+(an input could not be read, bad patterns, bad arguments; errors win over thresholds); 3 no \
+input reaches into a past --day/--since/--until window (no evidence either way). A closed \
 output pipe (`bouncelog analyze … | head`) ends the run quietly with status 0.";
+
+/// Exit status when the inputs hold no line of a past window.
+const EXIT_UNCOVERED: u8 = 3;
 
 /// Why mail is rejected or bounced, by cause, with what to do about it.
 #[derive(Debug, Parser)]
@@ -242,6 +246,7 @@ fn finish(
         top: out.top as usize,
         unicode: out.output.is_none() && io::stdout().is_terminal(),
     };
+    let now = chrono::Local::now().fixed_offset();
     let silent = out.quiet && summary.failures() == 0 && !errored && out.output.is_none();
     if !silent {
         let w = sink.writer();
@@ -249,13 +254,29 @@ fn finish(
             FormatArg::Text => report::text::write(w, summary, ps, &opts)?,
             FormatArg::Markdown => report::markdown::write(w, summary, ps, &opts)?,
             FormatArg::Csv => report::csv::write(w, summary, ps, &opts)?,
-            FormatArg::Json => report::json::write(w, summary, ps, &opts)?,
+            FormatArg::Json => {
+                let mut v = report::json::to_value(summary, ps, &opts);
+                window::annotate_json(&mut v, summary, now);
+                serde_json::to_writer_pretty(&mut *w, &v).map_err(io::Error::other)?;
+                writeln!(w)?;
+            }
             FormatArg::Ndjson => {}
         }
     }
     sink.finish()?;
+    // A past window the inputs do not reach into is no evidence of a clean period.
+    let uncovered = match window::coverage_note(summary, now) {
+        Some((msg, none)) => {
+            eprintln!("bouncelog: {msg}");
+            none
+        }
+        None => false,
+    };
     if errored {
         return Ok(ExitCode::from(2));
+    }
+    if uncovered {
+        return Ok(ExitCode::from(EXIT_UNCOVERED));
     }
     let mut crossed = false;
     for t in thresholds {

@@ -174,6 +174,9 @@ impl Correlator {
         summary: &mut Summary,
         sink: &mut dyn FnMut(&Event),
     ) {
+        if let Some(t) = rec.time {
+            summary.note_time(t);
+        }
         let mta = &ps.mtas[rec.mta];
         let window = self.window;
         let redact = self.redact;

@@ -72,6 +72,8 @@ pub fn from_json(v: &Value) -> Result<Summary, String> {
         since: time(&v["window"]["since"]),
         until: time(&v["window"]["until"]),
     };
+    s.first_line = time(&v["window"]["first_line"]);
+    s.last_line = time(&v["window"]["last_line"]);
     for w in v["reject_warnings"].as_array().into_iter().flatten() {
         let key = (
             w["mta"].as_str().unwrap_or("").to_string(),

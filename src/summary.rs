@@ -273,6 +273,10 @@ pub struct Summary {
     pub outside_window: u64,
     /// The time window applied, if any.
     pub window: crate::window::Window,
+    /// Time of the earliest dated MTA line read (inside the window or not).
+    pub first_line: Option<DateTime<FixedOffset>>,
+    /// Time of the latest dated MTA line read.
+    pub last_line: Option<DateTime<FixedOffset>>,
     /// Evidence for findings (not kept in JSON reports).
     pub diag: crate::diag::Diagnostics,
     /// Findings computed from the evidence (kept in JSON reports).
@@ -289,6 +293,12 @@ impl Summary {
             mta: e.mta.clone(),
         };
         self.groups.entry(key).or_default().add(e);
+    }
+
+    /// Notes the time of a dated line read (for the window's coverage).
+    pub fn note_time(&mut self, t: DateTime<FixedOffset>) {
+        self.first_line = min_opt(self.first_line, Some(t));
+        self.last_line = max_opt(self.last_line, Some(t));
     }
 
     /// Counts a `reject_warning`.
@@ -314,6 +324,8 @@ impl Summary {
         self.probes += o.probes;
         self.duplicates += o.duplicates;
         self.outside_window += o.outside_window;
+        self.first_line = min_opt(self.first_line, o.first_line);
+        self.last_line = max_opt(self.last_line, o.last_line);
         self.diag.merge(&o.diag);
         for f in &o.findings {
             if !self
