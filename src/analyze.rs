@@ -64,6 +64,7 @@ pub fn run(
                     lines: 0,
                     gzip: false,
                     error: Some(msg),
+                    fingerprint: None,
                 });
                 continue;
             }
@@ -214,6 +215,7 @@ fn read_csv(
         lines: stats.total,
         gzip: input.gzip,
         error,
+        fingerprint: Some(input.fingerprint()),
     }
 }
 
@@ -343,6 +345,7 @@ fn analyze_input(
         lines: base,
         gzip: input.gzip,
         error,
+        fingerprint: Some(input.fingerprint()),
     }
 }
 

@@ -178,7 +178,7 @@ struct SuppressArgs {
 
 #[derive(Debug, clap::Args)]
 struct MergeArgs {
-    /// JSON reports written by `bouncelog analyze --format json`
+    /// JSON reports written by `bouncelog analyze --format json` (`-` reads one from stdin)
     #[arg(required = true)]
     reports: Vec<PathBuf>,
     #[command(flatten)]
@@ -521,23 +521,26 @@ fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {
         return fail("merge writes summary formats only (text, markdown, csv, json): events are not kept in reports");
     }
     let mut parts = Vec::new();
+    let mut names = Vec::new();
     let mut errored = false;
     for p in &m.reports {
-        let parsed = std::fs::read(p)
-            .map_err(|e| crate::source::io_msg(&e))
-            .and_then(|b| {
-                serde_json::from_slice::<serde_json::Value>(&b)
-                    .map_err(|e| format!("not JSON: {e}"))
-            })
-            .and_then(|v| crate::merge::from_json(&v));
-        match parsed {
-            Ok(s) => parts.push(s),
+        match crate::merge::read(p) {
+            Ok(s) => {
+                parts.push(s);
+                names.push(p.display().to_string());
+            }
             Err(e) => {
                 eprintln!("bouncelog: {}: {e}", p.display());
                 errored = true;
             }
         }
     }
+    let parts = crate::merge::without_duplicates(parts, &mut |later, first| {
+        eprintln!(
+            "bouncelog: warning: {}: same inputs and window as {}; skipped (merging it would count everything twice)",
+            names[later], names[first]
+        );
+    });
     let summary = crate::merge::merge_all(parts);
     let sink = Sink::open(m.out.output.as_deref())?;
     finish(sink, &summary, &ps, &m.out, &thresholds, errored)

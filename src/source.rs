@@ -29,6 +29,7 @@ pub struct Input {
     error: Option<io::Error>,
     /// Bytes read after decompression.
     pub bytes: u64,
+    hasher: Box<xxhash_rust::xxh3::Xxh3>,
 }
 
 /// Opens a path, or stdin for `-`. The error is one line naming the file.
@@ -77,6 +78,7 @@ pub fn from_reader(
         eof: false,
         error: None,
         bytes: 0,
+        hasher: Box::default(),
     })
 }
 
@@ -256,7 +258,13 @@ impl Input {
                 self.leftover = buf.split_off(nl + 1);
             }
         }
+        self.hasher.update(&buf);
         Some(buf)
+    }
+
+    /// The fingerprint of the bytes handed out so far (XXH3-128, hex).
+    pub fn fingerprint(&self) -> String {
+        format!("{:032x}", self.hasher.digest128())
     }
 
     /// The error that ended reading, if any.
@@ -279,6 +287,7 @@ mod tests {
             eof: false,
             error: None,
             bytes: 0,
+            hasher: Box::default(),
         }
     }
 

@@ -247,6 +247,10 @@ pub struct InputInfo {
     pub gzip: bool,
     /// The error that stopped reading it, if any.
     pub error: Option<String>,
+    /// XXH3-128 of the bytes read (after decompression), in hex: the same
+    /// content gives the same fingerprint, so `merge` can refuse a report
+    /// given twice.
+    pub fingerprint: Option<String>,
 }
 
 /// Everything a report needs.
