@@ -305,32 +305,12 @@ fn set_tz(tz: &str) -> Result<(), String> {
 }
 
 fn window_of(a: &AnalyzeArgs) -> Result<Window, String> {
-    let now = chrono::Local::now();
-    if let Some(d) = &a.day {
-        return window::day(d, now);
-    }
-    let w = Window {
-        since: a
-            .since
-            .as_deref()
-            .map(|s| window::parse_bound(s, now, false))
-            .transpose()?,
-        until: a
-            .until
-            .as_deref()
-            .map(|s| window::parse_bound(s, now, true))
-            .transpose()?,
-    };
-    if let (Some(s), Some(u)) = (w.since, w.until) {
-        if s >= u {
-            return Err(format!(
-                "--since ({}) is not before --until ({})",
-                s.to_rfc3339(),
-                u.to_rfc3339()
-            ));
-        }
-    }
-    Ok(w)
+    window::from_args(
+        a.day.as_deref(),
+        a.since.as_deref(),
+        a.until.as_deref(),
+        chrono::Local::now(),
+    )
 }
 
 fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {

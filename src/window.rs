@@ -121,6 +121,32 @@ pub fn day(spec: &str, now: DateTime<Local>) -> Result<Window, String> {
     })
 }
 
+/// The window of `--day`, or of `--since` and `--until`; the error is one line.
+pub fn from_args(
+    day_spec: Option<&str>,
+    since: Option<&str>,
+    until: Option<&str>,
+    now: DateTime<Local>,
+) -> Result<Window, String> {
+    if let Some(d) = day_spec {
+        return day(d, now);
+    }
+    let w = Window {
+        since: since.map(|s| parse_bound(s, now, false)).transpose()?,
+        until: until.map(|s| parse_bound(s, now, true)).transpose()?,
+    };
+    if let (Some(s), Some(u)) = (w.since, w.until) {
+        if s >= u {
+            return Err(format!(
+                "--since ({}) is not before --until ({})",
+                s.to_rfc3339(),
+                u.to_rfc3339()
+            ));
+        }
+    }
+    Ok(w)
+}
+
 /// How much of a window the dated lines read cover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Coverage {
