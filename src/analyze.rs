@@ -26,6 +26,17 @@ pub struct RunOptions {
     pub redact: bool,
     /// Advanced by the bytes read (the caller decides whether it is drawn).
     pub progress: Option<indicatif::ProgressBar>,
+    /// Set by the caller (from its event sink, say, when the output pipe
+    /// closed) to stop reading at once: the run returns what it has.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl RunOptions {
+    fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 /// What the caller is told about an input that could not be read fully.
@@ -54,6 +65,9 @@ pub fn run(
     corr.dedupe = inputs.len() > 1;
     summary.window = opts.window;
     for path in &inputs {
+        if opts.stopped() {
+            break;
+        }
         let mut input = match source::open(path) {
             Ok(i) => i,
             Err(msg) => {
@@ -72,15 +86,7 @@ pub fn run(
         if let Some(pb) = &opts.progress {
             pb.set_message(path.clone());
         }
-        let info = analyze_input(
-            ps,
-            &mut input,
-            &mut corr,
-            &mut summary,
-            sink,
-            report,
-            opts.progress.as_ref(),
-        );
+        let info = analyze_input(ps, &mut input, &mut corr, &mut summary, sink, report, opts);
         summary.inputs.push(info);
     }
     summary
@@ -231,8 +237,9 @@ fn analyze_input(
     summary: &mut Summary,
     sink: &mut dyn FnMut(&Event),
     report: &mut dyn FnMut(Problem),
-    progress: Option<&indicatif::ProgressBar>,
+    opts: &RunOptions,
 ) -> InputInfo {
+    let progress = opts.progress.as_ref();
     let ctx = TimeContext::at(input.reference);
     corr.start_input();
     let batch_len = rayon::current_num_threads().max(1) * 2;
@@ -289,6 +296,10 @@ fn analyze_input(
                 }
             });
             for parsed in rx {
+                if opts.stopped() {
+                    // Dropping the queue ends the parser, and so the reader.
+                    break;
+                }
                 feed(
                     parsed,
                     &mut base,
@@ -302,6 +313,16 @@ fn analyze_input(
             }
             producer.join().is_err() | reader.join().is_err()
         });
+        if opts.stopped() {
+            return InputInfo {
+                path: input.name.clone(),
+                bytes: input.bytes,
+                lines: base,
+                gzip: input.gzip,
+                error: None,
+                fingerprint: None,
+            };
+        }
         if crashed {
             let msg = format!(
                 "{}: internal error while parsing; input abandoned",

@@ -202,7 +202,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("bouncelog: {e}");
+            eprintln!("bouncelog: {}", crate::source::plain(&e));
             ExitCode::from(2)
         }
     }
@@ -367,12 +367,15 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     let ndjson = a.out.format == FormatArg::Ndjson;
     let mut errored = false;
     let mut write_err: Option<io::Error> = None;
+    // A write error (a closed pipe, a full disk) stops the run at once.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let summary = {
         let w = sink.writer();
         let mut events = |e: &Event| {
             if ndjson && write_err.is_none() {
                 if let Err(err) = report::ndjson::write_event(w, e) {
                     write_err = Some(err);
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         };
@@ -389,6 +392,7 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
             window,
             redact: a.redact,
             progress: analyze::progress_bar(&files),
+            stop: Some(stop.clone()),
         };
         let summary = analyze::run(&ps, &files, &opts, &mut events, &mut problems);
         if let Some(pb) = &opts.progress {

@@ -9,7 +9,8 @@
 use crate::event::{Direction, Event, Kind, Outcome, Record, Text};
 use crate::patterns::PatternSet;
 use crate::summary::Summary;
-use rustc_hash::FxHashMap as HashMap;
+// Seeded per map: queue ids and line hashes come from logs that strangers write.
+use foldhash::HashMap;
 use std::collections::VecDeque;
 
 /// Default number of open messages remembered.

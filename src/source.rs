@@ -176,6 +176,16 @@ impl Read for Journalctl {
     }
 }
 
+/// An error for a person: our own messages as they are (they name the
+/// file), the system's without "(os error N)".
+pub fn plain(e: &io::Error) -> String {
+    if e.get_ref().is_some() {
+        e.to_string()
+    } else {
+        io_msg(e)
+    }
+}
+
 /// An I/O error as a short lowercase message.
 pub fn io_msg(e: &io::Error) -> String {
     match e.kind() {

@@ -51,7 +51,9 @@ impl LineStats {
 /// Counts of values, capped at [`COUNTER_CAP`] distinct values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counter {
-    map: rustc_hash::FxHashMap<String, u64>,
+    // Seeded per map (foldhash): the values are chosen by strangers, so
+    // colliding keys cannot be crafted to make counting quadratic.
+    map: foldhash::HashMap<String, u64>,
     /// Occurrences of values that did not fit under the cap.
     pub overflow: u64,
 }
@@ -382,6 +384,21 @@ mod tests {
         assert_eq!(big.distinct(), COUNTER_CAP);
         assert_eq!(big.overflow, 10);
         assert!(big.capped());
+    }
+
+    #[test]
+    fn counter_maps_are_seeded() {
+        // An unseeded hash (FxHash) gives every map the same hash of a value,
+        // so a log can be crafted whose values all collide; a seeded one differs.
+        use std::hash::BuildHasher;
+        let (a, b) = (Counter::default(), Counter::default());
+        let same = (0..8)
+            .filter(|i| {
+                let v = format!("user{i}@example.com");
+                a.map.hasher().hash_one(&v) == b.map.hasher().hash_one(&v)
+            })
+            .count();
+        assert!(same < 8, "two counters hash values identically: unseeded");
     }
 
     #[test]
