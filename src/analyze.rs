@@ -63,6 +63,8 @@ pub fn run(
     corr.window = opts.window;
     corr.redact = opts.redact;
     corr.dedupe = inputs.len() > 1;
+    // The same events through journald and a syslog file: key lines by content.
+    corr.mixed_forms = corr.dedupe && inputs.iter().any(|p| is_journal(p));
     summary.window = opts.window;
     for path in &inputs {
         if opts.stopped() {
@@ -242,6 +244,9 @@ fn analyze_input(
     let progress = opts.progress.as_ref();
     let ctx = TimeContext::at(input.reference);
     corr.start_input();
+    let rekey = corr.mixed_forms;
+    // Either copy may be read first, stamped a second before or after the other.
+    corr.near_seconds = rekey;
     let batch_len = rayon::current_num_threads().max(1) * 2;
     let mut base = 0u64;
     let mut recognised = 0u64;
@@ -289,7 +294,13 @@ fn analyze_input(
                 }
                 let parsed = batch
                     .par_iter()
-                    .map(|c| (parse_chunk(ps, ctx, c), span(ps, ctx, c)))
+                    .map(|c| {
+                        let mut r = parse_chunk(ps, ctx, c);
+                        if rekey {
+                            crate::dedupe::rekey(ctx, c, &mut r.records);
+                        }
+                        (r, span(ps, ctx, c))
+                    })
                     .collect::<Vec<_>>();
                 if tx.send(parsed).is_err() {
                     break;
@@ -418,6 +429,18 @@ fn span(ps: &PatternSet, ctx: &TimeContext, chunk: &[u8]) -> Span {
         .find_map(|l| line_time(ps, ctx, l))
         .unwrap_or(first);
     Some((first.min(last), first.max(last)))
+}
+
+/// Whether an input is the journal, or a file of `journalctl -o json` entries.
+fn is_journal(path: &str) -> bool {
+    if path.starts_with(source::JOURNAL) {
+        return true;
+    }
+    path != "-"
+        && source::open(path)
+            .ok()
+            .and_then(|mut i| i.next_chunk())
+            .is_some_and(|c| c.starts_with(b"{"))
 }
 
 /// Time of the first line of a file that has one (within its first chunk).

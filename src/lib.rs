@@ -12,6 +12,7 @@ pub mod blocklist;
 pub mod cli;
 pub mod correlate;
 pub mod csvlog;
+pub mod dedupe;
 pub mod diag;
 pub mod event;
 pub mod explain;

@@ -144,6 +144,7 @@ impl Journalctl {
             .lines()
             .map(str::trim)
             .find(|l| !l.is_empty())
+            .map(|l| l.strip_prefix("journalctl: ").unwrap_or(l))
             .unwrap_or("")
             .to_string();
         let denied = said.contains("insufficient permissions")

@@ -81,3 +81,88 @@ fn a_working_journalctl_is_read() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(r["totals"]["failures"], 1);
 }
+
+/// The same events in a syslog file (as rsyslog writes it from the journal)
+/// and as journal entries, stamped up to a second apart.
+fn both_forms(dir: &Path) -> (String, String) {
+    let reject = |rcpt: &str| {
+        format!("NOQUEUE: reject: RCPT from mail.example.org[198.51.100.7]: 550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown in local recipient table; from=<alice@example.org> to=<{rcpt}> proto=ESMTP helo=<mail.example.org>")
+    };
+    let file_line = |stamp: &str, pid: u32, msg: &str| {
+        format!("Mar 10 {stamp} mx1 postfix/smtpd[{pid}]: {msg}\n")
+    };
+    let entry = |micros: i64, pid: u32, msg: &str| {
+        format!(
+            "{}\n",
+            serde_json::json!({"__REALTIME_TIMESTAMP": micros.to_string(), "_HOSTNAME": "mx1.example.com",
+                "SYSLOG_IDENTIFIER": "postfix/smtpd", "_PID": pid.to_string(), "MESSAGE": msg})
+        )
+    };
+    // 2025-03-10T07:01:45Z
+    let t = 1_741_590_105_000_000i64;
+    let file = [
+        file_line("07:01:45", 4242, &reject("a@example.com")),
+        // journald saw this one at 07:01:59.95, rsyslog stamped 07:02:00.
+        file_line("07:02:00", 4242, &reject("b@example.com")),
+        file_line("07:04:00", 4242, &reject("d@example.com")),
+        file_line("07:04:00", 4242, &reject("d@example.com")),
+    ]
+    .concat();
+    let journal = [
+        entry(t + 700_000, 4242, &reject("a@example.com")),
+        entry(t + 14_950_000, 4242, &reject("b@example.com")),
+        // Only in the journal (the file was rotated before it was written).
+        entry(t + 75_000_000, 4300, &reject("c@example.com")),
+        entry(t + 135_100_000, 4242, &reject("d@example.com")),
+        entry(t + 135_200_000, 4242, &reject("d@example.com")),
+    ]
+    .concat();
+    let f = dir.join("mail.log");
+    fs::write(&f, file).expect("w");
+    fs::File::options()
+        .write(true)
+        .open(&f)
+        .and_then(|h| {
+            h.set_modified(
+                std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_741_600_000),
+            )
+        })
+        .expect("mtime");
+    let j = dir.join("journal.json");
+    fs::write(&j, journal).expect("w");
+    (f.to_str().expect("p").into(), j.to_str().expect("p").into())
+}
+
+#[test]
+fn the_same_event_through_journald_and_a_file_counts_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (file, journal) = both_forms(dir.path());
+    for order in [[&file, &journal], [&journal, &file]] {
+        let r = util::json(&[order[0].as_str(), order[1].as_str()]);
+        assert_eq!(
+            r["totals"]["failures"], 5,
+            "a, b, c once, d twice: {}",
+            r["totals"]
+        );
+        assert_eq!(r["totals"]["duplicates_skipped"], 4);
+    }
+    // The README's systemd unit: --journal next to the files.
+    let bin = dir.path().join("bin");
+    fs::create_dir(&bin).expect("dir");
+    fake(&bin, &format!("/bin/cat '{journal}'"));
+    let out = bouncelog()
+        .args(["analyze", "--format", "json", "--journal", &file])
+        .env("PATH", &bin)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(r["totals"]["failures"], 5);
+    // Each alone counts all of its own lines.
+    assert_eq!(util::json(&[&file])["totals"]["failures"], 4);
+    assert_eq!(util::json(&[&journal])["totals"]["failures"], 5);
+}
