@@ -344,22 +344,7 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     }
     let mut files = a.files.clone();
     if a.journal {
-        let fmt = "%Y-%m-%d %H:%M:%S";
-        let mut spec = crate::source::JOURNAL.to_string();
-        // The window narrows what journalctl reads; events are still filtered exactly.
-        if let Some(s) = window.since {
-            spec.push_str(&format!(
-                "\t--since={}",
-                s.with_timezone(&chrono::Local).format(fmt)
-            ));
-        }
-        if let Some(u) = window.until {
-            spec.push_str(&format!(
-                "\t--until={}",
-                u.with_timezone(&chrono::Local).format(fmt)
-            ));
-        }
-        files.push(spec);
+        files.push(crate::source::journal_spec(&window));
     } else if files.is_empty() {
         files.push("-".to_string());
     }
@@ -525,7 +510,8 @@ fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {
             names[later], names[first]
         );
     });
-    let summary = crate::merge::merge_all(parts);
+    let mut summary = crate::merge::merge_all(parts);
+    summary.findings = crate::merge::findings(&summary, &ps);
     let sink = Sink::open(m.out.output.as_deref())?;
     finish(sink, &summary, &ps, &m.out, &thresholds, errored)
 }

@@ -203,6 +203,29 @@ pub fn without_duplicates(parts: Vec<Summary>, warn: &mut dyn FnMut(usize, usize
     out
 }
 
+/// The findings of a merged report: those that the merged groups hold the
+/// evidence for (our IP blocklisted, domain typos of well-known domains) are
+/// computed again from the merged counts, so that they appear when only the
+/// parts together reach the threshold; the others (typos next to delivered
+/// addresses, harvests, domain-wide failures need evidence that reports do
+/// not keep) are those of the parts, once each.
+pub fn findings(
+    merged: &Summary,
+    ps: &crate::patterns::PatternSet,
+) -> Vec<crate::findings::Finding> {
+    let mut out = crate::findings::compute(merged, ps, &crate::findings::Config::default());
+    for f in &merged.findings {
+        if f.kind != "blocklisted"
+            && !out
+                .iter()
+                .any(|x| x.kind == f.kind && x.subject == f.subject)
+        {
+            out.push(f.clone());
+        }
+    }
+    out
+}
+
 /// Merges reports in the order given; the window covers them all.
 pub fn merge_all(parts: Vec<Summary>) -> Summary {
     let mut out = Summary::default();

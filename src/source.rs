@@ -88,6 +88,22 @@ pub const JOURNAL: &str = "journalctl:";
 /// The name the journal input has in messages and reports.
 pub const JOURNAL_NAME: &str = "journalctl";
 
+/// The pseudo-path of the journal narrowed to a window (events are still
+/// filtered exactly; the bounds only spare journalctl reading everything).
+pub fn journal_spec(w: &crate::window::Window) -> String {
+    let fmt = "%Y-%m-%d %H:%M:%S";
+    let mut spec = JOURNAL.to_string();
+    for (arg, t) in [("since", w.since), ("until", w.until)] {
+        if let Some(t) = t {
+            spec.push_str(&format!(
+                "\t--{arg}={}",
+                t.with_timezone(&Local).format(fmt)
+            ));
+        }
+    }
+    spec
+}
+
 /// Runs `journalctl -o json` for the mail facility and reads its output.
 /// journalctl that cannot be run, that exits with an error, or that says it
 /// could not open the journal files (permission denied, which it reports

@@ -141,3 +141,44 @@ fn redact_hides_local_parts_quoted_without_a_domain() {
     let r = util::json(&["--redact", p]);
     assert_eq!(r["totals"]["failures"], 2, "both lines are failures");
 }
+
+#[test]
+fn findings_of_merged_counts_appear_in_the_merge() {
+    // Four deliveries refused by blocklists, two in each half: neither half reaches
+    // the threshold of three, the whole does, and so must the merge.
+    let bounce = |i: u32| {
+        format!(
+        "2026-03-10T1{i}:00:00+00:00 mx1 postfix/smtp[4560]: 9A8B7C6D{i}E: to=<buyer{i}@far{i}.example>, relay=mx.far{i}.example[198.51.100.5{i}]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.7.1, status=bounced (host mx.far{i}.example[198.51.100.5{i}] said: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org (in reply to RCPT TO command))\n"
+    )
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let (a, b, whole) = (
+        dir.path().join("a.log"),
+        dir.path().join("b.log"),
+        dir.path().join("w.log"),
+    );
+    fs::write(&a, format!("{}{}", bounce(1), bounce(2))).expect("w");
+    fs::write(&b, format!("{}{}", bounce(3), bounce(4))).expect("w");
+    fs::write(
+        &whole,
+        format!("{}{}{}{}", bounce(1), bounce(2), bounce(3), bounce(4)),
+    )
+    .expect("w");
+    let kinds = |r: &serde_json::Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .map(|f| f["kind"].as_str().expect("k").to_string())
+            .collect()
+    };
+    let w = util::json(&[whole.to_str().expect("p")]);
+    assert_eq!(kinds(&w), vec!["blocklisted"], "{}", w["findings"]);
+    let ja = report(dir.path(), "a.json", &[a.to_str().expect("p")]);
+    let jb = report(dir.path(), "b.json", &[b.to_str().expect("p")]);
+    let part: serde_json::Value = serde_json::from_slice(&fs::read(&ja).expect("r")).expect("json");
+    assert!(kinds(&part).is_empty());
+    let (m, err, code) = merged(&[&ja, &jb], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(m["findings"], w["findings"]);
+}
