@@ -7,7 +7,8 @@ use crate::analyze::{self, Problem, RunOptions};
 use crate::event::Event;
 use crate::failon::{self, Threshold};
 use crate::output::Sink;
-use crate::patterns::{self, check, PatternSet};
+use crate::patcmd::load;
+use crate::patterns::PatternSet;
 use crate::report::{self, ReportOptions};
 use crate::summary::Summary;
 use crate::window::{self, Window};
@@ -194,8 +195,8 @@ pub fn main() -> ExitCode {
         Command::Explain { text, patterns } => explain_cmd(text, patterns.as_deref()),
         Command::Suppress(s) => suppress_cmd(s),
         Command::Patterns { command } => match command {
-            PatternsCommand::Check { dir } => check_cmd(dir.as_deref()),
-            PatternsCommand::List { patterns } => list_cmd(patterns.as_deref()),
+            PatternsCommand::Check { dir } => crate::patcmd::check_cmd(dir.as_deref()),
+            PatternsCommand::List { patterns } => crate::patcmd::list_cmd(patterns.as_deref()),
         },
     };
     match result {
@@ -211,15 +212,6 @@ pub fn main() -> ExitCode {
 fn fail(msg: impl std::fmt::Display) -> io::Result<ExitCode> {
     eprintln!("bouncelog: {msg}");
     Ok(ExitCode::from(2))
-}
-
-fn load(dir: Option<&Path>) -> Result<PatternSet, ExitCode> {
-    PatternSet::load(dir).map_err(|diags| {
-        for d in diags.iter().filter(|d| d.error) {
-            eprintln!("bouncelog: {d}");
-        }
-        ExitCode::from(2)
-    })
 }
 
 /// The --fail-on thresholds, each parsed and checked against the causes known.
@@ -514,75 +506,4 @@ fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {
     summary.findings = crate::merge::findings(&summary, &ps);
     let sink = Sink::open(m.out.output.as_deref())?;
     finish(sink, &summary, &ps, &m.out, &thresholds, errored)
-}
-
-fn check_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
-    let mut sources = patterns::builtin_sources();
-    if let Some(d) = dir {
-        match patterns::dir_sources(d) {
-            Ok(s) if s.is_empty() => {
-                return fail(format!("{}: no *.toml pattern files", d.display()))
-            }
-            Ok(s) => sources.extend(s),
-            Err(e) => return fail(e),
-        }
-    }
-    let diags = check::check(&sources);
-    let mut out = io::stdout().lock();
-    for d in &diags {
-        writeln!(out, "{d}")?;
-    }
-    let errors = diags.iter().filter(|d| d.error).count();
-    let warnings = diags.len() - errors;
-    if errors > 0 {
-        writeln!(out, "{errors} error(s), {warnings} warning(s)")?;
-        return Ok(ExitCode::from(2));
-    }
-    let ps = match load(dir) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
-    let rules: usize = ps.mtas.iter().map(|m| m.rules.len()).sum();
-    writeln!(
-        out,
-        "ok: {} causes, {} reply rules, {} line rules for {} MTA(s); {warnings} warning(s)",
-        ps.causes.len(),
-        ps.replies.len(),
-        rules,
-        ps.mtas.len()
-    )?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn list_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
-    let ps = match load(dir) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
-    let mut out = io::stdout().lock();
-    writeln!(out, "Causes ({}):", ps.causes.len())?;
-    for c in &ps.causes {
-        writeln!(
-            out,
-            "  {:<38} {:<4}  {}",
-            c.id,
-            c.severity.as_str(),
-            c.title
-        )?;
-    }
-    for m in &ps.mtas {
-        writeln!(out, "\nLine rules for {} ({}):", m.name, m.description)?;
-        for r in &m.rules {
-            writeln!(out, "  {:<38} {:?}  [{}]", r.id, r.kind, r.file)?;
-        }
-    }
-    writeln!(out, "\nReply rules, in match order ({}):", ps.replies.len())?;
-    for r in &ps.replies {
-        writeln!(
-            out,
-            "  {:<38} -> {}  [{}]",
-            r.id, ps.causes[r.cause].id, r.file
-        )?;
-    }
-    Ok(ExitCode::SUCCESS)
 }

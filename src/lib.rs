@@ -22,6 +22,7 @@ pub mod journal;
 pub mod merge;
 pub mod output;
 pub mod parse;
+pub mod patcmd;
 pub mod patterns;
 pub mod redact;
 pub mod report;
