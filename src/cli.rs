@@ -233,6 +233,7 @@ fn finish(
     out: &OutputArgs,
     thresholds: &[Threshold],
     errored: bool,
+    check_coverage: bool,
 ) -> io::Result<ExitCode> {
     let opts = ReportOptions {
         top: out.top as usize,
@@ -248,7 +249,9 @@ fn finish(
             FormatArg::Csv => report::csv::write(w, summary, ps, &opts)?,
             FormatArg::Json => {
                 let mut v = report::json::to_value(summary, ps, &opts);
-                window::annotate_json(&mut v, summary, now);
+                if check_coverage || summary.first_line.is_some() {
+                    window::annotate_json(&mut v, summary, now);
+                }
                 serde_json::to_writer_pretty(&mut *w, &v).map_err(io::Error::other)?;
                 writeln!(w)?;
             }
@@ -257,7 +260,10 @@ fn finish(
     }
     sink.finish()?;
     // A past window the inputs do not reach into is no evidence of a clean period.
-    let uncovered = match window::coverage_note(summary, now) {
+    let note = check_coverage
+        .then(|| window::coverage_note(summary, now))
+        .flatten();
+    let uncovered = match note {
         Some((msg, none)) => {
             eprintln!("bouncelog: {msg}");
             none
@@ -407,7 +413,7 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
             writeln!(err, "{}", crate::explain::stub(t, text, i + 1))?;
         }
     }
-    finish(sink, &summary, &ps, &a.out, &thresholds, errored)
+    finish(sink, &summary, &ps, &a.out, &thresholds, errored, true)
 }
 
 fn explain_cmd(text: Vec<String>, patterns: Option<&Path>) -> io::Result<ExitCode> {
@@ -505,5 +511,5 @@ fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {
     let mut summary = crate::merge::merge_all(parts);
     summary.findings = crate::merge::findings(&summary, &ps);
     let sink = Sink::open(m.out.output.as_deref())?;
-    finish(sink, &summary, &ps, &m.out, &thresholds, errored)
+    finish(sink, &summary, &ps, &m.out, &thresholds, errored, false)
 }

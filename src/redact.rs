@@ -59,8 +59,12 @@ pub fn text(s: &str) -> String {
         let at = whole.rfind('@').unwrap_or(0);
         format!("{}@{}", token(&whole[..at]), &c[1])
     });
-    let s = BRACKETED.replace_all(&s, |c: &regex::Captures<'_>| {
-        if protocol_word(&c[1]) || is_token(&c[1]) {
+    let before = s.clone();
+    let s = BRACKETED.replace_all(&before, |c: &regex::Captures<'_>| {
+        let start = c.get(0).map_or(0, |m| m.start());
+        // `helo=<mail.example.org>` is a host name, not a local part.
+        let helo = before[..start].to_ascii_lowercase().ends_with("helo=");
+        if helo || protocol_word(&c[1]) || is_token(&c[1]) {
             c[0].to_string()
         } else {
             format!("<{}>", token(&c[1]))
@@ -152,7 +156,9 @@ mod tests {
             assert!(!t.contains(secret), "{t}");
             assert!(t.contains(kept), "{t}");
         }
-        // Protocol words and tokens stay.
+        // HELO names, protocol words and tokens stay.
+        assert!(text("to=<john> proto=ESMTP helo=<mail.example.org>")
+            .ends_with("helo=<mail.example.org>"));
         assert_eq!(
             text("expected <CR><LF>.<CR><LF>"),
             "expected <CR><LF>.<CR><LF>"
