@@ -91,7 +91,8 @@ struct OutputArgs {
     /// Rows in each top list
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
     top: u32,
-    /// Write the report to FILE (atomically: a temporary file renamed into place)
+    /// Write the report to FILE: a regular file atomically (temporary file renamed into place,
+    /// through symlinks, keeping its mode), a device or FIFO in place
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Print nothing when there are no failures (for cron)

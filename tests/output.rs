@@ -224,3 +224,27 @@ fn output_errors_are_one_plain_line() {
         }
     }
 }
+
+#[test]
+fn a_replaced_file_keeps_its_owner_when_run_as_root() {
+    let uid = Command::new("id").arg("-u").output().expect("id");
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("skipped: giving a file to another owner needs root");
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("report.json");
+    fs::write(&p, "old").expect("w");
+    std::os::unix::fs::chown(&p, Some(65534), Some(65534)).expect("chown");
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).expect("chmod");
+    let out = report_to(&p);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = fs::metadata(&p).expect("meta");
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (65534, 65534, 0o640));
+    assert!(is_report(&fs::read(&p).expect("read")));
+}
