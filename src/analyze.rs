@@ -26,6 +26,17 @@ pub struct RunOptions {
     pub redact: bool,
     /// Advanced by the bytes read (the caller decides whether it is drawn).
     pub progress: Option<indicatif::ProgressBar>,
+    /// Set by the caller (from its event sink, say, when the output pipe
+    /// closed) to stop reading at once: the run returns what it has.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl RunOptions {
+    fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 /// What the caller is told about an input that could not be read fully.
@@ -52,8 +63,13 @@ pub fn run(
     corr.window = opts.window;
     corr.redact = opts.redact;
     corr.dedupe = inputs.len() > 1;
+    // The same events through journald and a syslog file: key lines by content.
+    corr.mixed_forms = corr.dedupe && inputs.iter().any(|p| is_journal(p));
     summary.window = opts.window;
     for path in &inputs {
+        if opts.stopped() {
+            break;
+        }
         let mut input = match source::open(path) {
             Ok(i) => i,
             Err(msg) => {
@@ -64,6 +80,7 @@ pub fn run(
                     lines: 0,
                     gzip: false,
                     error: Some(msg),
+                    fingerprint: None,
                 });
                 continue;
             }
@@ -71,24 +88,48 @@ pub fn run(
         if let Some(pb) = &opts.progress {
             pb.set_message(path.clone());
         }
-        let info = analyze_input(
-            ps,
-            &mut input,
-            &mut corr,
-            &mut summary,
-            sink,
-            report,
-            opts.progress.as_ref(),
-        );
+        let info = analyze_input(ps, &mut input, &mut corr, &mut summary, sink, report, opts);
         summary.inputs.push(info);
     }
     summary
 }
 
+/// A progress bar on stderr when it is a terminal (never in cron, never on
+/// stdout), drawn only once a run has taken more than a second.
+pub fn progress_bar(files: &[String]) -> Option<indicatif::ProgressBar> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return None;
+    }
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::hidden(),
+    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{elapsed} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    pb.set_style(style);
+    let shown = pb.clone();
+    // Show it after a second; fast runs never draw anything.
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if !shown.is_finished() {
+            shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    });
+    Some(pb)
+}
+
 /// Feeds parsed chunks, in order, to the correlator.
 #[allow(clippy::too_many_arguments)]
 fn feed(
-    results: Vec<ChunkResult>,
+    results: Vec<(ChunkResult, Span)>,
     base: &mut u64,
     recognised: &mut u64,
     corr: &mut Correlator,
@@ -97,7 +138,11 @@ fn feed(
     name: &str,
     ps: &PatternSet,
 ) {
-    for mut r in results {
+    for (mut r, span) in results {
+        if let Some((a, b)) = span {
+            summary.note_time(a);
+            summary.note_time(b);
+        }
         summary.lines.merge(&r.stats);
         *recognised += r.stats.recognised;
         for rec in &mut r.records {
@@ -178,6 +223,7 @@ fn read_csv(
         lines: stats.total,
         gzip: input.gzip,
         error,
+        fingerprint: Some(input.fingerprint()),
     }
 }
 
@@ -193,10 +239,14 @@ fn analyze_input(
     summary: &mut Summary,
     sink: &mut dyn FnMut(&Event),
     report: &mut dyn FnMut(Problem),
-    progress: Option<&indicatif::ProgressBar>,
+    opts: &RunOptions,
 ) -> InputInfo {
+    let progress = opts.progress.as_ref();
     let ctx = TimeContext::at(input.reference);
     corr.start_input();
+    let rekey = corr.mixed_forms;
+    // Either copy may be read first, stamped a second before or after the other.
+    corr.near_seconds = rekey;
     let batch_len = rayon::current_num_threads().max(1) * 2;
     let mut base = 0u64;
     let mut recognised = 0u64;
@@ -232,7 +282,8 @@ fn analyze_input(
                     }
                 }
             });
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ChunkResult>>(PIPELINE_DEPTH);
+            let (tx, rx) =
+                std::sync::mpsc::sync_channel::<Vec<(ChunkResult, Span)>>(PIPELINE_DEPTH);
             let producer = sc.spawn(move || loop {
                 let batch: Vec<Vec<u8>> = chunk_rx.iter().take(batch_len).collect();
                 if batch.is_empty() {
@@ -243,13 +294,23 @@ fn analyze_input(
                 }
                 let parsed = batch
                     .par_iter()
-                    .map(|c| parse_chunk(ps, ctx, c))
-                    .collect::<Vec<ChunkResult>>();
+                    .map(|c| {
+                        let mut r = parse_chunk(ps, ctx, c);
+                        if rekey {
+                            crate::dedupe::rekey(ctx, c, &mut r.records);
+                        }
+                        (r, span(ps, ctx, c))
+                    })
+                    .collect::<Vec<_>>();
                 if tx.send(parsed).is_err() {
                     break;
                 }
             });
             for parsed in rx {
+                if opts.stopped() {
+                    // Dropping the queue ends the parser, and so the reader.
+                    break;
+                }
                 feed(
                     parsed,
                     &mut base,
@@ -263,6 +324,16 @@ fn analyze_input(
             }
             producer.join().is_err() | reader.join().is_err()
         });
+        if opts.stopped() {
+            return InputInfo {
+                path: input.name.clone(),
+                bytes: input.bytes,
+                lines: base,
+                gzip: input.gzip,
+                error: None,
+                fingerprint: None,
+            };
+        }
         if crashed {
             let msg = format!(
                 "{}: internal error while parsing; input abandoned",
@@ -274,12 +345,17 @@ fn analyze_input(
     }
     if let Some(e) = input.take_error() {
         let what = if input.gzip { "gzip data" } else { "data" };
-        let msg = format!(
-            "{}: read error after {} bytes of {what} ({base} lines): {}",
-            input.name,
-            input.bytes,
+        let msg = if input.name == source::JOURNAL_NAME {
+            // journalctl's own complaint says it all.
             source::io_msg(&e)
-        );
+        } else {
+            format!(
+                "{}: read error after {} bytes of {what} ({base} lines): {}",
+                input.name,
+                input.bytes,
+                source::io_msg(&e)
+            )
+        };
         report(Problem::Error(msg.clone()));
         error = Some(msg);
     }
@@ -301,6 +377,7 @@ fn analyze_input(
         lines: base,
         gzip: input.gzip,
         error,
+        fingerprint: Some(input.fingerprint()),
     }
 }
 
@@ -337,47 +414,83 @@ pub fn order_by_content(ps: &PatternSet, inputs: &[String]) -> Vec<String> {
     keyed.into_iter().map(|(_, _, p)| p.clone()).collect()
 }
 
+type Time = chrono::DateTime<chrono::FixedOffset>;
+/// Times of the first and last dated line of a chunk.
+type Span = Option<(Time, Time)>;
+
+/// The first and last dated lines of a chunk (a few lines tried at each end),
+/// for the window's coverage: any dated line shows the log reaches that time.
+fn span(ps: &PatternSet, ctx: &TimeContext, chunk: &[u8]) -> Span {
+    let lines = || chunk.split(|&b| b == b'\n').filter(|l| !l.is_empty());
+    let first = lines().take(50).find_map(|l| line_time(ps, ctx, l))?;
+    let last = lines()
+        .rev()
+        .take(50)
+        .find_map(|l| line_time(ps, ctx, l))
+        .unwrap_or(first);
+    Some((first.min(last), first.max(last)))
+}
+
+/// Whether an input is the journal, or a file of `journalctl -o json` entries.
+fn is_journal(path: &str) -> bool {
+    if path.starts_with(source::JOURNAL) {
+        return true;
+    }
+    path != "-"
+        && source::open(path)
+            .ok()
+            .and_then(|mut i| i.next_chunk())
+            .is_some_and(|c| c.starts_with(b"{"))
+}
+
 /// Time of the first line of a file that has one (within its first chunk).
-fn first_time(ps: &PatternSet, path: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+fn first_time(ps: &PatternSet, path: &str) -> Option<Time> {
     let mut input = source::open(path).ok()?;
     let chunk = input.next_chunk()?;
     let ctx = TimeContext::at(input.reference);
-    for line in chunk.split(|&b| b == b'\n').take(2000) {
-        let converted = crate::journal::to_syslog(line);
-        let line = converted.as_deref().unwrap_or(line);
-        if let Some(h) = crate::syslog::parse_header(line) {
-            let inner = ps
-                .mtas
-                .iter()
-                .filter_map(|m| m.native.as_ref())
-                .find_map(|n| {
-                    n.regex
-                        .captures(h.msg)
-                        .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
-                });
-            if let Some(t) = inner.or_else(|| crate::syslog::resolve(&h, &ctx)) {
-                return Some(t);
-            }
+    chunk
+        .split(|&b| b == b'\n')
+        .take(2000)
+        .find_map(|l| line_time(ps, &ctx, l))
+}
+
+/// The time of one line in any known form (syslog, journald JSON, an MTA's
+/// own stamp, a CSV log's leading date-time).
+fn line_time(ps: &PatternSet, ctx: &TimeContext, line: &[u8]) -> Option<Time> {
+    let converted = crate::journal::to_syslog(line);
+    let line = converted.as_deref().unwrap_or(line);
+    if let Some(h) = crate::syslog::parse_header(line) {
+        let inner = ps
+            .mtas
+            .iter()
+            .filter_map(|m| m.native.as_ref())
+            .find_map(|n| {
+                n.regex
+                    .captures(h.msg)
+                    .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
+            });
+        if let Some(t) = inner.or_else(|| crate::syslog::resolve(&h, ctx)) {
+            return Some(t);
         }
-        for n in ps.mtas.iter().filter_map(|m| m.native.as_ref()) {
-            if let Some(t) = n
-                .regex
-                .captures(line)
-                .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
-            {
-                return Some(t);
-            }
+    }
+    for n in ps.mtas.iter().filter_map(|m| m.native.as_ref()) {
+        if let Some(t) = n
+            .regex
+            .captures(line)
+            .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
+        {
+            return Some(t);
         }
-        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
-        if line.first().is_some_and(u8::is_ascii_digit) {
-            // CSV logs: a leading ISO date-time column.
-            let end = line.iter().position(|&b| b == b',').unwrap_or(line.len());
-            if let Some(t) = std::str::from_utf8(&line[..end])
-                .ok()
-                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-            {
-                return Some(t);
-            }
+    }
+    let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+    if line.first().is_some_and(u8::is_ascii_digit) {
+        // CSV logs: a leading ISO date-time column.
+        let end = line.iter().position(|&b| b == b',').unwrap_or(line.len());
+        if let Some(t) = std::str::from_utf8(&line[..end])
+            .ok()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        {
+            return Some(t);
         }
     }
     None

@@ -7,7 +7,8 @@ use crate::analyze::{self, Problem, RunOptions};
 use crate::event::Event;
 use crate::failon::{self, Threshold};
 use crate::output::Sink;
-use crate::patterns::{self, check, PatternSet};
+use crate::patcmd::load;
+use crate::patterns::PatternSet;
 use crate::report::{self, ReportOptions};
 use crate::summary::Summary;
 use crate::window::{self, Window};
@@ -17,8 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const EXIT_HELP: &str = "Exit status: 0 success; 1 a --fail-on threshold was crossed; 2 an error \
-(an input could not be read, bad patterns, bad arguments; errors win over thresholds). A closed \
+(an input could not be read, bad patterns, bad arguments; errors win over thresholds); 3 no \
+input reaches into a past --day/--since/--until window (no evidence either way). A closed \
 output pipe (`bouncelog analyze … | head`) ends the run quietly with status 0.";
+
+/// Exit status when the inputs hold no line of a past window.
+const EXIT_UNCOVERED: u8 = 3;
 
 /// Why mail is rejected or bounced, by cause, with what to do about it.
 #[derive(Debug, Parser)]
@@ -92,16 +97,18 @@ struct OutputArgs {
     /// Rows in each top list
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
     top: u32,
-    /// Write the report to FILE (atomically: a temporary file renamed into place)
+    /// Write the report to FILE: a regular file atomically (temporary file renamed into place,
+    /// through symlinks, keeping its mode), a device or FIFO in place
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Print nothing when there are no failures (for cron)
     #[arg(long, short = 'q')]
     quiet: bool,
     /// Exit with status 1 when a count crosses a threshold, e.g. 'unknown_user>100',
-    /// 'outbound:blocklisted>0', '*>=500/h' (busiest hour); may be repeated
-    #[arg(long, value_name = "RULE", value_parser = failon::parse)]
-    fail_on: Vec<Threshold>,
+    /// 'outbound:blocklisted>0', 'hard>10', '*>=500/h' (busiest hour); may be repeated.
+    /// An unknown cause, direction or severity is an error (exit 2)
+    #[arg(long, value_name = "RULE")]
+    fail_on: Vec<String>,
     /// Directory of extra pattern files (*.toml) that add or override rules and causes
     #[arg(long, value_name = "DIR")]
     patterns: Option<PathBuf>,
@@ -140,9 +147,14 @@ struct AnalyzeArgs {
     /// Time window of the harvest detector, in minutes
     #[arg(long, default_value_t = 10, value_name = "MINUTES", value_parser = clap::value_parser!(i64).range(1..=10080))]
     harvest_window: i64,
-    /// Write the IP addresses of harvesting clients to FILE, one per line (for a firewall)
+    /// Write the IP addresses of harvesting clients to FILE, one per line after a comment
+    /// saying why (for a firewall)
     #[arg(long, value_name = "FILE")]
     emit_blocklist: Option<PathBuf>,
+    /// Our own networks, never on the blocklist (loopback and private networks never are):
+    /// addresses or CIDR networks separated by spaces or commas, e.g. "$(postconf -h mynetworks)"
+    #[arg(long, value_name = "NETS")]
+    trusted: Vec<String>,
     /// Print a ready-to-edit pattern rule for each failure text no rule classified
     #[arg(long)]
     explain_unmatched: bool,
@@ -174,7 +186,7 @@ struct SuppressArgs {
 
 #[derive(Debug, clap::Args)]
 struct MergeArgs {
-    /// JSON reports written by `bouncelog analyze --format json`
+    /// JSON reports written by `bouncelog analyze --format json` (`-` reads one from stdin)
     #[arg(required = true)]
     reports: Vec<PathBuf>,
     #[command(flatten)]
@@ -202,15 +214,15 @@ pub fn main() -> ExitCode {
         ),
         Command::Suppress(s) => suppress_cmd(s),
         Command::Patterns { command } => match command {
-            PatternsCommand::Check { dir } => check_cmd(dir.as_deref()),
-            PatternsCommand::List { patterns } => list_cmd(patterns.as_deref()),
+            PatternsCommand::Check { dir } => crate::patcmd::check_cmd(dir.as_deref()),
+            PatternsCommand::List { patterns } => crate::patcmd::list_cmd(patterns.as_deref()),
         },
     };
     match result {
         Ok(code) => code,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("bouncelog: {e}");
+            eprintln!("bouncelog: {}", crate::source::plain(&e));
             ExitCode::from(2)
         }
     }
@@ -221,13 +233,15 @@ fn fail(msg: impl std::fmt::Display) -> io::Result<ExitCode> {
     Ok(ExitCode::from(2))
 }
 
-fn load(dir: Option<&Path>) -> Result<PatternSet, ExitCode> {
-    PatternSet::load(dir).map_err(|diags| {
-        for d in diags.iter().filter(|d| d.error) {
-            eprintln!("bouncelog: {d}");
-        }
-        ExitCode::from(2)
-    })
+/// The --fail-on thresholds, each parsed and checked against the causes known.
+fn thresholds(out: &OutputArgs, ps: &PatternSet) -> Result<Vec<Threshold>, String> {
+    let t = out
+        .fail_on
+        .iter()
+        .map(|s| failon::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    failon::validate(&t, ps)?;
+    Ok(t)
 }
 
 /// Writes a finished summary in a summary format, then applies --quiet and --fail-on.
@@ -236,12 +250,15 @@ fn finish(
     summary: &Summary,
     ps: &PatternSet,
     out: &OutputArgs,
+    thresholds: &[Threshold],
     errored: bool,
+    check_coverage: bool,
 ) -> io::Result<ExitCode> {
     let opts = ReportOptions {
         top: out.top as usize,
         unicode: out.output.is_none() && io::stdout().is_terminal(),
     };
+    let now = chrono::Local::now().fixed_offset();
     let silent = out.quiet && summary.failures() == 0 && !errored && out.output.is_none();
     if !silent {
         let w = sink.writer();
@@ -249,16 +266,37 @@ fn finish(
             FormatArg::Text => report::text::write(w, summary, ps, &opts)?,
             FormatArg::Markdown => report::markdown::write(w, summary, ps, &opts)?,
             FormatArg::Csv => report::csv::write(w, summary, ps, &opts)?,
-            FormatArg::Json => report::json::write(w, summary, ps, &opts)?,
+            FormatArg::Json => {
+                let mut v = report::json::to_value(summary, ps, &opts);
+                if check_coverage || summary.first_line.is_some() {
+                    window::annotate_json(&mut v, summary, now);
+                }
+                serde_json::to_writer_pretty(&mut *w, &v).map_err(io::Error::other)?;
+                writeln!(w)?;
+            }
             FormatArg::Ndjson => {}
         }
     }
     sink.finish()?;
+    // A past window the inputs do not reach into is no evidence of a clean period.
+    let note = check_coverage
+        .then(|| window::coverage_note(summary, now))
+        .flatten();
+    let uncovered = match note {
+        Some((msg, none)) => {
+            eprintln!("bouncelog: {msg}");
+            none
+        }
+        None => false,
+    };
     if errored {
         return Ok(ExitCode::from(2));
     }
+    if uncovered {
+        return Ok(ExitCode::from(EXIT_UNCOVERED));
+    }
     let mut crossed = false;
-    for t in &out.fail_on {
+    for t in thresholds {
         if let Some(msg) = t.crossed(summary) {
             eprintln!("bouncelog: {msg}");
             crossed = true;
@@ -284,64 +322,12 @@ fn set_tz(tz: &str) -> Result<(), String> {
 }
 
 fn window_of(a: &AnalyzeArgs) -> Result<Window, String> {
-    let now = chrono::Local::now();
-    if let Some(d) = &a.day {
-        return window::day(d, now);
-    }
-    let w = Window {
-        since: a
-            .since
-            .as_deref()
-            .map(|s| window::parse_bound(s, now, false))
-            .transpose()?,
-        until: a
-            .until
-            .as_deref()
-            .map(|s| window::parse_bound(s, now, true))
-            .transpose()?,
-    };
-    if let (Some(s), Some(u)) = (w.since, w.until) {
-        if s >= u {
-            return Err(format!(
-                "--since ({}) is not before --until ({})",
-                s.to_rfc3339(),
-                u.to_rfc3339()
-            ));
-        }
-    }
-    Ok(w)
-}
-
-/// A progress bar on stderr when it is a terminal (never in cron, never on
-/// stdout), drawn only once a run has taken more than a second.
-fn progress_bar(files: &[String]) -> Option<indicatif::ProgressBar> {
-    if !io::stderr().is_terminal() {
-        return None;
-    }
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
-    let pb = indicatif::ProgressBar::with_draw_target(
-        Some(total),
-        indicatif::ProgressDrawTarget::hidden(),
-    );
-    let style = indicatif::ProgressStyle::with_template(
-        "{elapsed} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}",
+    window::from_args(
+        a.day.as_deref(),
+        a.since.as_deref(),
+        a.until.as_deref(),
+        chrono::Local::now(),
     )
-    .map(|s| s.progress_chars("=> "))
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    pb.set_style(style);
-    let shown = pb.clone();
-    // Show it after a second; fast runs never draw anything.
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(1));
-        if !shown.is_finished() {
-            shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
-    });
-    Some(pb)
 }
 
 fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
@@ -354,9 +340,17 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
         Ok(w) => w,
         Err(e) => return fail(e),
     };
+    let trusted = match crate::blocklist::parse_list(&a.trusted) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     let ps = match load(a.out.patterns.as_deref()) {
         Ok(ps) => ps,
         Err(code) => return Ok(code),
+    };
+    let thresholds = match thresholds(&a.out, &ps) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
     };
     if let Some(n) = a.threads {
         // After loading: idle workers spin for a while and would slow the load.
@@ -367,22 +361,7 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     }
     let mut files = a.files.clone();
     if a.journal {
-        let fmt = "%Y-%m-%d %H:%M:%S";
-        let mut spec = crate::source::JOURNAL.to_string();
-        // The window narrows what journalctl reads; events are still filtered exactly.
-        if let Some(s) = window.since {
-            spec.push_str(&format!(
-                "\t--since={}",
-                s.with_timezone(&chrono::Local).format(fmt)
-            ));
-        }
-        if let Some(u) = window.until {
-            spec.push_str(&format!(
-                "\t--until={}",
-                u.with_timezone(&chrono::Local).format(fmt)
-            ));
-        }
-        files.push(spec);
+        files.push(crate::source::journal_spec(&window));
     } else if files.is_empty() {
         files.push("-".to_string());
     }
@@ -390,12 +369,15 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     let ndjson = a.out.format == FormatArg::Ndjson;
     let mut errored = false;
     let mut write_err: Option<io::Error> = None;
+    // A write error (a closed pipe, a full disk) stops the run at once.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let summary = {
         let w = sink.writer();
         let mut events = |e: &Event| {
             if ndjson && write_err.is_none() {
                 if let Err(err) = report::ndjson::write_event(w, e) {
                     write_err = Some(err);
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         };
@@ -411,7 +393,8 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
         let opts = RunOptions {
             window,
             redact: a.redact,
-            progress: progress_bar(&files),
+            progress: analyze::progress_bar(&files),
+            stop: Some(stop.clone()),
         };
         let summary = analyze::run(&ps, &files, &opts, &mut events, &mut problems);
         if let Some(pb) = &opts.progress {
@@ -423,29 +406,16 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
         return Err(e);
     }
     let mut summary = summary;
-    let cfg = crate::findings::Config {
+    let mut cfg = crate::findings::Config {
         harvest_min: a.harvest_min.max(2),
         harvest_window: chrono::Duration::minutes(a.harvest_window),
         ..Default::default()
     };
+    cfg.trusted.extend(trusted);
     summary.findings = crate::findings::compute(&summary, &ps, &cfg);
     if let Some(path) = &a.emit_blocklist {
-        let ips: std::collections::BTreeSet<String> = summary
-            .findings
-            .iter()
-            .filter(|f| f.kind == "harvest")
-            .flat_map(|f| {
-                f.evidence["clients"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
         let mut list = Sink::open(Some(path))?;
-        for ip in &ips {
-            writeln!(list.writer(), "{ip}")?;
-        }
+        crate::blocklist::write(list.writer(), &crate::blocklist::entries(&summary.findings))?;
         list.finish()?;
     }
     if a.explain_unmatched {
@@ -458,11 +428,10 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
                 "# {n} failure(s) like: {}",
                 crate::sanitize::terminal(t)
             )?;
-            let text = sample.rsplit_once(" said: ").map(|x| x.1).unwrap_or(sample);
-            writeln!(err, "{}", crate::explain::stub(t, text, i + 1))?;
+            writeln!(err, "{}", crate::explain::stub(&ps, sample, i + 1))?;
         }
     }
-    finish(sink, &summary, &ps, &a.out, errored)
+    finish(sink, &summary, &ps, &a.out, &thresholds, errored, true)
 }
 
 fn explain_cmd(
@@ -534,103 +503,36 @@ fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {
         Ok(ps) => ps,
         Err(code) => return Ok(code),
     };
+    let thresholds = match thresholds(&m.out, &ps) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     if m.out.format == FormatArg::Ndjson {
         return fail("merge writes summary formats only (text, markdown, csv, json): events are not kept in reports");
     }
     let mut parts = Vec::new();
+    let mut names = Vec::new();
     let mut errored = false;
     for p in &m.reports {
-        let parsed = std::fs::read(p)
-            .map_err(|e| crate::source::io_msg(&e))
-            .and_then(|b| {
-                serde_json::from_slice::<serde_json::Value>(&b)
-                    .map_err(|e| format!("not JSON: {e}"))
-            })
-            .and_then(|v| crate::merge::from_json(&v));
-        match parsed {
-            Ok(s) => parts.push(s),
+        match crate::merge::read(p) {
+            Ok(s) => {
+                parts.push(s);
+                names.push(p.display().to_string());
+            }
             Err(e) => {
                 eprintln!("bouncelog: {}: {e}", p.display());
                 errored = true;
             }
         }
     }
-    let summary = crate::merge::merge_all(parts);
+    let parts = crate::merge::without_duplicates(parts, &mut |later, first| {
+        eprintln!(
+            "bouncelog: warning: {}: same inputs and window as {}; skipped (merging it would count everything twice)",
+            names[later], names[first]
+        );
+    });
+    let mut summary = crate::merge::merge_all(parts);
+    summary.findings = crate::merge::findings(&summary, &ps);
     let sink = Sink::open(m.out.output.as_deref())?;
-    finish(sink, &summary, &ps, &m.out, errored)
-}
-
-fn check_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
-    let mut sources = patterns::builtin_sources();
-    if let Some(d) = dir {
-        match patterns::dir_sources(d) {
-            Ok(s) if s.is_empty() => {
-                return fail(format!("{}: no *.toml pattern files", d.display()))
-            }
-            Ok(s) => sources.extend(s),
-            Err(e) => return fail(e),
-        }
-    }
-    let diags = check::check(&sources);
-    let mut out = io::stdout().lock();
-    for d in &diags {
-        writeln!(out, "{d}")?;
-    }
-    let errors = diags.iter().filter(|d| d.error).count();
-    let warnings = diags.len() - errors;
-    if errors > 0 {
-        writeln!(out, "{errors} error(s), {warnings} warning(s)")?;
-        return Ok(ExitCode::from(2));
-    }
-    let ps = match load(dir) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
-    let rules: usize = ps.mtas.iter().map(|m| m.rules.len()).sum();
-    writeln!(
-        out,
-        "ok: {} causes, {} reply rules, {} line rules for {} MTA(s); {warnings} warning(s)",
-        ps.causes.len(),
-        ps.reply.rules.len(),
-        rules,
-        ps.mtas.len()
-    )?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn list_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
-    let ps = match load(dir) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
-    let mut out = io::stdout().lock();
-    writeln!(out, "Causes ({}):", ps.causes.len())?;
-    for c in &ps.causes {
-        writeln!(
-            out,
-            "  {:<38} {:<4}  {}",
-            c.id,
-            c.severity.as_str(),
-            c.title
-        )?;
-    }
-    for m in &ps.mtas {
-        writeln!(out, "\nLine rules for {} ({}):", m.name, m.description)?;
-        for r in &m.rules {
-            writeln!(out, "  {:<38} {:?}  [{}]", r.id, r.kind, r.file)?;
-        }
-    }
-    writeln!(
-        out,
-        "\nReply rules, in match order ({}):",
-        ps.reply.rules.len()
-    )?;
-    for r in &ps.reply.rules {
-        writeln!(
-            out,
-            "  {:<38} -> {}  [{}]",
-            r.id, ps.causes[r.cause].id, r.file
-        )?;
-    }
-    Ok(ExitCode::SUCCESS)
+    finish(sink, &summary, &ps, &m.out, &thresholds, errored, false)
 }

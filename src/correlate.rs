@@ -9,7 +9,8 @@
 use crate::event::{Direction, Event, Kind, Outcome, Record, Text};
 use crate::patterns::PatternSet;
 use crate::summary::Summary;
-use rustc_hash::FxHashMap as HashMap;
+// Seeded per map: queue ids and line hashes come from logs that strangers write.
+use foldhash::HashMap;
 use std::collections::VecDeque;
 
 /// Default number of open messages remembered.
@@ -47,6 +48,12 @@ pub struct Correlator {
     /// Open delivery attempts (qmail): delivery id → message, recipient, direction.
     deliveries: HashMap<(usize, Text), (u64, Started)>,
     delivery_order: VecDeque<((usize, Text), u64)>,
+    /// Counted lines are keyed by time, program, pid and message rather than
+    /// by their bytes (the run mixes journal JSON with syslog files: see `dedupe`).
+    pub mixed_forms: bool,
+    /// Copies of a line in journal JSON and in a file may be stamped one
+    /// second apart: try the neighbouring seconds' keys too.
+    pub near_seconds: bool,
     /// Only counted lines inside this window go into the summary.
     pub window: crate::window::Window,
     /// Replace local parts of addresses before events leave (`--redact`).
@@ -86,6 +93,8 @@ impl Correlator {
             deliveries: HashMap::default(),
             delivery_order: VecDeque::new(),
             window: crate::window::Window::default(),
+            mixed_forms: false,
+            near_seconds: false,
             redact: false,
             dedupe: true,
         }
@@ -105,6 +114,22 @@ impl Correlator {
 
     /// True when this line was already counted from an earlier input.
     fn duplicate(&mut self, k: u64) -> bool {
+        if self.near_seconds {
+            // The copy in a file may carry the neighbouring second.
+            for near in [
+                k.wrapping_sub(crate::dedupe::STEP),
+                k.wrapping_add(crate::dedupe::STEP),
+            ] {
+                let now = self.seen_now.get(&near).copied().unwrap_or(0);
+                if self.seen_before.get(&near).copied().unwrap_or(0) > now
+                    && self.seen_before.get(&k).copied().unwrap_or(0)
+                        <= self.seen_now.get(&k).copied().unwrap_or(0)
+                {
+                    *self.seen_now.entry(near).or_default() += 1;
+                    return true;
+                }
+            }
+        }
         if self.seen_now.len() + self.seen_before.len() >= DEDUPE_CAP
             && !self.seen_now.contains_key(&k)
         {
@@ -174,6 +199,9 @@ impl Correlator {
         summary: &mut Summary,
         sink: &mut dyn FnMut(&Event),
     ) {
+        if let Some(t) = rec.time {
+            summary.note_time(t);
+        }
         let mta = &ps.mtas[rec.mta];
         let window = self.window;
         let redact = self.redact;

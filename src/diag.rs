@@ -64,6 +64,9 @@ pub struct Diagnostics {
     pub domains: BTreeMap<String, DomainStat>,
     /// Recipients delivered from each client IP (accepted, so valid).
     pub valid_by_client: HashMap<String, BTreeSet<String>>,
+    /// True when a client's deliveries were not recorded (too many clients):
+    /// a client missing from `valid_by_client` then has an unknown count.
+    pub valid_clients_capped: bool,
     /// Inbound unknown-user attempts.
     pub probes: Vec<Probe>,
     /// Unclassified failure texts, normalised: count and one sample line.
@@ -166,8 +169,12 @@ impl Diagnostics {
             s.last_delivered = time.or(s.last_delivered);
         }
         if let Some(ip) = client.and_then(client_ip) {
-            if !self.valid_by_client.contains_key(ip) && self.valid_by_client.len() < SET_CAP {
-                self.valid_by_client.insert(ip.to_string(), BTreeSet::new());
+            if !self.valid_by_client.contains_key(ip) {
+                if self.valid_by_client.len() < SET_CAP {
+                    self.valid_by_client.insert(ip.to_string(), BTreeSet::new());
+                } else {
+                    self.valid_clients_capped = true;
+                }
             }
             if let Some(set) = self.valid_by_client.get_mut(ip) {
                 if set.len() < SET_CAP && !set.contains(rcpt) {
@@ -241,6 +248,7 @@ impl Diagnostics {
             m.first_unknown = m.first_unknown.or(s.first_unknown);
             m.last_unknown = s.last_unknown.or(m.last_unknown);
         }
+        self.valid_clients_capped |= o.valid_clients_capped;
         for (c, set) in &o.valid_by_client {
             self.valid_by_client
                 .entry(c.clone())

@@ -148,7 +148,7 @@ pub fn render(ps: &PatternSet, text: &str, x: &Explanation) -> String {
             );
         }
         let _ = writeln!(out, "To teach bouncelog this text, add a rule like this to a pattern file (see --patterns):\n");
-        out.push_str(&stub(&crate::diag::normalise(text), text, 1));
+        out.push_str(&stub(ps, text, 1));
         return out;
     };
     let Some(i) = ps.cause_id(cause) else {
@@ -210,20 +210,41 @@ pub fn render(ps: &PatternSet, text: &str, x: &Explanation) -> String {
     out
 }
 
-/// A TOML reply-rule stub for a normalised failure text (placeholders become regexes).
-pub fn stub(normalised: &str, sample: &str, n: usize) -> String {
-    let mut re = regex::escape(normalised);
-    for (ph, pat) in [
-        ("<addr>", r"\S+@\S+"),
-        ("<ip>", r"\[?[0-9A-Fa-f:.]+\]?"),
-        ("<id>", r"\S+"),
-        ("<n>", r"\d+"),
-    ] {
-        re = re.replace(&regex::escape(ph), pat);
+/// A TOML reply-rule stub for a failure text. Reply rules see the masked
+/// text (addresses, IPs, host names replaced), so the stub's regex is built
+/// from it: numbers and ids (tokens mixing letters and digits) become
+/// patterns, everything else stays literal. The stub passes `patterns check`.
+pub fn stub(ps: &PatternSet, sample: &str, n: usize) -> String {
+    let sample = sample.trim();
+    let masked = ps.reply.mask(sample);
+    let mut parts = Vec::new();
+    for word in masked.split_whitespace() {
+        let mixed = word.len() >= 6
+            && word.bytes().any(|b| b.is_ascii_digit())
+            && word.bytes().any(|b| b.is_ascii_alphabetic());
+        if mixed {
+            parts.push(r"\S+".to_string());
+            continue;
+        }
+        let mut re = String::new();
+        let mut digits = false;
+        for c in word.chars() {
+            if c.is_ascii_digit() {
+                if !digits {
+                    re.push_str("[0-9]+");
+                }
+                digits = true;
+            } else {
+                digits = false;
+                re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
+            }
+        }
+        parts.push(re);
     }
-    let sample = sample.replace('\\', "\\\\").replace('"', "\\\"");
+    let re = parts.join(r"\s+");
+    let quoted = sample.replace('\\', "\\\\").replace('"', "\\\"");
     format!(
-        "[[reply]]\nid = \"local.unmatched_{n}\"\ncause = \"policy\"   # pick the right cause: bouncelog patterns list\nregex = '''(?i){re}'''\nsamples = [\"{sample}\"]\n"
+        "[[reply]]\nid = \"local.unmatched_{n}\"\ncause = \"policy\"   # pick the right cause: bouncelog patterns list\nregex = '''(?i){re}'''\nsamples = [\"{quoted}\"]\n"
     )
 }
 
@@ -232,12 +253,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stubs_compile_and_match_their_sample() {
-        let text = "host mx.example.net[192.0.2.7] said: 554 Transaction failed id 4Z1xYk2QmTz9sXQ for <a@example.com>";
-        let s = stub(&crate::diag::normalise(text), text, 1);
-        let v: toml::Value = toml::from_str(&s).expect("toml");
-        let re = regex::Regex::new(v["reply"][0]["regex"].as_str().expect("re")).expect("regex");
-        assert!(re.is_match(text), "{s}");
-        assert!(re.is_match("host mx.example.net[198.51.100.1] said: 554 Transaction failed id Q2w3E4r5T6y7U8 for <b@example.org>"));
+    fn stubs_pass_patterns_check() {
+        let ps = PatternSet::load(None).expect("patterns");
+        let text = "554 Transaction failed id 4Z1xYk2QmTz9sXQ for <a@example.com> from [192.0.2.7] at mx.example.net \"x\" \\ 3 tries";
+        let s = stub(&ps, text, 1);
+        let mut sources = crate::patterns::builtin_sources();
+        sources.push(crate::patterns::SourceFile {
+            name: "stub.toml".into(),
+            text: format!("schema = 1\n{s}"),
+        });
+        let diags = check::check(&sources);
+        assert!(diags.iter().all(|d| !d.error), "{s}\n{diags:?}");
+        let ps = PatternSet::from_sources(&sources).expect("load with stub");
+        let other = "554 Transaction failed id Q2w3E4r5T6y7U8 for <b@example.org> from [198.51.100.1] at mx.example.org \"x\" \\ 12 tries";
+        let r = ps
+            .classify_text(other)
+            .expect("the stub matches a sibling text");
+        assert_eq!(ps.reply.rules[r].id, "local.unmatched_1");
     }
 }

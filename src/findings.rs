@@ -15,10 +15,17 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Thresholds of the detectors.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Distinct unknown recipients from one client (or /24, or sender) that make a harvest.
     pub harvest_min: usize,
+    /// Most valid recipients, as a share of all recipients a client named,
+    /// that still count as harvesting (a partner's server with valid
+    /// recipients accepted is not a harvester).
+    pub harvest_valid_share: f64,
+    /// Networks never put on a blocklist: loopback, private, link-local,
+    /// and `--trusted` (our own).
+    pub trusted: Vec<crate::blocklist::Net>,
     /// The time window in which they must fall.
     pub harvest_window: Duration,
     /// Distinct unknown recipients at one domain that make a domain-wide failure.
@@ -33,11 +40,21 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             harvest_min: 10,
+            harvest_valid_share: 0.1,
+            trusted: crate::blocklist::never_blocked(),
             harvest_window: Duration::minutes(10),
             domain_min: 3,
             domain_gap: Duration::minutes(30),
             blocklist_min: 3,
         }
+    }
+}
+
+impl Config {
+    /// Distinct unknown recipients that make one member of a network or a
+    /// rotation suspicious on its own.
+    fn member_min(&self) -> usize {
+        self.harvest_min.div_ceil(4).max(3)
     }
 }
 
@@ -233,77 +250,125 @@ fn densest(probes: &[&Probe], window: Duration) -> (usize, Option<String>, Optio
     best
 }
 
-/// The /24 (IPv4) or /64 (IPv6) of an address.
-fn prefix(ip: &str) -> String {
-    if ip.contains(':') {
-        let parts: Vec<&str> = ip.split(':').take(4).collect();
-        format!("{}::/64", parts.join(":"))
-    } else {
-        let parts: Vec<&str> = ip.split('.').take(3).collect();
-        format!("{}.0/24", parts.join("."))
+/// What the logs say about one client address: distinct unknown recipients
+/// it tried and valid recipients accepted from it.
+struct ClientStat<'a> {
+    probes: Vec<&'a Probe>,
+    unknown: usize,
+    /// `None` when the evidence was capped and this client's count is not known.
+    valid: Option<usize>,
+}
+
+impl ClientStat<'_> {
+    /// Few or no valid recipients next to its unknown ones: at most
+    /// `harvest_valid_share` of all recipients it named were valid.
+    fn mostly_unknown(&self, cfg: &Config) -> bool {
+        self.valid
+            .is_some_and(|v| (v as f64) <= cfg.harvest_valid_share * ((v + self.unknown) as f64))
+    }
+
+    /// Suspicious on its own evidence (a member of a network or rotation).
+    fn suspicious(&self, cfg: &Config) -> bool {
+        self.unknown >= cfg.member_min() && self.mostly_unknown(cfg)
     }
 }
 
 fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut by_ip: BTreeMap<&str, Vec<&Probe>> = BTreeMap::new();
+    let mut by_ip: BTreeMap<&str, ClientStat<'_>> = BTreeMap::new();
     for p in &s.diag.probes {
-        by_ip.entry(p.ip.as_str()).or_default().push(p);
+        by_ip
+            .entry(p.ip.as_str())
+            .or_insert_with(|| ClientStat {
+                probes: Vec::new(),
+                unknown: 0,
+                valid: None,
+            })
+            .probes
+            .push(p);
     }
+    for (ip, st) in by_ip.iter_mut() {
+        st.unknown = st
+            .probes
+            .iter()
+            .map(|p| p.rcpt.as_str())
+            .collect::<BTreeSet<_>>()
+            .len();
+        st.valid = match s.diag.valid_by_client.get(*ip) {
+            Some(set) => Some(set.len()),
+            None if s.diag.valid_clients_capped => None,
+            None => Some(0),
+        };
+    }
+    let trusted = |ip: &str| {
+        crate::blocklist::ip(ip).is_none_or(|a| cfg.trusted.iter().any(|n| n.contains(a)))
+    };
     let mut flagged = BTreeSet::new();
-    let finding = |subject: String,
-                   what: &str,
-                   probes: &[&Probe],
-                   ips: BTreeSet<&str>,
-                   cfg: &Config|
-     -> Option<Finding> {
-        let (n, first, last) = densest(probes, cfg.harvest_window);
+    let finding = |subject: String, what: &str, ips: BTreeSet<&str>| -> Option<Finding> {
+        let probes: Vec<&Probe> = ips
+            .iter()
+            .filter_map(|ip| by_ip.get(ip))
+            .flat_map(|st| st.probes.iter().copied())
+            .collect();
+        let (n, first, last) = densest(&probes, cfg.harvest_window);
         if n < cfg.harvest_min {
             return None;
         }
         let tried: BTreeSet<&str> = probes.iter().map(|p| p.rcpt.as_str()).collect();
         let valid: usize = ips
             .iter()
-            .filter_map(|ip| s.diag.valid_by_client.get(*ip))
-            .map(BTreeSet::len)
+            .filter_map(|ip| by_ip.get(ip).and_then(|st| st.valid))
             .sum();
+        let block: Vec<&str> = ips.iter().copied().filter(|ip| !trusted(ip)).collect();
+        let kept = if block.len() < ips.len() {
+            " (trusted or private addresses are left off the blocklist)"
+        } else {
+            ""
+        };
         Some(Finding {
             kind: "harvest".into(),
             subject: subject.clone(),
             message: format!(
-                "{what} {subject} tried {n} distinct unknown recipients within {} minutes ({} in all; {valid} valid addresses accepted from it)",
+                "{what} {subject} tried {n} distinct unknown recipients within {} minutes ({} in all; {valid} valid addresses accepted from it){kept}",
                 cfg.harvest_window.num_minutes(),
                 tried.len()
             ),
-            evidence: json!({"distinct_in_window": n, "window_start": first, "window_end": last, "distinct_tried": tried.len(), "valid": valid, "clients": ips}),
+            evidence: json!({"distinct_in_window": n, "window_start": first, "window_end": last,
+                "distinct_tried": tried.len(), "valid": valid, "clients": ips, "blocklist": block}),
             hints: Vec::new(),
         })
     };
-    for (ip, probes) in &by_ip {
-        if let Some(f) = finding(ip.to_string(), "Client", probes, BTreeSet::from([*ip]), cfg) {
+    // One client: many distinct unknown recipients in the window, and few or no valid ones.
+    for (ip, st) in &by_ip {
+        if !st.mostly_unknown(cfg) {
+            continue;
+        }
+        if let Some(f) = finding(ip.to_string(), "Client", BTreeSet::from([*ip])) {
             flagged.insert(*ip);
             out.push(f);
         }
     }
-    // Several addresses of one network, none enough alone.
-    let mut by_net: BTreeMap<String, Vec<&Probe>> = BTreeMap::new();
-    for p in s
-        .diag
-        .probes
-        .iter()
-        .filter(|p| !flagged.contains(p.ip.as_str()))
-    {
-        by_net.entry(prefix(&p.ip)).or_default().push(p);
-    }
-    for (net, probes) in &by_net {
-        let ips: BTreeSet<&str> = probes.iter().map(|p| p.ip.as_str()).collect();
-        if ips.len() >= 2 {
-            out.extend(finding(net.clone(), "Network", probes, ips, cfg));
+    // Several addresses of one network, none enough alone but each suspicious.
+    let mut by_net: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for (ip, st) in &by_ip {
+        if flagged.contains(ip) || !st.suspicious(cfg) {
+            continue;
+        }
+        if let Some(a) = crate::blocklist::ip(ip) {
+            by_net
+                .entry(crate::blocklist::network_of(a))
+                .or_default()
+                .insert(*ip);
         }
     }
-    // Rotating clients: one sender or HELO from many addresses.
+    for (net, ips) in by_net {
+        if ips.len() >= 2 {
+            out.extend(finding(net, "Network", ips));
+        }
+    }
+    // Rotating clients: one sender or HELO from many addresses, each suspicious.
     for (what, key) in [("Sender", 0), ("HELO", 1)] {
-        let mut by: BTreeMap<&str, Vec<&Probe>> = BTreeMap::new();
+        let mut by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for p in &s.diag.probes {
             let k = if key == 0 {
                 p.sender.as_deref()
@@ -311,13 +376,16 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
                 p.helo.as_deref()
             };
             if let Some(k) = k.filter(|k| !k.is_empty()) {
-                by.entry(k).or_default().push(p);
+                by.entry(k).or_default().insert(p.ip.as_str());
             }
         }
-        for (k, probes) in &by {
-            let ips: BTreeSet<&str> = probes.iter().map(|p| p.ip.as_str()).collect();
+        for (k, ips) in by {
+            let ips: BTreeSet<&str> = ips
+                .into_iter()
+                .filter(|ip| by_ip.get(ip).is_some_and(|st| st.suspicious(cfg)))
+                .collect();
             if ips.len() >= 3 && !ips.iter().all(|ip| flagged.contains(ip)) {
-                out.extend(finding(k.to_string(), what, probes, ips, cfg));
+                out.extend(finding(k.to_string(), what, ips));
             }
         }
     }

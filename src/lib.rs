@@ -8,9 +8,11 @@
 //! command line lives in [`cli`]; [`analyze`] ties the pipeline together.
 
 pub mod analyze;
+pub mod blocklist;
 pub mod cli;
 pub mod correlate;
 pub mod csvlog;
+pub mod dedupe;
 pub mod diag;
 pub mod event;
 pub mod explain;
@@ -20,6 +22,7 @@ pub mod journal;
 pub mod merge;
 pub mod output;
 pub mod parse;
+pub mod patcmd;
 pub mod patterns;
 pub mod redact;
 pub mod report;

@@ -4,6 +4,12 @@
 //! client/remote host and sender with its count (`counts`, capped like the
 //! analyser's maps, with the excess in `*_overflow`) and the events per hour,
 //! so merged counts, distinct counts and top lists are exact.
+//!
+//! Each report carries the fingerprint of every input (XXH3-128 of its
+//! bytes) and its window; a report whose inputs and window are those of a
+//! report already merged is the same report given twice (`merge a.json
+//! a.json`, or a host's report copied under two names) and is skipped with a
+//! warning instead of doubling every count. `-` reads a report from stdin.
 
 use crate::event::{Direction, Severity};
 use crate::summary::{Counter, Example, Group, GroupKey, InputInfo, LineStats, Summary};
@@ -49,6 +55,7 @@ pub fn from_json(v: &Value) -> Result<Summary, String> {
                 lines: u(&i["lines"]),
                 gzip: i["gzip"].as_bool().unwrap_or(false),
                 error: i["error"].as_str().map(str::to_string),
+                fingerprint: i["fingerprint"].as_str().map(str::to_string),
             });
         }
     }
@@ -72,6 +79,8 @@ pub fn from_json(v: &Value) -> Result<Summary, String> {
         since: time(&v["window"]["since"]),
         until: time(&v["window"]["until"]),
     };
+    s.first_line = time(&v["window"]["first_line"]);
+    s.last_line = time(&v["window"]["last_line"]);
     for w in v["reject_warnings"].as_array().into_iter().flatten() {
         let key = (
             w["mta"].as_str().unwrap_or("").to_string(),
@@ -128,6 +137,93 @@ pub fn from_json(v: &Value) -> Result<Summary, String> {
         s.groups.entry(key).or_default().merge(&group);
     }
     Ok(s)
+}
+
+/// Reads one report (a file, or stdin for `-`); the error is one line without the path.
+pub fn read(p: &std::path::Path) -> Result<Summary, String> {
+    let bytes = if p.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+            .map_err(|e| crate::source::io_msg(&e))?;
+        b
+    } else {
+        std::fs::read(p).map_err(|e| crate::source::io_msg(&e))?
+    };
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        format!(
+            "not a JSON report ({}); write reports with `bouncelog analyze --format json`",
+            e.to_string()
+                .split(" at line")
+                .next()
+                .unwrap_or("invalid JSON")
+        )
+    })?;
+    from_json(&v)
+}
+
+/// The fingerprint of a report: its window and the fingerprints of its
+/// inputs (`None` when an input has none, e.g. a report of an older version).
+pub fn fingerprint(s: &Summary) -> Option<String> {
+    let mut inputs: Vec<&str> = Vec::new();
+    for i in &s.inputs {
+        inputs.push(i.fingerprint.as_deref()?);
+    }
+    if inputs.is_empty() {
+        return None;
+    }
+    inputs.sort_unstable();
+    let t = |t: Option<DateTime<chrono::FixedOffset>>| t.map(|t| t.timestamp()).unwrap_or(i64::MIN);
+    let text = format!(
+        "{} {} {}",
+        t(s.window.since),
+        t(s.window.until),
+        inputs.join(" ")
+    );
+    Some(format!(
+        "{:032x}",
+        xxhash_rust::xxh3::xxh3_128(text.as_bytes())
+    ))
+}
+
+/// Drops reports whose fingerprint is that of an earlier one; `warn` is told
+/// which (by index of the later and the earlier report).
+pub fn without_duplicates(parts: Vec<Summary>, warn: &mut dyn FnMut(usize, usize)) -> Vec<Summary> {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut out = Vec::new();
+    for (i, p) in parts.into_iter().enumerate() {
+        if let Some(f) = fingerprint(&p) {
+            if let Some((_, first)) = seen.iter().find(|(x, _)| *x == f) {
+                warn(i, *first);
+                continue;
+            }
+            seen.push((f, i));
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// The findings of a merged report: those that the merged groups hold the
+/// evidence for (our IP blocklisted, domain typos of well-known domains) are
+/// computed again from the merged counts, so that they appear when only the
+/// parts together reach the threshold; the others (typos next to delivered
+/// addresses, harvests, domain-wide failures need evidence that reports do
+/// not keep) are those of the parts, once each.
+pub fn findings(
+    merged: &Summary,
+    ps: &crate::patterns::PatternSet,
+) -> Vec<crate::findings::Finding> {
+    let mut out = crate::findings::compute(merged, ps, &crate::findings::Config::default());
+    for f in &merged.findings {
+        if f.kind != "blocklisted"
+            && !out
+                .iter()
+                .any(|x| x.kind == f.kind && x.subject == f.subject)
+        {
+            out.push(f.clone());
+        }
+    }
+    out
 }
 
 /// Merges reports in the order given; the window covers them all.

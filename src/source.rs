@@ -29,6 +29,7 @@ pub struct Input {
     error: Option<io::Error>,
     /// Bytes read after decompression.
     pub bytes: u64,
+    hasher: Box<xxhash_rust::xxh3::Xxh3>,
 }
 
 /// Opens a path, or stdin for `-`. The error is one line naming the file.
@@ -36,7 +37,7 @@ pub fn open(path: &str) -> Result<Input, String> {
     let (raw, reference): (Box<dyn Read + Send>, DateTime<Local>) = if path == "-" {
         (Box::new(io::stdin()), Local::now())
     } else if let Some(args) = path.strip_prefix(JOURNAL) {
-        (journalctl(args)?, Local::now())
+        return from_reader(JOURNAL_NAME, journalctl(args)?, Local::now());
     } else {
         let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
         if meta.is_dir() {
@@ -77,25 +78,129 @@ pub fn from_reader(
         eof: false,
         error: None,
         bytes: 0,
+        hasher: Box::default(),
     })
 }
 
 /// Pseudo-path of the journal: `journalctl:` followed by tab-separated
 /// extra arguments (`--since=…`). Made by the CLI's `--journal`.
 pub const JOURNAL: &str = "journalctl:";
+/// The name the journal input has in messages and reports.
+pub const JOURNAL_NAME: &str = "journalctl";
+
+/// The pseudo-path of the journal narrowed to a window (events are still
+/// filtered exactly; the bounds only spare journalctl reading everything).
+pub fn journal_spec(w: &crate::window::Window) -> String {
+    let fmt = "%Y-%m-%d %H:%M:%S";
+    let mut spec = JOURNAL.to_string();
+    for (arg, t) in [("since", w.since), ("until", w.until)] {
+        if let Some(t) = t {
+            spec.push_str(&format!(
+                "\t--{arg}={}",
+                t.with_timezone(&Local).format(fmt)
+            ));
+        }
+    }
+    spec
+}
 
 /// Runs `journalctl -o json` for the mail facility and reads its output.
+/// journalctl that cannot be run, that exits with an error, or that says it
+/// could not open the journal files (permission denied, which it reports
+/// with status 0) ends the input with an error: no silent empty journal.
 fn journalctl(extra: &str) -> Result<Box<dyn Read + Send>, String> {
     let mut cmd = std::process::Command::new("journalctl");
-    cmd.args(["-o", "json", "--no-pager", "--quiet", "SYSLOG_FACILITY=2"]);
+    cmd.args(["-o", "json", "--no-pager", "SYSLOG_FACILITY=2"]);
     cmd.args(extra.split('\t').filter(|a| !a.is_empty()));
     cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .stdin(std::process::Stdio::null());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("journalctl: {}", io_msg(&e)))?;
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => {
+            "journalctl: not found (--journal needs systemd's journalctl on the PATH)".to_string()
+        }
+        _ => format!("journalctl: cannot run it: {}", io_msg(&e)),
+    })?;
     let out = child.stdout.take().ok_or("journalctl: no output")?;
-    Ok(Box::new(out))
+    // Read stderr on a thread so that a chatty journalctl cannot block on it.
+    let err = child.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = e.read_to_string(&mut s);
+            s
+        })
+    });
+    Ok(Box::new(Journalctl {
+        out,
+        child,
+        err,
+        done: false,
+    }))
+}
+
+/// journalctl's output; at its end, its exit status and complaints.
+struct Journalctl {
+    out: std::process::ChildStdout,
+    child: std::process::Child,
+    err: Option<std::thread::JoinHandle<String>>,
+    done: bool,
+}
+
+impl Journalctl {
+    /// Called at the end of the output: an error if journalctl failed.
+    fn check(&mut self) -> io::Result<()> {
+        self.done = true;
+        let status = self.child.wait()?;
+        let said = self
+            .err
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        let first = said
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(|l| l.strip_prefix("journalctl: ").unwrap_or(l))
+            .unwrap_or("")
+            .to_string();
+        let denied = said.contains("insufficient permissions")
+            || said.contains("ermission denied")
+            || said.contains("No journal files were opened");
+        if !status.success() || denied {
+            let what = match (first.is_empty(), status.code()) {
+                (false, _) => first,
+                (true, Some(c)) => format!("exited with status {c}"),
+                (true, None) => "was killed".to_string(),
+            };
+            let hint = if denied {
+                " (run as root or as a member of the systemd-journal or adm group)"
+            } else {
+                ""
+            };
+            return Err(io::Error::other(format!("journalctl: {what}{hint}")));
+        }
+        Ok(())
+    }
+}
+
+impl Read for Journalctl {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.out.read(buf)?;
+        if n == 0 && !buf.is_empty() && !self.done {
+            self.check()?;
+        }
+        Ok(n)
+    }
+}
+
+/// An error for a person: our own messages as they are (they name the
+/// file), the system's without "(os error N)".
+pub fn plain(e: &io::Error) -> String {
+    if e.get_ref().is_some() {
+        e.to_string()
+    } else {
+        io_msg(e)
+    }
 }
 
 /// An I/O error as a short lowercase message.
@@ -180,7 +285,13 @@ impl Input {
                 self.leftover = buf.split_off(nl + 1);
             }
         }
+        self.hasher.update(&buf);
         Some(buf)
+    }
+
+    /// The fingerprint of the bytes handed out so far (XXH3-128, hex).
+    pub fn fingerprint(&self) -> String {
+        format!("{:032x}", self.hasher.digest128())
     }
 
     /// The error that ended reading, if any.
@@ -203,6 +314,7 @@ mod tests {
             eof: false,
             error: None,
             bytes: 0,
+            hasher: Box::default(),
         }
     }
 

@@ -51,7 +51,9 @@ impl LineStats {
 /// Counts of values, capped at [`COUNTER_CAP`] distinct values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counter {
-    map: rustc_hash::FxHashMap<String, u64>,
+    // Seeded per map (foldhash): the values are chosen by strangers, so
+    // colliding keys cannot be crafted to make counting quadratic.
+    map: foldhash::HashMap<String, u64>,
     /// Occurrences of values that did not fit under the cap.
     pub overflow: u64,
 }
@@ -247,6 +249,10 @@ pub struct InputInfo {
     pub gzip: bool,
     /// The error that stopped reading it, if any.
     pub error: Option<String>,
+    /// XXH3-128 of the bytes read (after decompression), in hex: the same
+    /// content gives the same fingerprint, so `merge` can refuse a report
+    /// given twice.
+    pub fingerprint: Option<String>,
 }
 
 /// Everything a report needs.
@@ -273,6 +279,10 @@ pub struct Summary {
     pub outside_window: u64,
     /// The time window applied, if any.
     pub window: crate::window::Window,
+    /// Time of the earliest dated MTA line read (inside the window or not).
+    pub first_line: Option<DateTime<FixedOffset>>,
+    /// Time of the latest dated MTA line read.
+    pub last_line: Option<DateTime<FixedOffset>>,
     /// Evidence for findings (not kept in JSON reports).
     pub diag: crate::diag::Diagnostics,
     /// Findings computed from the evidence (kept in JSON reports).
@@ -289,6 +299,12 @@ impl Summary {
             mta: e.mta.clone(),
         };
         self.groups.entry(key).or_default().add(e);
+    }
+
+    /// Notes the time of a dated line read (for the window's coverage).
+    pub fn note_time(&mut self, t: DateTime<FixedOffset>) {
+        self.first_line = min_opt(self.first_line, Some(t));
+        self.last_line = max_opt(self.last_line, Some(t));
     }
 
     /// Counts a `reject_warning`.
@@ -314,6 +330,8 @@ impl Summary {
         self.probes += o.probes;
         self.duplicates += o.duplicates;
         self.outside_window += o.outside_window;
+        self.first_line = min_opt(self.first_line, o.first_line);
+        self.last_line = max_opt(self.last_line, o.last_line);
         self.diag.merge(&o.diag);
         for f in &o.findings {
             if !self
@@ -366,6 +384,21 @@ mod tests {
         assert_eq!(big.distinct(), COUNTER_CAP);
         assert_eq!(big.overflow, 10);
         assert!(big.capped());
+    }
+
+    #[test]
+    fn counter_maps_are_seeded() {
+        // An unseeded hash (FxHash) gives every map the same hash of a value,
+        // so a log can be crafted whose values all collide; a seeded one differs.
+        use std::hash::BuildHasher;
+        let (a, b) = (Counter::default(), Counter::default());
+        let same = (0..8)
+            .filter(|i| {
+                let v = format!("user{i}@example.com");
+                a.map.hasher().hash_one(&v) == b.map.hasher().hash_one(&v)
+            })
+            .count();
+        assert!(same < 8, "two counters hash values identically: unseeded");
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! `bouncelog suppress`: the recipients our mail hard-bounced for (unknown
 //! user, disabled mailbox, domain not found) — and those that failed
-//! temporarily on many different days — for mailing-list cleanup. A
-//! recipient that was also delivered in the same logs is left out: the
-//! mailbox exists (again). Inbound rejections are not listed (they are not
-//! our recipients).
+//! temporarily for such a cause on many different days — for mailing-list
+//! cleanup. Only causes the recipient is responsible for can put an address
+//! on the list (`suppress = true` in causes.toml): a refusal because of *us*
+//! (our IP blocklisted, greylisting, policy, rate limits) says nothing about
+//! the address, however often it repeats. Each entry carries the severity of
+//! its own events. A recipient that was also delivered in the same logs is
+//! left out: the mailbox exists (again). Inbound rejections are not listed
+//! (they are not our recipients).
 
 use crate::analyze::{self, Problem, RunOptions};
 use crate::event::Event;
@@ -17,6 +21,8 @@ pub struct Suppressed {
     pub recipient: String,
     /// Its (last hard) cause, or `repeated_soft:<cause>`.
     pub cause: String,
+    /// `hard` when a hard failure put it here, else `soft` (repeated temporary failures).
+    pub severity: String,
     /// Failures.
     pub count: u64,
     /// First failure.
@@ -53,7 +59,11 @@ pub fn collect(
             let Some(r) = e.recipient.as_deref().filter(|r| r.contains('@')) else {
                 return;
             };
-            let is_hard = e.severity == crate::event::Severity::Hard && hard(&e.cause);
+            if !hard(&e.cause) {
+                // Not the recipient's doing (our IP, greylisting, policy …): no evidence.
+                return;
+            }
+            let is_hard = e.severity == crate::event::Severity::Hard;
             let s = by.entry(r.to_ascii_lowercase()).or_default();
             if is_hard || s.0.is_empty() || !s.5 {
                 s.0 = e.cause.clone();
@@ -80,6 +90,7 @@ pub fn collect(
         .filter(|(_, s)| s.5 || s.4.len() >= soft_days)
         .map(|(r, s)| Suppressed {
             recipient: r,
+            severity: if s.5 { "hard" } else { "soft" }.to_string(),
             cause: if s.5 {
                 s.0
             } else {
@@ -103,6 +114,7 @@ pub fn write(w: &mut dyn Write, list: &[Suppressed], json: bool) -> io::Result<(
     out.write_record([
         "recipient",
         "cause",
+        "severity",
         "count",
         "first_seen",
         "last_seen",
@@ -112,6 +124,7 @@ pub fn write(w: &mut dyn Write, list: &[Suppressed], json: bool) -> io::Result<(
         let row = [
             s.recipient.clone(),
             s.cause.clone(),
+            s.severity.clone(),
             s.count.to_string(),
             s.first_seen.clone().unwrap_or_default(),
             s.last_seen.clone().unwrap_or_default(),

@@ -57,7 +57,10 @@ fn codes_are_read_only_where_a_reply_starts() {
     let e = one("2025-03-10 10:00:04 H=client.example.org [198.51.100.9] F=<s@example.org> rejected RCPT <x@example.com>: Access denied - Invalid HELO name (See RFC2821 4.1.1.1)");
     assert_eq!(e["cause"], "helo_rejected");
     assert_eq!(e["dsn"], Value::Null, "4.1.1.1 is prose, not a code");
-    assert_eq!(e["severity"], "hard", "an Exim ACL denial with no code is a 550");
+    assert_eq!(
+        e["severity"], "hard",
+        "an Exim ACL denial with no code is a 550"
+    );
     let e = one(&bounce(
         "mx.example.net[192.0.2.108]:587",
         "deferred",

@@ -549,3 +549,48 @@ fn relative_windows_accept_leading_minus() {
     let r = json(&["--since=-7d", &p]);
     assert_eq!(r["totals"]["failures"], 0);
 }
+
+#[test]
+fn thresholds_that_cannot_fire_are_errors() {
+    let log = path("postfix/mail.log");
+    let run = |rule: &str| {
+        bouncelog()
+            .args(["analyze", "--quiet", "--fail-on", rule, &log])
+            .output()
+            .expect("run")
+    };
+    for (rule, nearest) in [
+        ("unknown_usr>5", "unknown_user"),
+        ("outbund:blocklisted>0", "outbound"),
+        ("hrad:unknown_user>1", "hard"),
+        ("unknown_user.no_such_usr>0", "unknown_user.no_such_user"),
+    ] {
+        let out = run(rule);
+        assert_eq!(out.status.code(), Some(2), "{rule}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(rule) && err.contains(&format!("did you mean '{nearest}'")),
+            "{rule}: {err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    // A severity alone means every cause of it: 45 failures, most of them hard.
+    let hard = run("hard>10");
+    assert_eq!(
+        hard.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&hard.stderr)
+    );
+    assert!(String::from_utf8_lossy(&hard.stderr).contains("threshold crossed: hard>10"));
+    assert_eq!(run("hard>1000").status.code(), Some(0));
+    assert_eq!(run("inbound:soft:*>1000").status.code(), Some(0));
+    // merge checks its thresholds too.
+    let out = bouncelog()
+        .args(["merge", "--fail-on", "unknown_usr>5", "/nonexistent.json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean 'unknown_user'"));
+}

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let r = bouncelog::parse::parse_chunk(ps, &ctx, data);
     let mut corr = bouncelog::correlate::Correlator::with_cap(64);
     let mut summary = bouncelog::summary::Summary::default();
-    for rec in r.records {
-        corr.feed(ps, "fuzz", rec, &mut summary, &mut |_| {});
+    for mut rec in r.records {
+        corr.feed(ps, "fuzz", &mut rec, &mut summary, &mut |_| {});
     }
 });
