@@ -267,7 +267,10 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                             true,
                             file,
                             id,
-                            format!("rule \"{id}\": sample {n}: {k} is {got:?}, expected {want:?}"),
+                            format!(
+                                "rule \"{id}\": sample {n}: {k} is {}, expected \"{want}\"",
+                                got.map_or("not captured".to_string(), |g| format!("\"{g}\""))
+                            ),
                             None,
                         );
                     }
