@@ -60,3 +60,68 @@ fn qmail_queue_lifetime_expiry_is_an_expired_failure() {
     assert_eq!(util::count(&r, "expired", "outbound"), 2);
     assert_eq!(r["lines"]["unrecognised"], 0);
 }
+
+// --- Exchange: quoted list members and the LastError form
+
+#[test]
+fn exchange_last_error_and_quoted_statuses_give_one_event_per_recipient() {
+    let file = path("lineforms/MSGTRK2025031007-lasterror.LOG");
+    let ev = events(&[&file]);
+    assert_eq!(ev.len(), 7, "one event per recipient: {ev:?}");
+    let expect: &[(&str, &str, &str)] = &[
+        (
+            "ghost@example.com",
+            "unknown_user.no_such_user",
+            "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found",
+        ),
+        (
+            "it@example.com",
+            "policy",
+            "550 5.7.1 RESOLVER.RST.AuthRequired; authentication required",
+        ),
+        // A ";" without a space inside the brackets does not split the status.
+        (
+            "old@partner.example",
+            "blocklisted",
+            "550 5.7.1 Service unavailable, Client host [192.0.2.1] blocked using zen.spamhaus.org;https://www.spamhaus.org/query/ip/192.0.2.1",
+        ),
+        (
+            "list@partner.example",
+            "unknown_user.virtual_alias_table",
+            "550 5.1.1 <list@partner.example>: Recipient address rejected: User unknown in virtual alias table",
+        ),
+        // A '…'-quoted member keeps its separator and loses its quotes.
+        (
+            "a@remote.example",
+            "blocklisted",
+            "550 5.7.1 Service unavailable, Client host [192.0.2.1] blocked using zen.spamhaus.org;https://www.spamhaus.org/query/ip/192.0.2.1",
+        ),
+        (
+            "b@remote.example",
+            "unknown_user.local_recipient_table",
+            "550 5.1.1 <b@remote.example>: Recipient address rejected: User unknown in local recipient table",
+        ),
+        (
+            "buyer@slow.example",
+            "connection_failed",
+            "441 4.4.1 Error encountered while communicating with primary target IP address: \"Failed to connect. Winsock error code: 10060\"",
+        ),
+    ];
+    for (rcpt, cause, text) in expect {
+        let e = by_recipient(&ev, rcpt);
+        assert_eq!(e["text"], *text, "{rcpt}");
+        assert_eq!(e["cause"], *cause, "{rcpt}");
+    }
+    assert_eq!(
+        by_recipient(&ev, "ghost@example.com")["direction"],
+        "inbound"
+    );
+    assert_eq!(
+        by_recipient(&ev, "ghost@example.com")["client"],
+        "mail.example.org"
+    );
+    assert_eq!(by_recipient(&ev, "buyer@slow.example")["severity"], "soft");
+    let r = json(&[&file]);
+    assert_eq!(r["lines"]["unrecognised"], 0);
+    assert_eq!(r["totals"]["failures"], 7);
+}
