@@ -42,11 +42,85 @@ const MONTHS: [&[u8; 3]; 12] = [
     b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
 ];
 
-fn month_of(b: &[u8]) -> Option<u32> {
-    MONTHS
+/// Month names that `strftime("%b")` writes under German, French and Spanish
+/// locales, as `journalctl -o short` and other locale-aware writers put them
+/// in RFC 3164 stamps (`Mär 10 07:01:45`, `févr. 10 07:01:45`). Taken from
+/// glibc's LC_TIME `abmon` (glibc 2.36 localedata; `LC_ALL=xx_YY.UTF-8
+/// locale abmon` for every de_*, fr_* and es_* locale): de_DE/de_CH/de_LU,
+/// de_AT (`Jän`), fr_FR (`janv.` … `déc.`), fr_BE/fr_CA/fr_CH (`jan`, `fév`,
+/// `jui` …), es_* (`ene` … `dic`, es_PE/es_UY `set`). Each is listed in UTF-8
+/// and, for the accented ones, in Latin-1 (the ISO-8859-1 `de_DE`, `fr_FR`
+/// locales); a trailing dot is removed before the lookup and ASCII case is
+/// ignored, so `Mai`, `mai` and `sept.`, `Sept` are all found. The English
+/// names are not repeated here: they take the fast path in [`bsd_month`].
+///
+/// Kept in code rather than in `patterns/`: the stamp is read before any
+/// pattern set is consulted (and by `patterns check` itself), and the table
+/// is locale data, not recognition rules a site would override.
+pub const LOCAL_MONTHS: &[(&[u8], u32)] = &[
+    // German (de_DE, de_AT, de_CH, de_LU, de_BE, de_LI, de_IT)
+    ("Jän".as_bytes(), 1),
+    (b"J\xe4n", 1),
+    ("Mär".as_bytes(), 3),
+    (b"M\xe4r", 3),
+    (b"Mai", 5),
+    (b"Okt", 10),
+    (b"Dez", 12),
+    // French (fr_FR)
+    (b"janv", 1),
+    ("févr".as_bytes(), 2),
+    (b"f\xe9vr", 2),
+    (b"mars", 3),
+    (b"avril", 4),
+    (b"juin", 6),
+    (b"juil", 7),
+    ("août".as_bytes(), 8),
+    (b"ao\xfbt", 8),
+    (b"sept", 9),
+    ("déc".as_bytes(), 12),
+    (b"d\xe9c", 12),
+    // French (fr_BE, fr_CA, fr_CH, fr_LU); "avr" also as "avr." elsewhere
+    ("fév".as_bytes(), 2),
+    (b"f\xe9v", 2),
+    (b"avr", 4),
+    (b"jui", 7),
+    ("aoû".as_bytes(), 8),
+    (b"ao\xfb", 8),
+    // Spanish (es_ES and the Americas)
+    (b"ene", 1),
+    (b"abr", 4),
+    (b"ago", 8),
+    (b"set", 9),
+    (b"dic", 12),
+];
+
+/// The month of an RFC 3164 stamp and the length of its name: English names
+/// by a three-byte compare (nearly every log), else [`LOCAL_MONTHS`].
+fn bsd_month(b: &[u8]) -> Option<(u32, usize)> {
+    if b.get(3) == Some(&b' ') {
+        if let Some(i) = MONTHS.iter().position(|m| &b[..3] == *m) {
+            return Some((i as u32 + 1, 3));
+        }
+    }
+    local_month(b)
+}
+
+/// A localised month name (see [`LOCAL_MONTHS`]) and its length with the dot.
+fn local_month(b: &[u8]) -> Option<(u32, usize)> {
+    // The longest name is "avril." (6 bytes) or "févr." (6 in UTF-8).
+    let end = b.iter().take(8).position(|&c| c == b' ')?;
+    let word = &b[..end];
+    let name = word.strip_suffix(b".").unwrap_or(word);
+    if name.len() < 3 {
+        return None;
+    }
+    if let Some(i) = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name)) {
+        return Some((i as u32 + 1, end));
+    }
+    LOCAL_MONTHS
         .iter()
-        .position(|m| &b[..3] == *m)
-        .map(|i| i as u32 + 1)
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, m)| (m, end))
 }
 
 /// `HH:MM:SS`, read by hand in the common exact form (chrono's format parser
@@ -108,6 +182,26 @@ fn tag(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((program, msg))
 }
 
+/// An RFC 3164 stamp at the start of `b` and the text after it:
+/// `Mar  3 10:12:01`, `Mar 03 10:12:01`, `Mar 3 10:12:01`, or with a
+/// localised month name (`Mär 10 07:01:45`, `févr. 10 07:01:45`).
+fn bsd_stamp(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (_, month_len) = bsd_month(b)?;
+    let day_start = month_len + b[month_len..].iter().take_while(|&&c| c == b' ').count();
+    let day_len = b[day_start..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if !(1..=2).contains(&day_len) || day_start == month_len {
+        return None;
+    }
+    let t = day_start + day_len + 1;
+    if b.len() < t + 8 || b[t - 1] != b' ' || b[t + 2] != b':' || b[t + 5] != b':' {
+        return None;
+    }
+    Some((&b[..t + 8], &b[t + 8..]))
+}
+
 /// Parses the envelope of a line; `None` when it is not a syslog line.
 pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
     let mut b = line;
@@ -139,7 +233,9 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
         } else {
             return None;
         }
-    } else if month_of(b).is_none() {
+    } else if let Some((stamp, rest)) = bsd_stamp(b) {
+        (stamp, StampForm::Bsd, rest)
+    } else {
         // "host prog[pid]: msg" without a stamp; the pid is required so that
         // arbitrary "word word: text" lines are not taken for syslog.
         let (host, after) = token(b)?;
@@ -158,21 +254,6 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
             program,
             msg,
         });
-    } else {
-        // "Mar  3 10:12:01" or "Mar 03 10:12:01" or "Mar 3 10:12:01"
-        let day_start = 3 + b[3..].iter().take_while(|&&c| c == b' ').count();
-        let day_len = b[day_start..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        if !(1..=2).contains(&day_len) || day_start == 3 {
-            return None;
-        }
-        let t = day_start + day_len + 1;
-        if b.len() < t + 8 || b[t - 1] != b' ' || b[t + 2] != b':' || b[t + 5] != b':' {
-            return None;
-        }
-        (&b[..t + 8], StampForm::Bsd, &b[t + 8..])
     };
     let (first, after) = token(rest)?;
     // Some writers omit the host: the first token is already the tag.
@@ -281,19 +362,26 @@ thread_local! {
 }
 
 fn resolve_uncached(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset>> {
-    let s = std::str::from_utf8(h.stamp).ok()?;
+    // Only the month name of a BSD stamp may be other than ASCII (Latin-1 "M\xe4r").
+    fn text(b: &[u8]) -> Option<&str> {
+        std::str::from_utf8(b).ok()
+    }
     match h.form {
         StampForm::None => None,
         StampForm::IsoSpace => {
+            let s = text(h.stamp)?;
             let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok()?;
             local(naive)
         }
-        StampForm::Iso => DateTime::parse_from_rfc3339(s)
-            .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
-            .ok(),
+        StampForm::Iso => {
+            let s = text(h.stamp)?;
+            DateTime::parse_from_rfc3339(s)
+                .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
+                .ok()
+        }
         StampForm::Bsd => {
-            let month = month_of(h.stamp)?;
-            let mut parts = s[3..].split_whitespace();
+            let (month, len) = bsd_month(h.stamp)?;
+            let mut parts = text(h.stamp.get(len..)?)?.split_whitespace();
             let day: u32 = parts.next()?.parse().ok()?;
             let time = hms(parts.next()?)?;
             let limit = ctx.reference + Duration::days(1);

@@ -6,6 +6,8 @@
 
 mod util;
 
+use bouncelog::syslog;
+use chrono::Datelike;
 use serde_json::Value;
 use util::{events, json, testdata};
 
@@ -124,4 +126,111 @@ fn exchange_last_error_and_quoted_statuses_give_one_event_per_recipient() {
     let r = json(&[&file]);
     assert_eq!(r["lines"]["unrecognised"], 0);
     assert_eq!(r["totals"]["failures"], 7);
+}
+
+// --- syslog stamps with localised month names
+
+/// A copy of a testdata file whose mtime is the end of 2025, so that every
+/// year-less stamp in it falls in 2025.
+fn dated_copy(rel: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join(rel.replace('/', "_"));
+    std::fs::copy(testdata(rel), &p).expect("copy");
+    let mtime = chrono::DateTime::parse_from_rfc3339("2025-12-31T12:00:00Z").expect("t");
+    let f = std::fs::File::options().write(true).open(&p).expect("open");
+    f.set_modified(std::time::SystemTime::from(mtime))
+        .expect("mtime");
+    let s = p.to_str().expect("p").to_string();
+    (dir, s)
+}
+
+#[test]
+fn localised_month_names_give_the_right_month() {
+    // Each file: journalctl -o short ("%b %d %H:%M:%S") under one locale, one
+    // reject on the 10th of every month of 2025, to m<MM>@example.com.
+    for loc in [
+        "de_DE",
+        "de_AT",
+        "fr_FR",
+        "fr_CA",
+        "es_ES",
+        "es_PE",
+        "de_DE.latin1",
+        "fr_FR.latin1",
+    ] {
+        let (_dir, file) = dated_copy(&format!("lineforms/syslog-{loc}.log"));
+        let ev = events(&[&file]);
+        assert_eq!(ev.len(), 12, "{loc}: {ev:?}");
+        for m in 1..=12 {
+            let e = by_recipient(&ev, &format!("m{m:02}@example.com"));
+            assert_eq!(e["time"], format!("2025-{m:02}-10T07:01:45Z"), "{loc}");
+            assert_eq!(e["cause"], "unknown_user.local_recipient_table", "{loc}");
+        }
+        let r = json(&[&file]);
+        assert_eq!(r["lines"]["unrecognised"], 0, "{loc}");
+        assert_eq!(r["lines"]["other_programs"], 0, "{loc}");
+    }
+}
+
+#[test]
+fn localised_month_names_dots_case_and_latin1() {
+    let ctx = syslog::TimeContext {
+        reference: chrono::NaiveDate::from_ymd_opt(2025, 12, 31)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .expect("date"),
+        all_times: false,
+    };
+    let month = |stamp: &[u8]| {
+        let mut line = stamp.to_vec();
+        line.extend_from_slice(b" mx1 postfix/smtpd[1]: NOQUEUE: reject: x");
+        let h = syslog::parse_header(&line).expect("header");
+        assert_eq!(h.form, syslog::StampForm::Bsd);
+        assert_eq!(h.host, b"mx1");
+        assert_eq!(h.msg, b"NOQUEUE: reject: x");
+        syslog::resolve(&h, &ctx).map(|t| (t.month(), t.day()))
+    };
+    for (stamp, m, d) in [
+        (&b"M\xc3\xa4r 10 07:01:45"[..], 3, 10),
+        (b"M\xe4r 10 07:01:45", 3, 10),
+        (b"Okt  3 07:01:45", 10, 3),
+        (b"janv. 10 07:01:45", 1, 10),
+        (b"janv 10 07:01:45", 1, 10),
+        (b"f\xc3\xa9vr. 10 07:01:45", 2, 10),
+        (b"f\xc3\xa9vr 10 07:01:45", 2, 10),
+        (b"avril 10 07:01:45", 4, 10),
+        (b"avr. 10 07:01:45", 4, 10),
+        (b"ao\xc3\xbbt 10 07:01:45", 8, 10),
+        (b"sept. 10 07:01:45", 9, 10),
+        (b"Sept 10 07:01:45", 9, 10),
+        (b"d\xc3\xa9c. 10 07:01:45", 12, 10),
+        (b"MAI 10 07:01:45", 5, 10),
+        (b"dic 10 07:01:45", 12, 10),
+        (b"mar 10 07:01:45", 3, 10),
+        (b"set 10 07:01:45", 9, 10),
+    ] {
+        assert_eq!(
+            month(stamp),
+            Some((m, d)),
+            "{}",
+            String::from_utf8_lossy(stamp)
+        );
+    }
+    // Every table entry, with and without a dot, names its month.
+    for (name, m) in syslog::LOCAL_MONTHS {
+        for dot in [&b""[..], b"."] {
+            let stamp = [*name, dot, b" 10 07:01:45"].concat();
+            assert_eq!(
+                month(&stamp),
+                Some((*m, 10)),
+                "{:?}",
+                String::from_utf8_lossy(&stamp)
+            );
+        }
+    }
+    // Not months: other words, and a host that looks like one keeps the stamp-less form.
+    for l in ["Mrz 10 07:01:45 mx1 p[1]: m", "ma 10 07:01:45 mx1 p[1]: m"] {
+        assert!(syslog::parse_header(l.as_bytes()).is_none(), "{l}");
+    }
+    let h = syslog::parse_header(b"mai postfix/smtpd[4242]: NOQUEUE: reject: x").expect("header");
+    assert_eq!((h.form, h.host), (syslog::StampForm::None, &b"mai"[..]));
 }
