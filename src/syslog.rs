@@ -1,7 +1,8 @@
 //! The syslog envelope of a log line: timestamp, host, program and pid, in the
 //! forms real systems write (RFC 3164 with or without `<PRI>`, rsyslog's RFC 3339
 //! high-precision stamps, `journalctl -o short-iso`, RFC 5424, Solaris message
-//! ids), and the year inference for RFC 3164 stamps, which carry no year.
+//! ids, localised month names, `docker compose logs` prefixes), and the year
+//! inference for RFC 3164 stamps, which carry no year.
 //!
 //! Parsing the envelope is cheap and done for every line; turning the stamp
 //! into a time is done only for lines that become events.
@@ -42,56 +43,28 @@ const MONTHS: [&[u8; 3]; 12] = [
     b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
 ];
 
-/// Month names that `strftime("%b")` writes under German, French and Spanish
-/// locales, as `journalctl -o short` and other locale-aware writers put them
-/// in RFC 3164 stamps (`Mär 10 07:01:45`, `févr. 10 07:01:45`). Taken from
-/// glibc's LC_TIME `abmon` (glibc 2.36 localedata; `LC_ALL=xx_YY.UTF-8
-/// locale abmon` for every de_*, fr_* and es_* locale): de_DE/de_CH/de_LU,
-/// de_AT (`Jän`), fr_FR (`janv.` … `déc.`), fr_BE/fr_CA/fr_CH (`jan`, `fév`,
-/// `jui` …), es_* (`ene` … `dic`, es_PE/es_UY `set`). Each is listed in UTF-8
-/// and, for the accented ones, in Latin-1 (the ISO-8859-1 `de_DE`, `fr_FR`
-/// locales); a trailing dot is removed before the lookup and ASCII case is
-/// ignored, so `Mai`, `mai` and `sept.`, `Sept` are all found. The English
-/// names are not repeated here: they take the fast path in [`bsd_month`].
-///
-/// Kept in code rather than in `patterns/`: the stamp is read before any
-/// pattern set is consulted (and by `patterns check` itself), and the table
-/// is locale data, not recognition rules a site would override.
-pub const LOCAL_MONTHS: &[(&[u8], u32)] = &[
-    // German (de_DE, de_AT, de_CH, de_LU, de_BE, de_LI, de_IT)
-    ("Jän".as_bytes(), 1),
-    (b"J\xe4n", 1),
-    ("Mär".as_bytes(), 3),
-    (b"M\xe4r", 3),
-    (b"Mai", 5),
-    (b"Okt", 10),
-    (b"Dez", 12),
-    // French (fr_FR)
-    (b"janv", 1),
-    ("févr".as_bytes(), 2),
-    (b"f\xe9vr", 2),
-    (b"mars", 3),
-    (b"avril", 4),
-    (b"juin", 6),
-    (b"juil", 7),
-    ("août".as_bytes(), 8),
-    (b"ao\xfbt", 8),
-    (b"sept", 9),
-    ("déc".as_bytes(), 12),
-    (b"d\xe9c", 12),
-    // French (fr_BE, fr_CA, fr_CH, fr_LU); "avr" also as "avr." elsewhere
-    ("fév".as_bytes(), 2),
-    (b"f\xe9v", 2),
-    (b"avr", 4),
-    (b"jui", 7),
-    ("aoû".as_bytes(), 8),
-    (b"ao\xfb", 8),
-    // Spanish (es_ES and the Americas)
-    (b"ene", 1),
-    (b"abr", 4),
-    (b"ago", 8),
-    (b"set", 9),
-    (b"dic", 12),
+/// Month names (January first) that `strftime("%b")` writes in German, French
+/// and Spanish locales, as `journalctl -o short` puts them in RFC 3164 stamps
+/// (`Mär 10 07:01:45`): glibc 2.36's LC_TIME `abmon` of every de_*, fr_* and
+/// es_* locale (`locale abmon`): de_AT `Jän`, fr_FR `janv.` … `déc.`, fr_CA
+/// and others `fév`, `jui`, es_PE/es_UY `set`. The dot is dropped and ASCII
+/// case ignored; names equal to English ones (`feb`, `mar`) are read as those,
+/// Latin-1 bytes (ISO-8859-1 locales: `M\xe4r`) as their UTF-8 spelling. Code,
+/// not `patterns/`: stamps are read before any pattern set, and this is locale
+/// data, not a site's rules.
+pub const LOCAL_MONTHS: [&[&str]; 12] = [
+    &["Jän", "janv", "ene"],
+    &["févr", "fév"],
+    &["Mär", "mars"],
+    &["avril", "avr", "abr"],
+    &["Mai"],
+    &["juin"],
+    &["juil", "jui"],
+    &["août", "aoû", "ago"],
+    &["sept", "set"],
+    &["Okt"],
+    &[],
+    &["Dez", "déc", "dic"],
 ];
 
 /// The month of an RFC 3164 stamp and the length of its name: English names
@@ -110,7 +83,16 @@ fn local_month(b: &[u8]) -> Option<(u32, usize)> {
     // The longest name is "avril." (6 bytes) or "févr." (6 in UTF-8).
     let end = b.iter().take(8).position(|&c| c == b' ')?;
     let word = &b[..end];
-    let name = word.strip_suffix(b".").unwrap_or(word);
+    let mut name = word.strip_suffix(b".").unwrap_or(word);
+    let mut utf8 = [0u8; 16];
+    if std::str::from_utf8(name).is_err() {
+        // Latin-1: every byte is the code point of the same value.
+        let mut n = 0;
+        for &c in name {
+            n += char::from(c).encode_utf8(&mut utf8[n..]).len();
+        }
+        name = &utf8[..n];
+    }
     if name.len() < 3 {
         return None;
     }
@@ -119,8 +101,12 @@ fn local_month(b: &[u8]) -> Option<(u32, usize)> {
     }
     LOCAL_MONTHS
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|&(_, m)| (m, end))
+        .position(|names| {
+            names
+                .iter()
+                .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+        })
+        .map(|i| (i as u32 + 1, end))
 }
 
 /// `HH:MM:SS`, read by hand in the common exact form (chrono's format parser
@@ -202,8 +188,94 @@ fn bsd_stamp(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&b[..t + 8], &b[t + 8..]))
 }
 
-/// Parses the envelope of a line; `None` when it is not a syslog line.
+/// Parses the envelope of a line; `None` when it is not a syslog line. A
+/// line of `docker compose logs` is read after its container prefix (see
+/// [`container`]).
 pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
+    plain(line).or_else(|| container(line))
+}
+
+/// A line of `docker compose logs`: the service name padded with spaces, a
+/// bar, the container's output. Compose v2 writes `mail-1  | ` (coloured as a
+/// whole on a terminal), v1 `postfix_1  | ` (colour around `name |`); `-t`
+/// puts Docker's RFC 3339 stamp first, which is then the line's time (exact,
+/// UTC). The output is a syslog line (Postfix's `maillog_file = /dev/stdout`)
+/// or a bare `program[pid]: msg`, whose time is unknown (as stamp-less lines).
+fn container(line: &[u8]) -> Option<Header<'_>> {
+    let rest = container_output(line)?;
+    docker_stamped(rest)
+        .or_else(|| plain(rest))
+        .or_else(|| bare_tag(rest))
+}
+
+/// `docker compose logs -t`: Docker's RFC 3339 stamp, then the container's line.
+fn docker_stamped(rest: &[u8]) -> Option<Header<'_>> {
+    let (st, after) = token(rest)?;
+    if st.len() < 20 || !st[0].is_ascii_digit() || st[4] != b'-' || st[10] != b'T' {
+        return None;
+    }
+    let after = skip_spaces(after);
+    let inner = plain(after).or_else(|| bare_tag(after))?;
+    let (stamp, form) = (st, StampForm::Iso);
+    Some(Header {
+        stamp,
+        form,
+        ..inner
+    })
+}
+
+/// The text after a `docker compose logs` prefix (`name<spaces>| `, with or
+/// without ANSI colour codes), or `None` when the line has none.
+fn container_output(line: &[u8]) -> Option<&[u8]> {
+    let b = skip_sgr(line);
+    let name = b
+        .iter()
+        .take(128)
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        .count();
+    let pad = b[name..].iter().take_while(|&&c| c == b' ').count();
+    if name == 0 || pad == 0 {
+        return None;
+    }
+    let b = skip_sgr(b[name + pad..].strip_prefix(b"|")?);
+    Some(skip_sgr(b.strip_prefix(b" ").unwrap_or(b)))
+}
+
+/// Skips ANSI colour codes (`ESC[…m`) at the start of `b`.
+fn skip_sgr(mut b: &[u8]) -> &[u8] {
+    while let Some(r) = b.strip_prefix(b"\x1b[") {
+        let n = r
+            .iter()
+            .take_while(|c| c.is_ascii_digit() || **c == b';')
+            .count();
+        match r.get(n) {
+            Some(b'm') => b = &r[n + 1..],
+            _ => break,
+        }
+    }
+    b
+}
+
+/// `program[pid]: msg` with neither stamp nor host (the pid is required).
+fn bare_tag(b: &[u8]) -> Option<Header<'_>> {
+    let open = b
+        .iter()
+        .position(|&c| c == b'[' || c == b':' || c == b' ')?;
+    if open == 0 || b[open] != b'[' {
+        return None;
+    }
+    let (program, msg) = tag(b)?;
+    Some(Header {
+        stamp: b"",
+        form: StampForm::None,
+        host: b"",
+        program,
+        msg,
+    })
+}
+
+/// [`parse_header`] without container prefixes.
+fn plain(line: &[u8]) -> Option<Header<'_>> {
     let mut b = line;
     // <PRI>
     if b.first() == Some(&b'<') {
@@ -239,39 +311,24 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
         // "host prog[pid]: msg" without a stamp; the pid is required so that
         // arbitrary "word word: text" lines are not taken for syslog.
         let (host, after) = token(b)?;
-        let after = skip_spaces(after);
-        let open = after
-            .iter()
-            .position(|&c| c == b'[' || c == b' ' || c == b':')?;
-        if after[open] != b'[' {
+        let h = bare_tag(skip_spaces(after))?;
+        // Not "ESC[33mpostfix_1  |ESC[0m …" (a coloured container prefix).
+        if host.iter().chain(h.program).any(u8::is_ascii_control) {
             return None;
         }
-        let (program, msg) = tag(after)?;
-        return Some(Header {
-            stamp: b"",
-            form: StampForm::None,
-            host,
-            program,
-            msg,
-        });
+        return Some(Header { host, ..h });
     };
     let (first, after) = token(rest)?;
     // Some writers omit the host: the first token is already the tag.
-    if first.contains(&b'[') || first.ends_with(b":") {
-        let (program, msg) = tag(rest)?;
-        return Some(Header {
-            stamp,
-            form,
-            host: b"",
-            program,
-            msg,
-        });
-    }
-    let (program, msg) = tag(after)?;
+    let (host, (program, msg)) = if first.contains(&b'[') || first.ends_with(b":") {
+        (&b""[..], tag(rest)?)
+    } else {
+        (first, tag(after)?)
+    };
     Some(Header {
         stamp,
         form,
-        host: first,
+        host,
         program,
         msg,
     })

@@ -216,15 +216,13 @@ fn localised_month_names_dots_case_and_latin1() {
         );
     }
     // Every table entry, with and without a dot, names its month.
-    for (name, m) in syslog::LOCAL_MONTHS {
-        for dot in [&b""[..], b"."] {
-            let stamp = [*name, dot, b" 10 07:01:45"].concat();
-            assert_eq!(
-                month(&stamp),
-                Some((*m, 10)),
-                "{:?}",
-                String::from_utf8_lossy(&stamp)
-            );
+    for (i, names) in syslog::LOCAL_MONTHS.iter().enumerate() {
+        for name in names.iter() {
+            for dot in [&b""[..], b"."] {
+                let stamp = [name.as_bytes(), dot, b" 10 07:01:45"].concat();
+                let want = Some((i as u32 + 1, 10));
+                assert_eq!(month(&stamp), want, "{}", String::from_utf8_lossy(&stamp));
+            }
         }
     }
     // Not months: other words, and a host that looks like one keeps the stamp-less form.
@@ -233,4 +231,74 @@ fn localised_month_names_dots_case_and_latin1() {
     }
     let h = syslog::parse_header(b"mai postfix/smtpd[4242]: NOQUEUE: reject: x").expect("header");
     assert_eq!((h.form, h.host), (syslog::StampForm::None, &b"mai"[..]));
+}
+
+// --- docker compose log prefixes
+
+#[test]
+fn docker_compose_prefixes_with_and_without_stamps() {
+    let file = path("lineforms/docker-compose.log");
+    let ev = events(&[&file]);
+    let time = |rcpt: &str| by_recipient(&ev, rcpt)["time"].clone();
+    // The year comes from the file's mtime: compare month, day and clock only.
+    for (rcpt, hms) in [
+        ("v2@example.com", "03-10T07:01:45Z"),
+        ("v1@example.com", "03-10T07:01:46Z"),
+        ("colour2@example.com", "03-10T07:01:47Z"),
+        ("colour1@example.com", "03-10T07:01:47Z"),
+    ] {
+        let t = time(rcpt);
+        assert!(t.as_str().is_some_and(|t| t.ends_with(hms)), "{rcpt}: {t}");
+    }
+    // `docker compose logs -t`: Docker's own UTC stamp wins over the inner one.
+    assert_eq!(
+        time("stamped@example.com"),
+        "2025-03-10T07:01:48.123456789Z"
+    );
+    assert_eq!(
+        time("stamped-bare@example.com"),
+        "2025-03-10T07:01:49.000000001Z"
+    );
+    // No stamp after the bar: recognised, time unknown.
+    assert!(time("bare@example.com").is_null());
+    for e in &ev[..] {
+        if e["direction"] == "inbound" {
+            assert_eq!(e["cause"], "unknown_user.local_recipient_table", "{e}");
+            assert_eq!(e["sender"], "alice@example.org", "{e}");
+        }
+    }
+    // Bare lines of one message still join by queue id.
+    let out = by_recipient(&ev, "nobody@example.net");
+    assert_eq!(out["sender"], "news@example.com");
+    assert_eq!(out["cause"], "unknown_user.virtual_mailbox_table");
+    assert_eq!(out["direction"], "outbound");
+    assert_eq!(ev.len(), 8);
+    let r = json(&[&file]);
+    // The web server's line and the empty one are not mail lines.
+    assert_eq!(r["lines"]["unrecognised"], 2);
+    assert_eq!(r["lines"]["other_programs"], 0);
+}
+
+#[test]
+fn container_prefix_parsing() {
+    let h =
+        syslog::parse_header(b"mail-1  | postfix/smtpd[4242]: NOQUEUE: reject: x").expect("header");
+    assert_eq!(h.form, syslog::StampForm::None);
+    assert_eq!((h.host, h.program), (&b""[..], &b"postfix/smtpd"[..]));
+    assert_eq!(h.msg, b"NOQUEUE: reject: x");
+    let h = syslog::parse_header(b"postfix_1  | Mar 10 07:01:45 mx1 postfix/smtpd[4242]: m")
+        .expect("header");
+    assert_eq!((h.stamp, h.host), (&b"Mar 10 07:01:45"[..], &b"mx1"[..]));
+    // Only a name, padding and the bar make a prefix; the pid is required
+    // after a bare bar, and ordinary text with a bar is not syslog.
+    for l in [
+        "mail-1  | postfix/smtpd: no pid here",
+        "mail-1 |",
+        "a | b c: d",
+        " | Mar 10 07:01:45 mx1 postfix/smtpd[4242]: m",
+        "mail-1| Mar 10 07:01:45 mx1 postfix/smtpd[4242]: m",
+        "mail-1  | some words [1]: here",
+    ] {
+        assert!(syslog::parse_header(l.as_bytes()).is_none(), "{l}");
+    }
 }
