@@ -20,7 +20,8 @@ pub enum StampForm {
     Iso,
     /// `2016-04-01 11:08:00` (syslog-ng's ISO date with a space, local time).
     IsoSpace,
-    /// No stamp at all (`host prog[pid]: msg`, as some journal exports write).
+    /// No stamp (`host prog[pid]: msg`, as some journal exports write, or a
+    /// bare `prog[pid]: msg` after a container prefix): the time is unknown.
     None,
 }
 
