@@ -102,22 +102,106 @@ pub fn read(
     Ok(())
 }
 
-/// Splits a list at `sep`, except where a space follows it: Exchange
-/// separates recipient statuses with `;` while a status itself reads
-/// `550 5.1.1 RESOLVER.ADR.RecipNotFound; not found`.
+/// Splits a list field at `sep` into its members, as Exchange writes
+/// multi-valued fields (`recipient-address`, `recipient-status`):
+///
+/// - a member that holds the separator may be quoted with `'`, a `'` inside
+///   it doubled (`'a;b';c` is `a;b` and `c`);
+/// - nothing inside `[…]` or `{…}` is split: Exchange 2013+ writes a status as
+///   `[{LRT=…};{LED=…};{FQDN=…};{IP=…}]` (see [`last_error_text`]);
+/// - a separator followed by a space belongs to the text: a status reads
+///   `550 5.1.1 RESOLVER.ADR.RecipNotFound; not found`.
+///
+/// Unbalanced brackets in a member do not swallow the rest of the list: that
+/// member is split again as if it had none.
 pub fn split_list(v: &str, sep: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut start = 0;
-    for (i, _) in v.match_indices(sep) {
-        let next = v[i + sep.len()..].chars().next();
-        if next.is_some_and(|c| c != ' ') {
-            out.push(v[start..i].trim().to_string());
-            start = i + sep.len();
-        }
+    let mut rest = Some(v);
+    while let Some(r) = rest {
+        let r = r.trim_start();
+        let (member, next) = match r.strip_prefix('\'') {
+            Some(q) => quoted(q, sep).unwrap_or_else(|| unquoted(r, sep)),
+            None => unquoted(r, sep),
+        };
+        out.push(member.trim().to_string());
+        rest = next;
     }
-    out.push(v[start..].trim().to_string());
     out.retain(|x| !x.is_empty());
     out
+}
+
+/// The first member of `s` (no opening quote) and the text after its separator.
+fn unquoted<'a>(s: &'a str, sep: &str) -> (String, Option<&'a str>) {
+    let split = |brackets: bool| {
+        let mut depth = 0usize;
+        for (i, c) in s.char_indices() {
+            match c {
+                '[' | '{' if brackets => depth += 1,
+                ']' | '}' if brackets => depth = depth.saturating_sub(1),
+                _ if depth == 0 && s[i..].starts_with(sep) => {
+                    let after = &s[i + sep.len()..];
+                    if after.chars().next().is_some_and(|c| c != ' ') {
+                        return (Some((i, after)), 0);
+                    }
+                }
+                _ => {}
+            }
+        }
+        (None, depth)
+    };
+    let (at, depth) = split(true);
+    let at = if at.is_none() && depth > 0 {
+        split(false).0
+    } else {
+        at
+    };
+    match at {
+        Some((i, after)) => (s[..i].to_string(), Some(after)),
+        None => (s.to_string(), None),
+    }
+}
+
+/// A `'`-quoted member (`q` is the text after the opening quote): its value
+/// with `''` undoubled, and the text after the separator that follows it.
+/// `None` when the quote is not closed (the member is then read unquoted).
+fn quoted<'a>(q: &'a str, sep: &str) -> Option<(String, Option<&'a str>)> {
+    let mut value = String::new();
+    let mut chars = q.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '\'' {
+            value.push(c);
+            continue;
+        }
+        if chars.peek().is_some_and(|&(_, n)| n == '\'') {
+            chars.next();
+            value.push('\'');
+            continue;
+        }
+        // The closing quote: anything up to the next separator is kept too.
+        let (tail, next) = unquoted(&q[i + 1..], sep);
+        value.push_str(tail.trim_end());
+        return Some((value, next));
+    }
+    None
+}
+
+/// The reply text of a status in Exchange 2013+'s LastError form,
+/// `[{LRT=…};{LED=550 5.1.1 RESOLVER.ADR.RecipNotFound; not found};{FQDN=…};{IP=…}]`:
+/// the value of `LED` (last error description), else of `MSG` (Exchange
+/// Online writes both); any other text is returned as it is.
+pub fn last_error_text(status: &str) -> &str {
+    let t = status.trim();
+    let Some(inner) = t.strip_prefix("[{").and_then(|x| x.strip_suffix("}]")) else {
+        return status;
+    };
+    let value = |key: &str| {
+        inner
+            .split("};{")
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    value("LED").or_else(|| value("MSG")).unwrap_or(status)
 }
 
 /// The records of one row (several when recipients are listed).
@@ -155,11 +239,20 @@ pub fn records(
         let Some(v) = col(column).filter(|v| !v.is_empty()) else {
             continue;
         };
-        let list = if csv.split.contains(field) {
+        let mut list = if csv.split.contains(field) {
             split_list(&v, &csv.separator)
         } else {
             vec![v]
         };
+        if field == "text" {
+            // The reply text of a LastError status is its LED value.
+            for t in &mut list {
+                let led = last_error_text(t);
+                if led.len() != t.len() {
+                    *t = led.to_string();
+                }
+            }
+        }
         values.insert(field.as_str(), list);
     }
     let n = csv
@@ -215,7 +308,7 @@ pub fn records(
 
 #[cfg(test)]
 mod tests {
-    use super::split_list;
+    use super::{last_error_text, split_list};
 
     #[test]
     fn status_lists_split_between_entries_not_inside() {
@@ -228,5 +321,58 @@ mod tests {
             vec!["a@example.com", "b@example.com"]
         );
         assert_eq!(split_list("", ";"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn quoted_members_keep_their_separators() {
+        assert_eq!(
+            split_list(
+                "'550 5.7.1 blocked;see https://example.com/x;y';550 5.1.1 unknown",
+                ";"
+            ),
+            vec![
+                "550 5.7.1 blocked;see https://example.com/x;y",
+                "550 5.1.1 unknown"
+            ]
+        );
+        assert_eq!(split_list("'it''s;here';'b'", ";"), vec!["it's;here", "b"]);
+        // An unclosed quote is read as plain text, never lost.
+        assert_eq!(split_list("'abc;def", ";"), vec!["'abc", "def"]);
+        // A quote inside a member is not a member quote.
+        assert_eq!(
+            split_list("450 4.7.0 failed with '451 4.4.0 x';a", ";"),
+            vec!["450 4.7.0 failed with '451 4.4.0 x'", "a"]
+        );
+    }
+
+    #[test]
+    fn last_error_brackets_are_one_member_each() {
+        let one = "[{LRT=};{LED=550 5.1.1 RESOLVER.ADR.RecipNotFound; not found};{FQDN=mx.example.net};{IP=192.0.2.1}]";
+        let two = "[{LRT=3/10/2025 7:01:45 AM};{LED=550 5.7.1 RESOLVER.RST.AuthRequired;authentication required};{FQDN=};{IP=}]";
+        let list = split_list(&format!("{one};{two}"), ";");
+        assert_eq!(list, vec![one, two]);
+        assert_eq!(
+            last_error_text(&list[0]),
+            "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found"
+        );
+        assert_eq!(
+            last_error_text(&list[1]),
+            "550 5.7.1 RESOLVER.RST.AuthRequired;authentication required"
+        );
+        // Exchange Online's order, MSG when LED is empty, plain texts unchanged.
+        assert_eq!(
+            last_error_text("[{LED=550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup};{MSG=};{FQDN=};{IP=};{LRT=}]"),
+            "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup"
+        );
+        assert_eq!(
+            last_error_text("[{LRT=};{LED=};{MSG=421 4.4.2 x};{FQDN=}]"),
+            "421 4.4.2 x"
+        );
+        assert_eq!(last_error_text("550 5.1.1 [x]"), "550 5.1.1 [x]");
+        // Unbalanced brackets do not swallow the rest of the list.
+        assert_eq!(
+            split_list("550 see [x;b@example.com", ";"),
+            vec!["550 see [x", "b@example.com"]
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! The syslog envelope of a log line: timestamp, host, program and pid, in the
 //! forms real systems write (RFC 3164 with or without `<PRI>`, rsyslog's RFC 3339
 //! high-precision stamps, `journalctl -o short-iso`, RFC 5424, Solaris message
-//! ids), and the year inference for RFC 3164 stamps, which carry no year.
+//! ids, localised month names, `docker compose logs` prefixes), and the year
+//! inference for RFC 3164 stamps, which carry no year.
 //!
 //! Parsing the envelope is cheap and done for every line; turning the stamp
 //! into a time is done only for lines that become events.
@@ -19,7 +20,8 @@ pub enum StampForm {
     Iso,
     /// `2016-04-01 11:08:00` (syslog-ng's ISO date with a space, local time).
     IsoSpace,
-    /// No stamp at all (`host prog[pid]: msg`, as some journal exports write).
+    /// No stamp (`host prog[pid]: msg`, as some journal exports write, or a
+    /// bare `prog[pid]: msg` after a container prefix): the time is unknown.
     None,
 }
 
@@ -42,11 +44,70 @@ const MONTHS: [&[u8; 3]; 12] = [
     b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
 ];
 
-fn month_of(b: &[u8]) -> Option<u32> {
-    MONTHS
+/// Month names (January first) that `strftime("%b")` writes in German, French
+/// and Spanish locales, as `journalctl -o short` puts them in RFC 3164 stamps
+/// (`Mär 10 07:01:45`): glibc 2.36's LC_TIME `abmon` of every de_*, fr_* and
+/// es_* locale (`locale abmon`): de_AT `Jän`, fr_FR `janv.` … `déc.`, fr_CA
+/// and others `fév`, `jui`, es_PE/es_UY `set`. The dot is dropped and ASCII
+/// case ignored; names equal to English ones (`feb`, `mar`) are read as those,
+/// Latin-1 bytes (ISO-8859-1 locales: `M\xe4r`) as their UTF-8 spelling. Code,
+/// not `patterns/`: stamps are read before any pattern set, and this is locale
+/// data, not a site's rules.
+pub const LOCAL_MONTHS: [&[&str]; 12] = [
+    &["Jän", "janv", "ene"],
+    &["févr", "fév"],
+    &["Mär", "mars"],
+    &["avril", "avr", "abr"],
+    &["Mai"],
+    &["juin"],
+    &["juil", "jui"],
+    &["août", "aoû", "ago"],
+    &["sept", "set"],
+    &["Okt"],
+    &[],
+    &["Dez", "déc", "dic"],
+];
+
+/// The month of an RFC 3164 stamp and the length of its name: English names
+/// by a three-byte compare (nearly every log), else [`LOCAL_MONTHS`].
+fn bsd_month(b: &[u8]) -> Option<(u32, usize)> {
+    if b.get(3) == Some(&b' ') {
+        if let Some(i) = MONTHS.iter().position(|m| &b[..3] == *m) {
+            return Some((i as u32 + 1, 3));
+        }
+    }
+    local_month(b)
+}
+
+/// A localised month name (see [`LOCAL_MONTHS`]) and its length with the dot.
+fn local_month(b: &[u8]) -> Option<(u32, usize)> {
+    // The longest name is "avril." (6 bytes) or "févr." (6 in UTF-8).
+    let end = b.iter().take(8).position(|&c| c == b' ')?;
+    let word = &b[..end];
+    let mut name = word.strip_suffix(b".").unwrap_or(word);
+    let mut utf8 = [0u8; 16];
+    if std::str::from_utf8(name).is_err() {
+        // Latin-1: every byte is the code point of the same value.
+        let mut n = 0;
+        for &c in name {
+            n += char::from(c).encode_utf8(&mut utf8[n..]).len();
+        }
+        name = &utf8[..n];
+    }
+    if name.len() < 3 {
+        return None;
+    }
+    if let Some(i) = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name)) {
+        return Some((i as u32 + 1, end));
+    }
+    LOCAL_MONTHS
         .iter()
-        .position(|m| &b[..3] == *m)
-        .map(|i| i as u32 + 1)
+        .position(|names| {
+            names
+                .iter()
+                .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+        })
+        .map(|i| (i as u32 + 1, end))
 }
 
 /// `HH:MM:SS`, read by hand in the common exact form (chrono's format parser
@@ -108,8 +169,114 @@ fn tag(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((program, msg))
 }
 
-/// Parses the envelope of a line; `None` when it is not a syslog line.
+/// An RFC 3164 stamp at the start of `b` and the text after it:
+/// `Mar  3 10:12:01`, `Mar 03 10:12:01`, `Mar 3 10:12:01`, or with a
+/// localised month name (`Mär 10 07:01:45`, `févr. 10 07:01:45`).
+fn bsd_stamp(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (_, month_len) = bsd_month(b)?;
+    let day_start = month_len + b[month_len..].iter().take_while(|&&c| c == b' ').count();
+    let day_len = b[day_start..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if !(1..=2).contains(&day_len) || day_start == month_len {
+        return None;
+    }
+    let t = day_start + day_len + 1;
+    if b.len() < t + 8 || b[t - 1] != b' ' || b[t + 2] != b':' || b[t + 5] != b':' {
+        return None;
+    }
+    Some((&b[..t + 8], &b[t + 8..]))
+}
+
+/// Parses the envelope of a line; `None` when it is not a syslog line. A
+/// line of `docker compose logs` is read after its container prefix (see
+/// [`container`]).
 pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
+    plain(line).or_else(|| container(line))
+}
+
+/// A line of `docker compose logs`: the service name padded with spaces, a
+/// bar, the container's output. Compose v2 writes `mail-1  | ` (coloured as a
+/// whole on a terminal), v1 `postfix_1  | ` (colour around `name |`); `-t`
+/// puts Docker's RFC 3339 stamp first, which is then the line's time (exact,
+/// UTC). The output is a syslog line (Postfix's `maillog_file = /dev/stdout`)
+/// or a bare `program[pid]: msg`, whose time is unknown (as stamp-less lines).
+fn container(line: &[u8]) -> Option<Header<'_>> {
+    let rest = container_output(line)?;
+    docker_stamped(rest)
+        .or_else(|| plain(rest))
+        .or_else(|| bare_tag(rest))
+}
+
+/// `docker compose logs -t`: Docker's RFC 3339 stamp, then the container's line.
+fn docker_stamped(rest: &[u8]) -> Option<Header<'_>> {
+    let (st, after) = token(rest)?;
+    if st.len() < 20 || !st[0].is_ascii_digit() || st[4] != b'-' || st[10] != b'T' {
+        return None;
+    }
+    let after = skip_spaces(after);
+    let inner = plain(after).or_else(|| bare_tag(after))?;
+    let (stamp, form) = (st, StampForm::Iso);
+    Some(Header {
+        stamp,
+        form,
+        ..inner
+    })
+}
+
+/// The text after a `docker compose logs` prefix (`name<spaces>| `, with or
+/// without ANSI colour codes), or `None` when the line has none.
+fn container_output(line: &[u8]) -> Option<&[u8]> {
+    let b = skip_sgr(line);
+    let name = b
+        .iter()
+        .take(128)
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        .count();
+    let pad = b[name..].iter().take_while(|&&c| c == b' ').count();
+    if name == 0 || pad == 0 {
+        return None;
+    }
+    let b = skip_sgr(b[name + pad..].strip_prefix(b"|")?);
+    Some(skip_sgr(b.strip_prefix(b" ").unwrap_or(b)))
+}
+
+/// Skips ANSI colour codes (`ESC[…m`) at the start of `b`.
+fn skip_sgr(mut b: &[u8]) -> &[u8] {
+    while let Some(r) = b.strip_prefix(b"\x1b[") {
+        let n = r
+            .iter()
+            .take_while(|c| c.is_ascii_digit() || **c == b';')
+            .count();
+        match r.get(n) {
+            Some(b'm') => b = &r[n + 1..],
+            _ => break,
+        }
+    }
+    b
+}
+
+/// `program[pid]: msg` with neither stamp nor host (the pid is required).
+fn bare_tag(b: &[u8]) -> Option<Header<'_>> {
+    let open = b
+        .iter()
+        .position(|&c| c == b'[' || c == b':' || c == b' ')?;
+    if open == 0 || b[open] != b'[' {
+        return None;
+    }
+    let (program, msg) = tag(b)?;
+    Some(Header {
+        stamp: b"",
+        form: StampForm::None,
+        host: b"",
+        program,
+        msg,
+    })
+}
+
+/// [`parse_header`] without container prefixes.
+fn plain(line: &[u8]) -> Option<Header<'_>> {
     let mut b = line;
     // <PRI>
     if b.first() == Some(&b'<') {
@@ -139,58 +306,30 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
         } else {
             return None;
         }
-    } else if month_of(b).is_none() {
+    } else if let Some((stamp, rest)) = bsd_stamp(b) {
+        (stamp, StampForm::Bsd, rest)
+    } else {
         // "host prog[pid]: msg" without a stamp; the pid is required so that
         // arbitrary "word word: text" lines are not taken for syslog.
         let (host, after) = token(b)?;
-        let after = skip_spaces(after);
-        let open = after
-            .iter()
-            .position(|&c| c == b'[' || c == b' ' || c == b':')?;
-        if after[open] != b'[' {
+        let h = bare_tag(skip_spaces(after))?;
+        // Not "ESC[33mpostfix_1  |ESC[0m …" (a coloured container prefix).
+        if host.iter().chain(h.program).any(u8::is_ascii_control) {
             return None;
         }
-        let (program, msg) = tag(after)?;
-        return Some(Header {
-            stamp: b"",
-            form: StampForm::None,
-            host,
-            program,
-            msg,
-        });
-    } else {
-        // "Mar  3 10:12:01" or "Mar 03 10:12:01" or "Mar 3 10:12:01"
-        let day_start = 3 + b[3..].iter().take_while(|&&c| c == b' ').count();
-        let day_len = b[day_start..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        if !(1..=2).contains(&day_len) || day_start == 3 {
-            return None;
-        }
-        let t = day_start + day_len + 1;
-        if b.len() < t + 8 || b[t - 1] != b' ' || b[t + 2] != b':' || b[t + 5] != b':' {
-            return None;
-        }
-        (&b[..t + 8], StampForm::Bsd, &b[t + 8..])
+        return Some(Header { host, ..h });
     };
     let (first, after) = token(rest)?;
     // Some writers omit the host: the first token is already the tag.
-    if first.contains(&b'[') || first.ends_with(b":") {
-        let (program, msg) = tag(rest)?;
-        return Some(Header {
-            stamp,
-            form,
-            host: b"",
-            program,
-            msg,
-        });
-    }
-    let (program, msg) = tag(after)?;
+    let (host, (program, msg)) = if first.contains(&b'[') || first.ends_with(b":") {
+        (&b""[..], tag(rest)?)
+    } else {
+        (first, tag(after)?)
+    };
     Some(Header {
         stamp,
         form,
-        host: first,
+        host,
         program,
         msg,
     })
@@ -281,19 +420,26 @@ thread_local! {
 }
 
 fn resolve_uncached(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset>> {
-    let s = std::str::from_utf8(h.stamp).ok()?;
+    // Only the month name of a BSD stamp may be other than ASCII (Latin-1 "M\xe4r").
+    fn text(b: &[u8]) -> Option<&str> {
+        std::str::from_utf8(b).ok()
+    }
     match h.form {
         StampForm::None => None,
         StampForm::IsoSpace => {
+            let s = text(h.stamp)?;
             let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok()?;
             local(naive)
         }
-        StampForm::Iso => DateTime::parse_from_rfc3339(s)
-            .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
-            .ok(),
+        StampForm::Iso => {
+            let s = text(h.stamp)?;
+            DateTime::parse_from_rfc3339(s)
+                .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
+                .ok()
+        }
         StampForm::Bsd => {
-            let month = month_of(h.stamp)?;
-            let mut parts = s[3..].split_whitespace();
+            let (month, len) = bsd_month(h.stamp)?;
+            let mut parts = text(h.stamp.get(len..)?)?.split_whitespace();
             let day: u32 = parts.next()?.parse().ok()?;
             let time = hms(parts.next()?)?;
             let limit = ctx.reference + Duration::days(1);
