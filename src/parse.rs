@@ -114,11 +114,13 @@ pub fn parse_line(
     // Lines an MTA writes itself (Exim's mainlog): its own prefix, with a time.
     let mut native_time = None;
     if target.is_none() {
+        // An MTA's own line, bare or after a `docker compose logs` prefix.
+        let own = syslog::container_output(line).unwrap_or(line);
         target = ps.mtas.iter().enumerate().find_map(|(i, m)| {
             let n = m.native.as_ref()?;
-            let c = n.regex.captures(line)?;
+            let c = n.regex.captures(own)?;
             native_time = Some(native_stamp(&c, &n.time_format)?);
-            Some((i, None, &line[c.get(0)?.end()..]))
+            Some((i, None, &own[c.get(0)?.end()..]))
         });
     }
     let Some((mta_idx, service, mut msg)) = target else {

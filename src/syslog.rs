@@ -227,7 +227,7 @@ fn docker_stamped(rest: &[u8]) -> Option<Header<'_>> {
 
 /// The text after a `docker compose logs` prefix (`name<spaces>| `, with or
 /// without ANSI colour codes), or `None` when the line has none.
-fn container_output(line: &[u8]) -> Option<&[u8]> {
+pub(crate) fn container_output(line: &[u8]) -> Option<&[u8]> {
     let b = skip_sgr(line);
     let name = b
         .iter()

@@ -302,3 +302,19 @@ fn container_prefix_parsing() {
         assert!(syslog::parse_header(l.as_bytes()).is_none(), "{l}");
     }
 }
+
+#[test]
+fn exim_native_lines_inside_a_container_are_recognised() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("compose.log");
+    std::fs::write(
+        &p,
+        "exim-1  | 2025-03-10 09:14:07 H=mail.example.org [198.51.100.7] F=<a@example.org> rejected RCPT <b@example.com>: Unrouteable address\n",
+    )
+    .expect("write");
+    let ev = events(&[p.to_str().expect("p")]);
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["mta"], "exim");
+    assert_eq!(ev[0]["cause"], "unknown_user.unrouteable");
+    assert_eq!(ev[0]["time"], "2025-03-10T09:14:07Z");
+}
