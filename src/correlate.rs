@@ -317,7 +317,10 @@ impl Correlator {
                         e.client = e.client.or_else(|| owned(&o.client));
                         let rcpt = Text::from(e.recipient.as_deref().unwrap_or_default());
                         o.deferred.retain(|d| d.rcpt != rcpt);
-                        if rec.fields.status.as_deref() == Some("deferred")
+                        // Remembered by outcome (a temporary failure: Postfix
+                        // `deferred`, Exim `==`, qmail `deferral`, Exchange
+                        // DEFER), for a later expiry of the message.
+                        if rec.outcome == Some(Outcome::Failed(crate::event::Severity::Soft))
                             && o.deferred.len() < DEFERRED_CAP
                         {
                             o.deferred.push(Deferred {
