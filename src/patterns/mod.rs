@@ -317,22 +317,6 @@ pub(crate) fn compile_str(re: &str) -> Result<BytesRegex, String> {
     compile_bytes(re)
 }
 
-/// Checks a regex's syntax without compiling it (compiling every reply rule
-/// twice, alone and in the set, was half of start-up). Errors read as the
-/// compiler's; a rule too large to compile is reported when the set is built
-/// and, rule by rule, by `patterns check`.
-pub(crate) fn check_syntax(re: &str) -> Result<(), String> {
-    let parsed = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(re);
-    match parsed {
-        Ok(_) => Ok(()),
-        Err(_) => compile_bytes(re).map(|_| ()),
-    }
-}
-
 /// Compiles the reply rules into one automaton that reports which of them
 /// match a text. It only answers "which rules": no capture groups and no
 /// literal prefilter (texts are short), which keeps it quick to build.
