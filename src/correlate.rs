@@ -236,7 +236,7 @@ impl Correlator {
                 if let Some((_, st)) = self.deliveries.remove(&(rec.mta, d)) {
                     rec.fields.rcpt = st.rcpt;
                     rec.fields.queue_id = rec.fields.queue_id.take().or(st.queue_id);
-                    rec.direction = st.direction;
+                    rec.direction = crate::parse::who_answered(mta, st.direction, &rec.fields);
                 }
             }
         }

@@ -400,23 +400,23 @@ pub(crate) fn hash_line(line: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(line)
 }
 
-/// Direction by who answered: a relay that is our own store (a socket) makes
-/// a delivery local; a status text quoting a remote server makes a delivery
+/// Direction by who answered: a relay that is our own store (a socket), or a
+/// text saying our own side failed, makes a delivery local; a status text quoting a remote server makes a delivery
 /// of a locally-directed service (Postfix `error`, `retry`) outbound.
-fn who_answered(mta: &crate::patterns::MtaSet, by_service: Direction, f: &Fields) -> Direction {
+pub(crate) fn who_answered(
+    mta: &crate::patterns::MtaSet,
+    by_service: Direction,
+    f: &Fields,
+) -> Direction {
     let relay = f.relay.as_deref().unwrap_or("").as_bytes();
-    if mta
-        .local_relay
-        .as_ref()
-        .is_some_and(|re| re.is_match(relay))
-    {
+    let text = f.text.as_deref().unwrap_or("").as_bytes();
+    let matches =
+        |re: &Option<regex::bytes::Regex>, b: &[u8]| re.as_ref().is_some_and(|r| r.is_match(b));
+    if matches(&mta.local_relay, relay) || matches(&mta.local_text, text) {
         return Direction::Local;
     }
-    if by_service == Direction::Local {
-        let text = f.text.as_deref().unwrap_or("").as_bytes();
-        if mta.remote_text.as_ref().is_some_and(|re| re.is_match(text)) {
-            return Direction::Outbound;
-        }
+    if by_service == Direction::Local && matches(&mta.remote_text, text) {
+        return Direction::Outbound;
     }
     by_service
 }

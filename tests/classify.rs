@@ -155,6 +155,18 @@ fn direction_comes_from_who_answered() {
 }
 
 #[test]
+fn a_fault_of_our_own_before_any_remote_server_is_local() {
+    let e = run(&[
+        "@400000006789abcd00000000 starting delivery 12: msg 1234 to remote a@example.net",
+        "@400000006789abcd00000001 delivery 12: deferral: Unable_to_run_qmail-remote./",
+    ]);
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0]["recipient"], "a@example.net");
+    assert_eq!(e[0]["direction"], "local");
+    assert_eq!(e[0]["cause"], "server_error");
+}
+
+#[test]
 fn exim_fields_in_both_orders() {
     let e = run(&[
         "2025-03-10 10:00:01 1tZabc-000124-AB == b@example.net R=dnslookup T=remote_smtp defer (111): Connection refused H=mx.example.net [192.0.2.1]",

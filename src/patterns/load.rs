@@ -195,6 +195,7 @@ impl PatternSet {
                             skip: None,
                             local_relay: None,
                             remote_text: None,
+                            local_text: None,
                             csv: None,
                         }),
                         Err(e) => {
@@ -267,6 +268,7 @@ impl PatternSet {
             for (key, src, slot) in [
                 ("local_relay", &f.local_relay, &mut m.local_relay),
                 ("remote_text", &f.remote_text, &mut m.remote_text),
+                ("local_text", &f.local_text, &mut m.local_text),
             ] {
                 if let (Some(k), None) = (src, &slot) {
                     match compile_bytes(k) {

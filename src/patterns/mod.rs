@@ -200,6 +200,8 @@ pub struct MtaSet {
     /// A status text quoting a remote server: a delivery by a service whose
     /// direction is local (Postfix `error`, `retry`) is outbound after all.
     pub remote_text: Option<BytesRegex>,
+    /// A status text showing our own side failed: the failure is local.
+    pub local_text: Option<BytesRegex>,
     /// The CSV format, for MTAs that log CSV.
     pub csv: Option<Csv>,
 }

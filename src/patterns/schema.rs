@@ -40,6 +40,10 @@ pub struct PatternFile {
     /// (`host mx.example.net[192.0.2.1] said:`): a delivery by a service of
     /// local direction with such a text is outbound.
     pub remote_text: Option<String>,
+    /// Regex on a delivery's status text that shows our own side failed before
+    /// any remote server was reached (qmail's `Unable to run qmail-remote`):
+    /// such a failure is local whatever the delivery's direction.
+    pub local_text: Option<String>,
     /// A CSV log whose columns a `#Fields:` header names (Exchange message tracking).
     pub csv: Option<CsvDef>,
     /// Line rules, tried in order.
