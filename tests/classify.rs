@@ -239,3 +239,26 @@ fn recipients_refused_because_of_our_sender_domain_are_not_suppressed() {
     assert!(list.contains("gone@example.net"), "{list}");
     assert!(!list.contains("b@example.net"), "{list}");
 }
+
+#[test]
+fn a_dsn_diagnostic_code_reads_as_its_reply() {
+    let out = bouncelog()
+        .args([
+            "explain",
+            "Diagnostic-Code: smtp; 550 5.1.1 <x@example.com>... User Unknown",
+        ])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Cause: unknown_user.no_such_user"), "{text}");
+    assert!(text.contains("Codes: 550 5.1.1"), "{text}");
+    let out = bouncelog()
+        .args([
+            "explain",
+            "Status: 4.2.2 Diagnostic-Code: X-Postfix; mailbox is full",
+        ])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(soft)"), "{text}");
+}
