@@ -8,7 +8,7 @@
 //!   says.
 //! - [`network_of`]: the /24 (IPv4) or /64 (IPv6) of an address, computed on
 //!   the parsed address (`2001:db8::25` is in `2001:db8::/64`).
-//! - [`write`]: one line per address, each after a `#` comment saying which
+//! - [`write()`]: one line per address, each after a `#` comment saying which
 //!   finding put it there; log text in comments is escaped and kept on one
 //!   line, so no log line can add an address of its choosing.
 

@@ -4,7 +4,7 @@
 //! BOM, column order read from `#Fields:` (26 columns in Exchange 2010, 30 in
 //! 2013–2019). Which rows are failures, and which columns hold what, is data in
 //! the MTA's pattern file (`[csv]`, rules with `when`); this module only reads
-//! rows and hands their fields to [`build_record`].
+//! rows and hands their fields to `build_record`.
 //!
 //! CSV is read sequentially (a quoted field may hold a newline); message
 //! tracking files are capped at 10 MB each by Exchange, so this is not the hot

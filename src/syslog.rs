@@ -191,7 +191,7 @@ fn bsd_stamp(b: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Parses the envelope of a line; `None` when it is not a syslog line. A
 /// line of `docker compose logs` is read after its container prefix (see
-/// [`container`]).
+/// `container`).
 pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
     plain(line).or_else(|| container(line))
 }
