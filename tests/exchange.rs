@@ -151,6 +151,7 @@ fn real_exchange_layouts_from_the_corpus_are_read() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/exchange-elastic");
     let v14 = dir.join("exchange2010-v14-beats-filestream-sample.log");
     if !v14.exists() {
+        eprintln!("skipped: ../shared/corpus/exchange-elastic is not beside the checkout");
         return;
     }
     let r = json(&[v14.to_str().expect("p")]);
