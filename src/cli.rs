@@ -86,6 +86,7 @@ enum FormatArg {
     Csv,
     Json,
     Ndjson,
+    Prometheus,
 }
 
 /// Options shared by `analyze` and `merge`: how the report is written.
@@ -275,6 +276,7 @@ fn finish(
                 writeln!(w)?;
             }
             FormatArg::Ndjson => {}
+            FormatArg::Prometheus => report::prometheus::write(w, summary, now)?,
         }
     }
     sink.finish()?;

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod json;
 pub mod markdown;
 pub mod ndjson;
+pub mod prometheus;
 pub mod text;
 
 use crate::summary::Group;
@@ -23,6 +24,8 @@ pub enum Format {
     Markdown,
     /// One CSV row per group.
     Csv,
+    /// Prometheus text exposition format (node_exporter textfile collector).
+    Prometheus,
 }
 
 /// Options shared by the summary formats.
