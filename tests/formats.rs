@@ -5,7 +5,8 @@
 //! `--format json` and `--format ndjson` by the published JSON Schemas under
 //! `schema/` (draft 2020-12, with formats checked), through the `jsonschema`
 //! crate, on the reports of every test log and on mutated copies that must
-//! fail.
+//! fail (`formats/schema.rs`). `formats/small.rs` holds the small things of
+//! the same issue: the stdin notice, singular counts, `merge --help`.
 //!
 //! A consumer that is not installed makes its test print `SKIP: …` straight
 //! to stderr (visible under cargo's output capture) rather than pass
@@ -15,6 +16,8 @@
 mod exposition;
 #[path = "formats/schema.rs"]
 mod schema;
+#[path = "formats/small.rs"]
+mod small;
 mod util;
 
 use exposition::{parse_exposition, Exposition};

@@ -41,3 +41,25 @@ pub struct ReportOptions {
 pub fn distinct_recipients(g: &Group) -> (usize, bool) {
     (g.recipients.distinct(), !g.recipients.capped())
 }
+
+/// The singular or the plural of a noun for a count: `1 line`, `2 lines`,
+/// `0 lines`.
+pub fn noun(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::noun;
+
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(noun(1, "line", "lines"), "line");
+        assert_eq!(noun(0, "line", "lines"), "lines");
+        assert_eq!(noun(2, "minute", "minutes"), "minutes");
+    }
+}
