@@ -79,20 +79,46 @@ enum PatternsCommand {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 enum FormatArg {
+    #[default]
     Text,
     Markdown,
     Csv,
     Json,
     Ndjson,
+    Prometheus,
+}
+
+/// The formats `merge` writes: the summary formats (events are not kept in
+/// reports, so no ndjson).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MergeFormat {
+    Text,
+    Markdown,
+    Csv,
+    Json,
+    Prometheus,
+}
+
+impl From<MergeFormat> for FormatArg {
+    fn from(f: MergeFormat) -> FormatArg {
+        match f {
+            MergeFormat::Text => FormatArg::Text,
+            MergeFormat::Markdown => FormatArg::Markdown,
+            MergeFormat::Csv => FormatArg::Csv,
+            MergeFormat::Json => FormatArg::Json,
+            MergeFormat::Prometheus => FormatArg::Prometheus,
+        }
+    }
 }
 
 /// Options shared by `analyze` and `merge`: how the report is written.
 #[derive(Debug, clap::Args)]
 struct OutputArgs {
-    /// Output format
-    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    /// The format chosen: each command has its own --format option, since
+    /// they accept different formats; it sets this.
+    #[arg(skip)]
     format: FormatArg,
     /// Rows in each top list
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
@@ -118,6 +144,9 @@ struct OutputArgs {
 struct AnalyzeArgs {
     /// Log files (plain or gzip, any order); `-` or none reads standard input
     files: Vec<String>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    format: FormatArg,
     #[command(flatten)]
     out: OutputArgs,
     /// Count only events at or after this time: today, yesterday, -24h, -7d, 2025-03-10, an RFC 3339 time
@@ -189,6 +218,9 @@ struct MergeArgs {
     /// JSON reports written by `bouncelog analyze --format json` (`-` reads one from stdin)
     #[arg(required = true)]
     reports: Vec<PathBuf>,
+    /// Output format (a summary format: reports keep no events)
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    format: MergeFormat,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -197,8 +229,14 @@ struct MergeArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(a) => analyze_cmd(a),
-        Command::Merge(m) => merge_cmd(m),
+        Command::Analyze(mut a) => {
+            a.out.format = a.format;
+            analyze_cmd(a)
+        }
+        Command::Merge(mut m) => {
+            m.out.format = m.format.into();
+            merge_cmd(m)
+        }
         Command::Explain {
             text,
             patterns,
@@ -275,6 +313,7 @@ fn finish(
                 writeln!(w)?;
             }
             FormatArg::Ndjson => {}
+            FormatArg::Prometheus => report::prometheus::write(w, summary, now)?,
         }
     }
     sink.finish()?;
@@ -363,6 +402,10 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     if a.journal {
         files.push(crate::source::journal_spec(&window));
     } else if files.is_empty() {
+        if io::stdin().is_terminal() {
+            // Not a hang: say what it waits for.
+            eprintln!("bouncelog: reading the log from standard input (end it with Ctrl-D, or give files: bouncelog analyze /var/log/mail.log)");
+        }
         files.push("-".to_string());
     }
     let mut sink = Sink::open(a.out.output.as_deref())?;
@@ -507,9 +550,6 @@ fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    if m.out.format == FormatArg::Ndjson {
-        return fail("merge writes summary formats only (text, markdown, csv, json): events are not kept in reports");
-    }
     let mut parts = Vec::new();
     let mut names = Vec::new();
     let mut errored = false;

@@ -2,7 +2,7 @@
 //! mail clients that render it. Log text is escaped (controls shown as
 //! escapes, `|` and backticks neutralised) so it cannot break the tables.
 
-use super::ReportOptions;
+use super::{noun, ReportOptions};
 use crate::event::Direction;
 use crate::patterns::PatternSet;
 use crate::sanitize::terminal;
@@ -35,9 +35,10 @@ pub fn write(
     writeln!(w, "# bouncelog report\n")?;
     writeln!(
         w,
-        "- **Inputs:** {} ({} lines; {} from mail programs, {} from other programs, {} unrecognised)",
+        "- **Inputs:** {} ({} {}; {} from mail programs, {} from other programs, {} unrecognised)",
         s.inputs.len(),
         l.total - l.blank,
+        noun(l.total - l.blank, "line", "lines"),
         l.recognised,
         l.other_programs,
         l.unrecognised
@@ -55,11 +56,13 @@ pub fn write(
     )?;
     writeln!(
         w,
-        "- **Also:** {} delivered, {} non-delivery notices, {} reject_warning, {} verify probes\n",
+        "- **Also:** {} delivered, {} non-delivery {}, {} reject_warning, {} verify {}\n",
         s.delivered,
         s.ndr_sent,
+        noun(s.ndr_sent, "notice", "notices"),
         s.warnings.values().sum::<u64>(),
-        s.probes
+        s.probes,
+        noun(s.probes, "probe", "probes")
     )?;
     if !s.findings.is_empty() {
         writeln!(w, "## Findings\n")?;
@@ -100,13 +103,15 @@ pub fn write(
         writeln!(w, "\n## {}. {}\n", i + 1, title)?;
         writeln!(
             w,
-            "`{}` · {} · {} · {} — **{}** events, {} distinct recipients\n",
+            "`{}` · {} · {} · {} — **{}** {}, {} distinct {}\n",
             k.cause,
             k.direction.as_str(),
             k.severity.as_str(),
             k.mta,
             g.count,
-            g.recipients.distinct()
+            noun(g.count, "event", "events"),
+            g.recipients.distinct(),
+            noun(g.recipients.distinct() as u64, "recipient", "recipients")
         )?;
         let peer = if k.direction == Direction::Inbound {
             "Clients"

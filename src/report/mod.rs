@@ -6,6 +6,7 @@ pub mod csv;
 pub mod json;
 pub mod markdown;
 pub mod ndjson;
+pub mod prometheus;
 pub mod text;
 
 use crate::summary::Group;
@@ -23,6 +24,8 @@ pub enum Format {
     Markdown,
     /// One CSV row per group.
     Csv,
+    /// Prometheus text exposition format (node_exporter textfile collector).
+    Prometheus,
 }
 
 /// Options shared by the summary formats.
@@ -37,4 +40,26 @@ pub struct ReportOptions {
 /// Distinct recipients of a group, and whether the count is exact.
 pub fn distinct_recipients(g: &Group) -> (usize, bool) {
     (g.recipients.distinct(), !g.recipients.capped())
+}
+
+/// The singular or the plural of a noun for a count: `1 line`, `2 lines`,
+/// `0 lines`.
+pub fn noun(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::noun;
+
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(noun(1, "line", "lines"), "line");
+        assert_eq!(noun(0, "line", "lines"), "lines");
+        assert_eq!(noun(2, "minute", "minutes"), "minutes");
+    }
 }

@@ -3,7 +3,7 @@
 //! top recipients, domains and clients or remote hosts, an example line, what
 //! the cause means and what to do. No colour; log text is escaped.
 
-use super::ReportOptions;
+use super::{noun, ReportOptions};
 use crate::event::Direction;
 use crate::patterns::PatternSet;
 use crate::sanitize::terminal;
@@ -71,10 +71,11 @@ pub fn write(
     let inputs = s.inputs.len();
     writeln!(
         w,
-        "bouncelog: {} input{}, {} lines ({} from mail programs, {} from other programs, {} unrecognised)",
+        "bouncelog: {} input{}, {} {} ({} from mail programs, {} from other programs, {} unrecognised)",
         inputs,
         if inputs == 1 { "" } else { "s" },
         num(l.total - l.blank),
+        noun(l.total - l.blank, "line", "lines"),
         num(l.recognised),
         num(l.other_programs),
         num(l.unrecognised)
@@ -86,10 +87,11 @@ pub fn write(
         };
         writeln!(
             w,
-            "Window: {} to {} ({} counted lines outside it)",
+            "Window: {} to {} ({} counted {} outside it)",
             t(s.window.since),
             t(s.window.until),
-            num(s.outside_window)
+            num(s.outside_window),
+            noun(s.outside_window, "line", "lines")
         )?;
     }
     for i in s.inputs.iter().filter(|i| i.error.is_some()) {
@@ -111,17 +113,20 @@ pub fn write(
     let warnings: u64 = s.warnings.values().sum();
     writeln!(
         w,
-        "Also: {} delivered, {} non-delivery notices sent, {} reject_warning (not failures), {} verify probes",
+        "Also: {} delivered, {} non-delivery {} sent, {} reject_warning (not failures), {} verify {}",
         num(s.delivered),
         num(s.ndr_sent),
+        noun(s.ndr_sent, "notice", "notices"),
         num(warnings),
-        num(s.probes)
+        num(s.probes),
+        noun(s.probes, "probe", "probes")
     )?;
     if s.duplicates > 0 {
         writeln!(
             w,
-            "Skipped: {} rejections already counted from another input (e.g. Exim mainlog and rejectlog)",
-            num(s.duplicates)
+            "Skipped: {} {} already counted from another input (e.g. Exim mainlog and rejectlog)",
+            num(s.duplicates),
+            noun(s.duplicates, "rejection", "rejections")
         )?;
     }
     if !s.findings.is_empty() {
