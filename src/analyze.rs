@@ -367,8 +367,9 @@ fn analyze_input(
     }
     if error.is_none() && base > 0 && recognised == 0 {
         report(Problem::Warning(format!(
-            "{}: none of its {base} lines is in a known mail-log format",
-            input.name
+            "{}: none of its {base} line{} is in a known mail-log format",
+            input.name,
+            if base == 1 { "" } else { "s" }
         )));
     }
     InputInfo {

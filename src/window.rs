@@ -219,7 +219,10 @@ pub fn annotate_json(
     now: DateTime<FixedOffset>,
 ) {
     let c = coverage(&s.window, s.first_line, s.last_line, now);
-    let t = |t: Option<DateTime<FixedOffset>>| t.map(|t| t.to_rfc3339());
+    // One timestamp style in every output: RFC 3339 with `Z` for UTC.
+    let t = |t: Option<DateTime<FixedOffset>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    };
     if let Some(w) = v.get_mut("window").and_then(|w| w.as_object_mut()) {
         w.insert("coverage".into(), c.map(Coverage::as_str).into());
         w.insert("first_line".into(), t(s.first_line).into());

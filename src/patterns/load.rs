@@ -41,6 +41,15 @@ impl PatternSet {
         let mut cause_index: HashMap<String, usize> = HashMap::new();
         for (s, f) in &parsed {
             for (id, c) in &f.cause {
+                if !valid_id(id) {
+                    diags.push(err(
+                        s,
+                        line_of_id(&s.text, id),
+                        format!("cause id {id:?} is not valid"),
+                        Some(ID_HELP.into()),
+                    ));
+                    continue;
+                }
                 let Some(severity) = Severity::parse(&c.severity) else {
                     diags.push(err(
                         s,
@@ -322,6 +331,15 @@ impl PatternSet {
             }
             for r in &f.rule {
                 let line = line_of_id(&s.text, &r.id);
+                if !valid_id(&r.id) {
+                    diags.push(err(
+                        s,
+                        line,
+                        format!("rule id {:?} is not valid", r.id),
+                        Some(ID_HELP.into()),
+                    ));
+                    continue;
+                }
                 let Some(kind) = Kind::parse(&r.kind) else {
                     diags.push(err(
                         s,
@@ -535,6 +553,9 @@ fn compile_reply_rule(
     r: &super::schema::ReplyRuleDef,
     cause: usize,
 ) -> Result<ReplyRule, String> {
+    if !valid_id(&r.id) {
+        return Err(format!("the id is not valid ({ID_HELP})"));
+    }
     // The regex itself is compiled with the others into the reply set; a
     // rule that breaks the set is found there, rule by rule (`reply_faults`).
     let regex = r.regex.clone().unwrap_or_default();
@@ -580,4 +601,17 @@ fn compile_reply_rule(
         samples: r.samples.clone(),
         file: s.name.clone(),
     })
+}
+
+/// What an id may be made of: it appears in reports, metrics labels and
+/// `--fail-on`, so no quotes, spaces or control characters.
+const ID_HELP: &str = "ids are letters, digits, `_`, `.` and `-`, starting with a letter or digit";
+
+/// Whether `id` is a valid cause or rule id.
+fn valid_id(id: &str) -> bool {
+    id.len() <= 128
+        && id.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
