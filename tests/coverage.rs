@@ -55,7 +55,7 @@ fn a_past_day_the_inputs_do_not_reach_is_exit_3() {
         assert_eq!(out.status.code(), Some(3));
         let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         assert_eq!(r["window"]["coverage"], "none");
-        assert_eq!(r["window"]["first_line"], "2026-03-10T06:25:01+00:00");
+        assert_eq!(r["window"]["first_line"], "2026-03-10T06:25:01Z");
     }
     // An empty input covers nothing either.
     let empty = dir.path().join("empty.log");
