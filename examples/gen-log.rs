@@ -1,8 +1,15 @@
-//! Generates a realistic Postfix log for benchmarks: `cargo run --release
-//! --example gen-log -- --mb 1024 > big.log`. Every line shape of the test
-//! data in realistic proportions (about 2 % failures: unknown users, other
-//! rejects, bounces, deferrals, expiries), queue ids linking the lines of one
-//! message, several days, deterministic (a fixed-seed xorshift).
+//! Generates a Postfix log for benchmarks: `cargo run --release --example
+//! gen-log -- --mb 1024 [--profile light|realistic] [--seed N] > big.log`.
+//! Deterministic (a seeded xorshift); queue ids link the lines of one message.
+//!
+//! `light` (the default, unchanged): every line shape of the test data in
+//! realistic proportions (about 2 % failures: unknown users, other rejects,
+//! bounces, deferrals, expiries), but few distinct recipients (~3,000 per
+//! 100 MB). `realistic` (see [`realistic`]): traffic shaped like a real
+//! server's — about 250,000 recipients per GiB over Zipf-distributed domains
+//! (the largest with 10,000+ addresses), mailing-list bursts, 2–3 % failure
+//! lines, deferred mail retried over days until delivered or expired, and
+//! directory-harvest runs.
 
 use std::io::{self, BufWriter, Write};
 
@@ -38,19 +45,34 @@ const REMOTE: [&str; 6] = [
 
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let mb: u64 = args
-        .iter()
-        .position(|a| a == "--mb")
-        .and_then(|i| args.get(i + 1))
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+    };
+    let mb: u64 = arg("--mb").and_then(|v| v.parse().ok()).unwrap_or(100);
+    let seed: u64 = arg("--seed")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
+        .unwrap_or(0x2545_f491_4f6c_dd1d);
     let limit = mb << 20;
-    let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    match arg("--profile").map(String::as_str).unwrap_or("light") {
+        "light" => light(out, limit),
+        "realistic" => realistic::run(out, limit, mb, seed.max(1)),
+        p => {
+            eprintln!("gen-log: unknown profile {p:?} (light, realistic)");
+            std::process::exit(2)
+        }
+    }
+}
+
+/// The light profile (unchanged since the first benchmarks).
+fn light(mut out: impl Write, limit: u64) -> io::Result<()> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut written = 0u64;
     let mut t: u64 = 0; // seconds since Mar 1 00:00
     let mut pid = 4000u64;
-    let w = |out: &mut BufWriter<_>, t: u64, line: String| -> io::Result<u64> {
+    let w = |out: &mut dyn Write, t: u64, line: String| -> io::Result<u64> {
         let day = t / 86_400;
         let (h, m, s) = ((t / 3600) % 24, (t / 60) % 60, t % 60);
         let month = MONTHS[(2 + day / 28) as usize % 12];
@@ -154,3 +176,6 @@ fn main() -> io::Result<()> {
     }
     out.flush()
 }
+
+#[path = "gen-log/realistic.rs"]
+mod realistic;

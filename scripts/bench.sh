@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # Times bouncelog against cat, ripgrep and pflogsumm on a generated Postfix log.
-# Usage: scripts/bench.sh [MB]   (default 1024). Needs: ripgrep, pflogsumm (apt-get install).
+# Usage: [PROFILE=light|realistic] [BIN=path] scripts/bench.sh [MB]   (default light, 1024 MB).
+# PROFILE picks the generator's profile (examples/gen-log.rs); BIN another bouncelog binary
+# to time (e.g. an older build) instead of this tree's release build.
+# Needs: ripgrep, pflogsumm (apt-get install).
 # Prints wall time, MB/s, ratio to rg and peak RSS (from /usr/bin/time) for each command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-1024}
-LOG=${BENCH_LOG:-/tmp/bouncelog-bench-$MB.log}
+PROFILE=${PROFILE:-light}
+if [ "$PROFILE" = light ]; then
+  LOG=${BENCH_LOG:-/tmp/bouncelog-bench-$MB.log}
+else
+  LOG=${BENCH_LOG:-/tmp/bouncelog-bench-$PROFILE-$MB.log}
+fi
 cargo build --release --quiet --example gen-log
-cargo build --release --quiet
-BIN=target/release/bouncelog
-[ -s "$LOG" ] || target/release/examples/gen-log --mb "$MB" > "$LOG"
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/bouncelog
+fi
+[ -s "$LOG" ] || target/release/examples/gen-log --mb "$MB" --profile "$PROFILE" > "$LOG"
 SIZE=$(stat -c %s "$LOG")
 cat "$LOG" > /dev/null   # warm the page cache
 run() { # name, command...
@@ -23,7 +33,7 @@ run() { # name, command...
   done
   echo "$name $best $rss"
 }
-echo "# $(nproc) cores, $(uname -m), log $((SIZE >> 20)) MiB, best of 3, page cache warm"
+echo "# $(nproc) cores, $(uname -m), $PROFILE log $((SIZE >> 20)) MiB, best of 3, page cache warm"
 {
   run cat cat "$LOG"
   run rg rg -c 'reject:|status=bounced|status=expired|milter-reject' "$LOG"

@@ -1,8 +1,10 @@
 //! Evidence gathered during analysis for the findings (`findings`): which
 //! recipients were delivered (per domain, per client), the inbound
 //! unknown-user attempts of each client, and the failure texts no rule
-//! classified. Everything is bounded; what did not fit is simply not used as
-//! evidence (a finding is never made from a partial count it does not say).
+//! classified. Everything is bounded; what did not fit is not used as
+//! evidence but counted (`*_not_kept`), so that the findings can say that they
+//! may be incomplete (a finding is never made from a partial count it does
+//! not say).
 
 use crate::event::{Direction, Event};
 use crate::summary::Counter;
@@ -11,8 +13,10 @@ use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 
-const PROBE_CAP: usize = 500_000;
-const SET_CAP: usize = 10_000;
+/// Inbound unknown-user attempts kept.
+pub const PROBE_CAP: usize = 500_000;
+/// Domains, clients, and recipients per client or domain kept.
+pub const SET_CAP: usize = 10_000;
 const TEXT_CAP: usize = 10_000;
 
 type Time = DateTime<FixedOffset>;
@@ -69,6 +73,11 @@ pub struct Diagnostics {
     pub valid_clients_capped: bool,
     /// Inbound unknown-user attempts.
     pub probes: Vec<Probe>,
+    /// Inbound unknown-user attempts not kept (more than the cap).
+    pub probes_not_kept: u64,
+    /// Deliveries and unknown-user bounces not counted for a domain because
+    /// too many domains were kept already.
+    pub domain_events_not_kept: u64,
     /// Unclassified failure texts, normalised: count and one sample line.
     pub unmatched: BTreeMap<String, (u64, String)>,
 }
@@ -184,10 +193,15 @@ impl Diagnostics {
         }
     }
 
-    /// The statistics of a domain, created while fewer than the cap are kept.
+    /// The statistics of a domain, created while fewer than the cap are kept
+    /// (an event at a domain not kept is counted in `domain_events_not_kept`).
     fn domain_stat(&mut self, d: &str) -> Option<&mut DomainStat> {
-        if !self.domains.contains_key(d) && self.domains.len() < SET_CAP {
-            self.domains.insert(d.to_string(), DomainStat::default());
+        if !self.domains.contains_key(d) {
+            if self.domains.len() < SET_CAP {
+                self.domains.insert(d.to_string(), DomainStat::default());
+            } else {
+                self.domain_events_not_kept += 1;
+            }
         }
         self.domains.get_mut(d)
     }
@@ -207,17 +221,18 @@ impl Diagnostics {
             return;
         };
         if unknown && e.direction == Direction::Inbound {
-            if let (Some(ip), true) = (
-                e.client.as_deref().and_then(client_ip).map(str::to_string),
-                self.probes.len() < PROBE_CAP,
-            ) {
-                self.probes.push(Probe {
-                    ip,
-                    time: e.time,
-                    rcpt,
-                    sender: e.sender.clone(),
-                    helo: e.helo.clone(),
-                });
+            if let Some(ip) = e.client.as_deref().and_then(client_ip) {
+                if self.probes.len() < PROBE_CAP {
+                    self.probes.push(Probe {
+                        ip: ip.to_string(),
+                        time: e.time,
+                        rcpt,
+                        sender: e.sender.clone(),
+                        helo: e.helo.clone(),
+                    });
+                } else {
+                    self.probes_not_kept += 1;
+                }
             }
             return;
         }
@@ -256,6 +271,8 @@ impl Diagnostics {
                 .extend(set.iter().cloned());
         }
         self.probes.extend(o.probes.iter().cloned());
+        self.probes_not_kept += o.probes_not_kept;
+        self.domain_events_not_kept += o.domain_events_not_kept;
         for (k, (n, sample)) in &o.unmatched {
             self.unmatched
                 .entry(k.clone())

@@ -1,9 +1,12 @@
 //! Findings: what the counts mean, with the evidence behind each — likely
 //! typos of recipient addresses, directory-harvest runs, a remote domain whose
 //! users suddenly all "do not exist" (moved MX), and our own IP being
-//! blocklisted. Computed from a finished [`Summary`]; no finding without
-//! evidence from the same logs (or, for provider domains, a built-in list of
-//! well-known domains).
+//! blocklisted (typos in [`typo`]). Computed from a finished [`Summary`]; no
+//! finding without evidence from the same logs (or, for provider domains, a
+//! built-in list of well-known domains), and a finding of its own
+//! (`evidence_capped`) when some evidence did not fit under its memory cap.
+
+pub mod typo;
 
 use crate::diag::Probe;
 use crate::event::Direction;
@@ -75,13 +78,14 @@ pub struct Finding {
 
 /// All findings of a summary, in a stable order.
 pub fn compute(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
-    let mut out = typos(s, ps);
+    let mut out = typo::typos(s, ps);
     out.extend(harvests(s, cfg));
     out.extend(domain_failures(s, cfg));
     for f in &mut out {
         f.hints = hints(ps, &f.kind, &f.subject);
     }
     out.extend(blocklisted(s, ps, cfg));
+    out.extend(capped(s));
     out
 }
 
@@ -96,127 +100,6 @@ fn hints(ps: &PatternSet, kind: &str, subject: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn split(addr: &str) -> Option<(&str, &str)> {
-    addr.rsplit_once('@')
-}
-
-/// The bytes of a local part without its dots.
-fn undotted(s: &str) -> impl Iterator<Item = u8> + '_ {
-    s.bytes().filter(|&b| b != b'.')
-}
-
-/// Edit distance allowed for a string of this length.
-fn allowed(len: usize) -> usize {
-    if len <= 4 {
-        1
-    } else {
-        2
-    }
-}
-
-fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
-    let known: Vec<&str> = ps
-        .findings
-        .get("typo")
-        .map(|d| d.known_domains.iter().map(String::as_str).collect())
-        .unwrap_or_default();
-    let mut delivered_by_domain: HashMap<&str, Vec<(&str, u64)>> = HashMap::new();
-    for (addr, n) in s.diag.delivered.entries() {
-        if let Some((l, d)) = split(addr) {
-            delivered_by_domain.entry(d).or_default().push((l, n));
-        }
-    }
-    let mut failed: BTreeMap<String, (u64, BTreeSet<String>)> = BTreeMap::new();
-    for (k, g) in &s.groups {
-        if k.cause.starts_with("unknown_user") || k.cause == "domain_not_found" {
-            for (r, n) in g.recipients.entries() {
-                let e = failed.entry(r.to_ascii_lowercase()).or_default();
-                e.0 += n;
-                e.1.insert(k.cause.clone());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    // Edit distances are quadratic in the worst case: bound the work on huge logs.
-    let mut budget: u64 = 5_000_000;
-    for (addr, (n, causes)) in &failed {
-        if s.diag.delivered.get(addr) > 0 {
-            continue; // delivered too: not a typo
-        }
-        let Some((local, domain)) = split(addr) else {
-            continue;
-        };
-        // (a) a delivered local part at the same domain within a small edit distance
-        let best = delivered_by_domain.get(domain).and_then(|c| {
-            c.iter()
-                .filter(|(l, _)| *l != local && l.len().abs_diff(local.len()) <= 2)
-                .filter(|_| {
-                    budget = budget.saturating_sub(1);
-                    budget > 0
-                })
-                .map(|(l, m)| {
-                    // Equal but for dots (Gmail ignores them) counts as 0; else the
-                    // edit distance with adjacent transpositions as one edit.
-                    let d = if undotted(l).eq(undotted(local)) {
-                        0
-                    } else {
-                        strsim::osa_distance(local, l)
-                    };
-                    (d, *l, *m)
-                })
-                .filter(|(d, l, _)| *d <= allowed(local.len().min(l.len())))
-                .min_by(|a, b| a.0.cmp(&b.0).then(b.2.cmp(&a.2)).then(a.1.cmp(b.1)))
-        });
-        let suggestion = if let Some((_, l, m)) = best {
-            Some((
-                format!("{l}@{domain}"),
-                format!("delivered {m} time{}", if m == 1 { "" } else { "s" }),
-            ))
-        } else if !delivered_by_domain.contains_key(domain) && !known.contains(&domain) {
-            // (b) a domain typo of a well-known domain or of a domain seen delivered
-            // Domains delivered in these logs are better evidence than the built-in list: first.
-            let mut delivered: Vec<(&str, String)> = delivered_by_domain
-                .iter()
-                .map(|(d, v)| {
-                    let total: u64 = v.iter().map(|x| x.1).sum();
-                    (
-                        *d,
-                        format!(
-                            "{d} delivered {total} time{}",
-                            if total == 1 { "" } else { "s" }
-                        ),
-                    )
-                })
-                .collect();
-            delivered.sort();
-            let mut candidates = delivered;
-            candidates.extend(
-                known
-                    .iter()
-                    .map(|d| (*d, "a well-known mail domain".to_string())),
-            );
-            candidates
-                .into_iter()
-                .map(|(d, why)| (strsim::osa_distance(domain, d), d, why))
-                .filter(|(dist, d, _)| *dist > 0 && *dist <= allowed(domain.len().min(d.len())))
-                .min_by_key(|x| x.0)
-                .map(|(_, d, why)| (format!("{local}@{d}"), why))
-        } else {
-            None
-        };
-        if let Some((to, why)) = suggestion {
-            out.push(Finding {
-                kind: "typo".into(),
-                subject: addr.clone(),
-                message: format!("{addr} ({n} failure{}) → did you mean {to} ({why})?", if *n == 1 { "" } else { "s" }),
-                evidence: json!({"failures": n, "causes": causes, "suggestion": to, "because": why}),
-                hints: Vec::new(),
-            });
-        }
-    }
-    out
 }
 
 /// Densest window: (distinct recipients, first, last) of the best window,
@@ -456,4 +339,55 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
             "domains": domains.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>()}),
         hints: hints.into_iter().map(str::to_string).collect(),
     }]
+}
+
+/// The evidence that did not fit under its cap, as a finding of its own: the
+/// findings may then be incomplete (a typo next to a delivered address not
+/// kept, a harvest from attempts not kept, a domain not followed), and this
+/// says so instead of dropping them silently.
+fn capped(s: &Summary) -> Option<Finding> {
+    use crate::diag::{PROBE_CAP, SET_CAP};
+    use crate::summary::COUNTER_CAP;
+    let d = &s.diag;
+    let failed: u64 = s
+        .groups
+        .iter()
+        .filter(|(k, _)| k.cause.starts_with("unknown_user") || k.cause == "domain_not_found")
+        .map(|(_, g)| g.recipients.overflow)
+        .sum();
+    let mut parts = Vec::new();
+    if d.delivered.overflow > 0 {
+        parts.push(format!("{} deliveries to recipients beyond the first {COUNTER_CAP} distinct ones (typos next to those are not suggested)", d.delivered.overflow));
+    }
+    if failed > 0 {
+        parts.push(format!("{failed} unknown-user or unknown-domain failures to recipients beyond the first {COUNTER_CAP} distinct ones of a group (no typo suggested for those)"));
+    }
+    if d.probes_not_kept > 0 {
+        parts.push(format!(
+            "{} inbound unknown-user attempts beyond the first {PROBE_CAP} (not used for harvests)",
+            d.probes_not_kept
+        ));
+    }
+    if d.valid_clients_capped {
+        parts.push(format!("the valid recipients of clients beyond the first {SET_CAP} (those clients are not judged as harvesters)"));
+    }
+    if d.domain_events_not_kept > 0 {
+        parts.push(format!("{} deliveries and bounces at domains beyond the first {SET_CAP} (not used for domain-wide failures)", d.domain_events_not_kept));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(Finding {
+        kind: "evidence_capped".into(),
+        subject: "findings".into(),
+        message: format!(
+            "Findings may be incomplete: to bound memory, the evidence did not keep {}",
+            parts.join("; ")
+        ),
+        evidence: json!({"delivered_not_kept": d.delivered.overflow, "failures_not_kept": failed,
+            "probes_not_kept": d.probes_not_kept, "valid_clients_capped": d.valid_clients_capped,
+            "domain_events_not_kept": d.domain_events_not_kept,
+            "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP}}),
+        hints: Vec::new(),
+    })
 }

@@ -1,0 +1,307 @@
+//! Typo findings: a failed recipient address a small edit away from an
+//! address delivered at the same domain (`jonh.smith@` for `john.smith@`), or
+//! whose domain is a small edit away from a domain delivered in these logs or
+//! a well-known mail domain (`someone@exmaple.com`).
+//!
+//! Computed once at the end over distinct addresses, through an index instead
+//! of comparing every failure with every delivered address of its domain (that
+//! was quadratic, and its work budget dropped suggestions on large logs). The
+//! delivered local parts of each domain with failures go into an `fst` map;
+//! each failed local part is looked up with a Levenshtein automaton
+//! (`levenshtein_automata`, transpositions costing one edit: the optimal string
+//! alignment distance of `strsim::osa_distance`) of the largest distance its
+//! length allows, which finds every candidate within that distance while
+//! visiting only the paths of the map that can still lead to one. Local parts
+//! equal but for dots (Gmail ignores them) are found through their undotted
+//! form. Every candidate is then judged by the same rule as before (distance,
+//! then most deliveries, then the address), so the index changes how fast, not
+//! what, is suggested. Domains are looked up the same way, once per distinct
+//! domain. Lookups run on the rayon pool; findings come out in address order.
+
+use super::Finding;
+use crate::patterns::PatternSet;
+use crate::summary::Summary;
+use fst::{IntoStreamer, Streamer};
+use levenshtein_automata::{LevenshteinAutomatonBuilder, DFA};
+use rayon::prelude::*;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Edit distance allowed between two strings, by the shorter one's length in bytes.
+pub fn allowed(len: usize) -> usize {
+    if len <= 4 {
+        1
+    } else {
+        2
+    }
+}
+
+/// The two automaton builders (distance 1 and 2, transpositions as one edit).
+pub struct Automata {
+    one: LevenshteinAutomatonBuilder,
+    two: LevenshteinAutomatonBuilder,
+}
+
+impl Default for Automata {
+    fn default() -> Self {
+        Automata {
+            one: LevenshteinAutomatonBuilder::new(1, true),
+            two: LevenshteinAutomatonBuilder::new(2, true),
+        }
+    }
+}
+
+impl Automata {
+    /// An automaton accepting every string that some string could be allowed
+    /// to be from `query`: [`allowed`] never exceeds `allowed(query.len())`.
+    fn dfa(&self, query: &str) -> DFA {
+        if allowed(query.len()) <= 1 {
+            self.one.build_dfa(query)
+        } else {
+            self.two.build_dfa(query)
+        }
+    }
+}
+
+/// Distinct strings in order, each with a value, and an fst from each to its
+/// position.
+pub struct Lexicon<'a, T> {
+    items: Vec<(&'a str, T)>,
+    /// `None` only if the fst could not be built (it cannot fail on sorted,
+    /// distinct keys); lookups then scan `items`, slower but complete.
+    fst: Option<fst::Map<Vec<u8>>>,
+}
+
+impl<'a, T> Lexicon<'a, T> {
+    /// The lexicon of `items` (sorted here; of equal strings the first is kept).
+    pub fn new(mut items: Vec<(&'a str, T)>) -> Self {
+        items.sort_by(|a, b| a.0.cmp(b.0));
+        items.dedup_by(|a, b| a.0 == b.0);
+        let fst = fst::Map::from_iter(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.as_bytes(), i as u64)),
+        )
+        .ok();
+        Lexicon { items, fst }
+    }
+
+    /// Positions (ascending) of the strings the automaton accepts.
+    fn near(&self, dfa: &DFA) -> Vec<usize> {
+        let Some(map) = &self.fst else {
+            return (0..self.items.len()).collect();
+        };
+        let mut out = Vec::new();
+        let mut stream = map.search(dfa).into_stream();
+        while let Some((_, i)) = stream.next() {
+            out.push(i as usize);
+        }
+        out
+    }
+
+    /// The position of a string.
+    fn get(&self, k: &str) -> Option<usize> {
+        self.items.binary_search_by(|x| x.0.cmp(k)).ok()
+    }
+}
+
+/// A local part without its dots.
+fn undotted(s: &str) -> String {
+    s.replace('.', "")
+}
+
+/// The delivered local parts of one domain, with their delivery counts.
+pub struct Locals<'a> {
+    lex: Lexicon<'a, u64>,
+    /// Positions of the local parts that contain dots, by undotted form.
+    dotted: HashMap<String, Vec<usize>>,
+}
+
+impl<'a> Locals<'a> {
+    /// The index of delivered `(local part, deliveries)`.
+    pub fn new(items: Vec<(&'a str, u64)>) -> Self {
+        let lex = Lexicon::new(items);
+        let mut dotted: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (l, _)) in lex.items.iter().enumerate() {
+            if l.contains('.') {
+                dotted.entry(undotted(l)).or_default().push(i);
+            }
+        }
+        Locals { lex, dotted }
+    }
+
+    /// The delivered local part most like `local`: within the edit distance
+    /// [`allowed`] for the shorter of the two (lengths at most 2 apart; equal
+    /// but for dots counts as 0), nearest first, then most delivered, then
+    /// alphabetical. With its distance and deliveries.
+    pub fn best(&self, local: &str, automata: &Automata) -> Option<(usize, &'a str, u64)> {
+        let mut cands = self.lex.near(&automata.dfa(local));
+        let u = undotted(local);
+        cands.extend(self.lex.get(&u));
+        if let Some(v) = self.dotted.get(&u) {
+            cands.extend(v.iter().copied());
+        }
+        cands
+            .into_iter()
+            .map(|i| self.lex.items[i])
+            .filter(|(l, _)| *l != local && l.len().abs_diff(local.len()) <= 2)
+            .map(|(l, m)| {
+                let d = if undotted(l) == u {
+                    0
+                } else {
+                    strsim::osa_distance(local, l)
+                };
+                (d, l, m)
+            })
+            .filter(|(d, l, _)| *d <= allowed(local.len().min(l.len())))
+            .min_by(|a, b| a.0.cmp(&b.0).then(b.2.cmp(&a.2)).then(a.1.cmp(b.1)))
+    }
+}
+
+/// Domains a failed domain may be a typo of: those delivered in these logs
+/// (with their deliveries; better evidence, so first) and the well-known ones.
+pub struct Domains<'a> {
+    delivered: Lexicon<'a, u64>,
+    known: Vec<&'a str>,
+}
+
+impl<'a> Domains<'a> {
+    /// The index of delivered `(domain, deliveries)` and the well-known list.
+    pub fn new(delivered: Vec<(&'a str, u64)>, known: Vec<&'a str>) -> Self {
+        Domains {
+            delivered: Lexicon::new(delivered),
+            known,
+        }
+    }
+
+    /// True when mail to `d` was delivered.
+    pub fn is_delivered(&self, d: &str) -> bool {
+        self.delivered.get(d).is_some()
+    }
+
+    /// The domain most like `domain` (which is neither delivered nor well
+    /// known): the nearest within [`allowed`], delivered ones before
+    /// well-known ones, alphabetical among delivered ones and in list order
+    /// among well-known ones. With why it is a good guess.
+    pub fn best(&self, domain: &str, automata: &Automata) -> Option<(&'a str, String)> {
+        let ok = |d: &str| {
+            let dist = strsim::osa_distance(domain, d);
+            (dist > 0 && dist <= allowed(domain.len().min(d.len()))).then_some(dist)
+        };
+        // `min_by_key` keeps the first of equal minima: the order above.
+        let delivered = self
+            .delivered
+            .near(&automata.dfa(domain))
+            .into_iter()
+            .map(|i| self.delivered.items[i])
+            .filter_map(|(d, n)| ok(d).map(|dist| (dist, d, n)))
+            .min_by_key(|x| x.0);
+        let known = self
+            .known
+            .iter()
+            .filter_map(|d| ok(d).map(|dist| (dist, *d)))
+            .min_by_key(|x| x.0);
+        match (delivered, known) {
+            (Some((a, d, n)), k) if k.is_none_or(|(b, _)| a <= b) => Some((
+                d,
+                format!("{d} delivered {n} time{}", if n == 1 { "" } else { "s" }),
+            )),
+            (_, Some((_, d))) => Some((d, "a well-known mail domain".to_string())),
+            _ => None,
+        }
+    }
+}
+
+/// Failures of one address, and their causes.
+type Failed = (u64, BTreeSet<String>);
+
+/// The typo findings of a summary, in address order.
+pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
+    let known: Vec<&str> = ps
+        .findings
+        .get("typo")
+        .map(|d| d.known_domains.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    // Distinct failed addresses (lowercase), with failures and causes.
+    let mut failed: BTreeMap<String, Failed> = BTreeMap::new();
+    for (k, g) in &s.groups {
+        if k.cause.starts_with("unknown_user") || k.cause == "domain_not_found" {
+            for (r, n) in g.recipients.entries() {
+                let e = failed.entry(r.to_ascii_lowercase()).or_default();
+                e.0 += n;
+                e.1.insert(k.cause.clone());
+            }
+        }
+    }
+    // Those never delivered (else not a typo), split at the last `@`.
+    let queries: Vec<(&String, &Failed, &str, &str)> = failed
+        .iter()
+        .filter(|(addr, _)| s.diag.delivered.get(addr) == 0)
+        .filter_map(|(addr, v)| addr.rsplit_once('@').map(|(l, d)| (addr, v, l, d)))
+        .collect();
+    if queries.is_empty() {
+        return Vec::new();
+    }
+    let wanted: BTreeSet<&str> = queries.iter().map(|q| q.3).collect();
+    let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut by_domain: HashMap<&str, Vec<(&str, u64)>> = HashMap::new();
+    for (addr, n) in s.diag.delivered.entries() {
+        if let Some((l, d)) = addr.rsplit_once('@') {
+            *totals.entry(d).or_default() += n;
+            if wanted.contains(d) {
+                by_domain.entry(d).or_default().push((l, n));
+            }
+        }
+    }
+    let locals: HashMap<&str, Locals<'_>> = by_domain
+        .into_par_iter()
+        .map(|(d, v)| (d, Locals::new(v)))
+        .collect();
+    let domains = Domains::new(totals.into_iter().collect(), known.clone());
+    let automata = Automata::default();
+    // Domain typos: once per distinct domain that is neither delivered nor well known.
+    let guess: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|d| !domains.is_delivered(d) && !known.contains(d))
+        .collect();
+    let domain_typos: HashMap<&str, (&str, String)> = guess
+        .par_iter()
+        .filter_map(|d| domains.best(d, &automata).map(|b| (*d, b)))
+        .collect();
+    let suggestions: Vec<Option<(String, String)>> = queries
+        .par_iter()
+        .map(|(_, _, local, domain)| {
+            if let Some(ix) = locals.get(domain) {
+                ix.best(local, &automata).map(|(_, l, m)| {
+                    (
+                        format!("{l}@{domain}"),
+                        format!("delivered {m} time{}", if m == 1 { "" } else { "s" }),
+                    )
+                })
+            } else {
+                domain_typos
+                    .get(domain)
+                    .map(|(d, why)| (format!("{local}@{d}"), why.clone()))
+            }
+        })
+        .collect();
+    queries
+        .iter()
+        .zip(suggestions)
+        .filter_map(|((addr, (n, causes), _, _), sug)| {
+            let (to, why) = sug?;
+            Some(Finding {
+                kind: "typo".into(),
+                subject: (*addr).clone(),
+                message: format!(
+                    "{addr} ({n} failure{}) → did you mean {to} ({why})?",
+                    if *n == 1 { "" } else { "s" }
+                ),
+                evidence: json!({"failures": n, "causes": causes, "suggestion": to, "because": why}),
+                hints: Vec::new(),
+            })
+        })
+        .collect()
+}
