@@ -230,6 +230,18 @@ fn a_cap_reached_is_said() {
         .as_str()
         .expect("m")
         .contains("typos next to those are not suggested"));
+    // The finding is part of the published report schema.
+    let schema_text = fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json"),
+    )
+    .expect("schema");
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).expect("schema json");
+    let v = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("validator");
+    let errors: Vec<String> = v.iter_errors(&r).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 /// The rule the index replaced: every delivered local part of the domain

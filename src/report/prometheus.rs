@@ -19,7 +19,13 @@ use std::io::{self, Write};
 /// Finding kinds always exported (0 when absent), so that a dashboard or an
 /// alert sees a series even on a quiet day. Kinds found but not listed here
 /// are exported too.
-pub const FINDING_KINDS: [&str; 4] = ["blocklisted", "domain_failure", "harvest", "typo"];
+pub const FINDING_KINDS: [&str; 5] = [
+    "blocklisted",
+    "domain_failure",
+    "evidence_capped",
+    "harvest",
+    "typo",
+];
 
 /// Escapes a label value: backslash, double quote and line feed.
 pub fn escape_label(v: &str) -> String {
