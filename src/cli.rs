@@ -313,7 +313,9 @@ fn finish(
                 writeln!(w)?;
             }
             FormatArg::Ndjson => {}
-            FormatArg::Prometheus => report::prometheus::write(w, summary, now)?,
+            FormatArg::Prometheus => {
+                report::prometheus::write(w, summary, ps.findings.keys().map(String::as_str), now)?
+            }
         }
     }
     sink.finish()?;

@@ -213,7 +213,9 @@ impl Correlator {
             if redact {
                 crate::redact::event(&mut e);
             }
-            summary.diag.failure(&e);
+            let cause = ps.cause_id(&e.cause);
+            let unknown = cause.is_some_and(|c| ps.causes[c].unknown_recipient);
+            summary.diag.failure(&e, unknown, cause == Some(ps.other));
             summary.add_event(&e);
             sink(&e);
         };

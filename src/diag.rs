@@ -206,10 +206,10 @@ impl Diagnostics {
         self.domains.get_mut(d)
     }
 
-    /// A failure event.
-    pub fn failure(&mut self, e: &Event) {
-        let unknown = e.cause.starts_with("unknown_user");
-        if e.cause == "other" && self.unmatched.len() < TEXT_CAP {
+    /// A failure event; `unknown`: its cause means the recipient does not
+    /// exist; `unmatched`: no rule named its cause (`other`).
+    pub fn failure(&mut self, e: &Event, unknown: bool, unmatched: bool) {
+        if unmatched && self.unmatched.len() < TEXT_CAP {
             let key = normalise(e.text.as_deref().unwrap_or(""));
             let entry = self
                 .unmatched

@@ -85,7 +85,7 @@ pub fn compute(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
         f.hints = hints(ps, &f.kind, &f.subject);
     }
     out.extend(blocklisted(s, ps, cfg));
-    out.extend(capped(s));
+    out.extend(capped(s, ps));
     out
 }
 
@@ -312,7 +312,12 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     let groups: Vec<_> = s
         .groups
         .iter()
-        .filter(|(k, _)| k.cause == "blocklisted" && k.direction == Direction::Outbound)
+        .filter(|(k, _)| {
+            k.direction == Direction::Outbound
+                && ps
+                    .cause_id(&k.cause)
+                    .is_some_and(|c| ps.causes[c].our_listing)
+        })
         .collect();
     let n: u64 = groups.iter().map(|(_, g)| g.count).sum();
     if n < cfg.blocklist_min {
@@ -326,8 +331,9 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     }
     let first = groups.iter().filter_map(|(_, g)| g.first).min();
     let mta = groups.first().map(|(k, _)| k.mta.as_str()).unwrap_or("");
-    let hints = ps
-        .cause_id("blocklisted")
+    let hints = groups
+        .first()
+        .and_then(|(k, _)| ps.cause_id(&k.cause))
         .map(|i| ps.hints(i, Direction::Outbound, mta))
         .unwrap_or_default();
     vec![Finding {
@@ -345,14 +351,14 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
 /// findings may then be incomplete (a typo next to a delivered address not
 /// kept, a harvest from attempts not kept, a domain not followed), and this
 /// says so instead of dropping them silently.
-fn capped(s: &Summary) -> Option<Finding> {
+fn capped(s: &Summary, ps: &PatternSet) -> Option<Finding> {
     use crate::diag::{PROBE_CAP, SET_CAP};
     use crate::summary::COUNTER_CAP;
     let d = &s.diag;
     let failed: u64 = s
         .groups
         .iter()
-        .filter(|(k, _)| k.cause.starts_with("unknown_user") || k.cause == "domain_not_found")
+        .filter(|(k, _)| ps.maybe_typo(&k.cause))
         .map(|(_, g)| g.recipients.overflow)
         .sum();
     let mut parts = Vec::new();

@@ -215,7 +215,8 @@ pub fn findings(
 ) -> Vec<crate::findings::Finding> {
     let mut out = crate::findings::compute(merged, ps, &crate::findings::Config::default());
     for f in &merged.findings {
-        if f.kind != "blocklisted"
+        let recomputed = ps.findings.get(&f.kind).is_some_and(|d| d.merge_recomputes);
+        if !recomputed
             && !out
                 .iter()
                 .any(|x| x.kind == f.kind && x.subject == f.subject)

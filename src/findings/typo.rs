@@ -226,7 +226,7 @@ pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
     // Distinct failed addresses (lowercase), with failures and causes.
     let mut failed: BTreeMap<String, Failed> = BTreeMap::new();
     for (k, g) in &s.groups {
-        if k.cause.starts_with("unknown_user") || k.cause == "domain_not_found" {
+        if ps.maybe_typo(&k.cause) {
             for (r, n) in g.recipients.entries() {
                 let e = failed.entry(r.to_ascii_lowercase()).or_default();
                 e.0 += n;

@@ -103,6 +103,9 @@ impl PatternSet {
                     severity,
                     meaning: c.meaning.clone().unwrap_or_default(),
                     suppress: c.suppress,
+                    unknown_recipient: c.unknown_recipient,
+                    unknown_domain: c.unknown_domain,
+                    our_listing: c.our_listing,
                     act: c.act.clone(),
                     hints: c.hints.clone(),
                 };

@@ -117,6 +117,12 @@ pub struct Cause {
     pub meaning: String,
     /// Hard failures with this cause go on `bouncelog suppress` lists.
     pub suppress: bool,
+    /// The recipient does not exist.
+    pub unknown_recipient: bool,
+    /// The recipient domain does not exist.
+    pub unknown_domain: bool,
+    /// Our sending IP or domain is listed.
+    pub our_listing: bool,
     /// Who acts and what to do, per direction.
     pub act: Vec<schema::ActDef>,
     /// Remediation hints.
@@ -352,6 +358,13 @@ impl PatternSet {
             sources.extend(dir_sources(dir).map_err(|d| vec![d])?);
         }
         Self::from_sources(&sources)
+    }
+
+    /// Whether failures with this cause id name an address that may be a
+    /// typo: the recipient or its domain does not exist.
+    pub fn maybe_typo(&self, cause: &str) -> bool {
+        self.cause_id(cause)
+            .is_some_and(|i| self.causes[i].unknown_recipient || self.causes[i].unknown_domain)
     }
 
     /// Index of a cause id.

@@ -73,6 +73,10 @@ pub struct FindingDef {
     /// Well-known mail domains (typo suggestions).
     #[serde(default)]
     pub known_domains: Vec<String>,
+    /// `merge` recomputes this kind from the merged counts: a part's finding
+    /// of the kind is not carried over.
+    #[serde(default)]
+    pub merge_recomputes: bool,
 }
 
 /// A rule that recognises one shape of log message.
@@ -238,6 +242,16 @@ pub struct CauseDef {
     /// Recipients that hard-failed with this cause belong on a suppression list.
     #[serde(default)]
     pub suppress: bool,
+    /// The recipient does not exist (evidence for typo and harvest findings).
+    #[serde(default)]
+    pub unknown_recipient: bool,
+    /// The recipient domain does not exist (with `unknown_recipient`: the
+    /// failed addresses that typo findings look at).
+    #[serde(default)]
+    pub unknown_domain: bool,
+    /// Our sending IP or domain is listed (evidence for the "our IP blocklisted" finding).
+    #[serde(default)]
+    pub our_listing: bool,
     /// Who must act and what to do, per direction (first match wins).
     #[serde(default)]
     pub act: Vec<ActDef>,

@@ -16,17 +16,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-/// Finding kinds always exported (0 when absent), so that a dashboard or an
-/// alert sees a series even on a quiet day. Kinds found but not listed here
-/// are exported too.
-pub const FINDING_KINDS: [&str; 5] = [
-    "blocklisted",
-    "domain_failure",
-    "evidence_capped",
-    "harvest",
-    "typo",
-];
-
 /// Escapes a label value: backslash, double quote and line feed.
 pub fn escape_label(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -80,7 +69,15 @@ fn gauge(n: u64) -> i64 {
 }
 
 /// The metrics as text; `now` is the time of the run.
-pub fn render(s: &Summary, now: DateTime<FixedOffset>) -> String {
+///
+/// `kinds` are the finding kinds always exported (0 when absent: the kinds of
+/// `patterns/findings.toml`), so that a dashboard or an alert sees a series
+/// even on a quiet day; kinds found but not listed are exported too.
+pub fn render<'k>(
+    s: &Summary,
+    kinds: impl IntoIterator<Item = &'k str>,
+    now: DateTime<FixedOffset>,
+) -> String {
     let mut out = String::new();
     {
         let mut f = Family::new(
@@ -103,7 +100,7 @@ pub fn render(s: &Summary, now: DateTime<FixedOffset>) -> String {
         }
     }
     {
-        let mut kinds: BTreeMap<&str, u64> = FINDING_KINDS.iter().map(|k| (*k, 0)).collect();
+        let mut kinds: BTreeMap<&str, u64> = kinds.into_iter().map(|k| (k, 0)).collect();
         for x in &s.findings {
             *kinds.entry(x.kind.as_str()).or_default() += 1;
         }
@@ -193,8 +190,13 @@ pub fn render(s: &Summary, now: DateTime<FixedOffset>) -> String {
 }
 
 /// Writes the metrics.
-pub fn write(w: &mut dyn Write, s: &Summary, now: DateTime<FixedOffset>) -> io::Result<()> {
-    w.write_all(render(s, now).as_bytes())
+pub fn write<'k>(
+    w: &mut dyn Write,
+    s: &Summary,
+    kinds: impl IntoIterator<Item = &'k str>,
+    now: DateTime<FixedOffset>,
+) -> io::Result<()> {
+    w.write_all(render(s, kinds, now).as_bytes())
 }
 
 #[cfg(test)]
@@ -233,7 +235,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        let text = render(&s, now());
+        let text = render(&s, ["blocklisted"], now());
         assert!(!text.lines().any(|l| l.starts_with("bouncelog_forged")));
         let failures: Vec<&str> = text
             .lines()
@@ -249,7 +251,7 @@ mod tests {
 
     #[test]
     fn empty_summary_has_zero_findings_and_no_window() {
-        let text = render(&Summary::default(), now());
+        let text = render(&Summary::default(), ["blocklisted"], now());
         assert!(text.contains("bouncelog_findings{kind=\"blocklisted\"} 0\n"));
         assert!(!text.contains("bouncelog_window_start"));
         assert!(text.ends_with("bouncelog_last_run_timestamp_seconds 1773144000\n"));

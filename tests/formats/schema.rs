@@ -225,12 +225,11 @@ fn schema_enums_are_the_programs_own() {
     assert_eq!(names(&defs["action"]), actions);
     assert_eq!(names(&event["properties"]["actor"]), actors);
     assert_eq!(names(&event["properties"]["action"]), actions);
-    assert_eq!(
-        names(&defs["finding"]["properties"]["kind"]),
-        set(&bouncelog::report::prometheus::FINDING_KINDS)
-    );
+    let ps = bouncelog::patterns::PatternSet::load(None).expect("patterns");
+    let kinds: Vec<&str> = ps.findings.keys().map(String::as_str).collect();
+    assert_eq!(names(&defs["finding"]["properties"]["kind"]), set(&kinds));
     // Each kind has its own evidence definition.
-    for k in bouncelog::report::prometheus::FINDING_KINDS {
+    for k in kinds {
         assert!(defs[format!("evidence_{k}")].is_object(), "evidence_{k}");
     }
 }
