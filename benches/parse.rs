@@ -4,8 +4,8 @@
 //! benchmark needs no large files. Run: `cargo bench --bench parse`.
 
 use bouncelog::parse::parse_chunk;
+use bouncelog::parse::syslog::TimeContext;
 use bouncelog::patterns::PatternSet;
-use bouncelog::syslog::TimeContext;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn chunk() -> Vec<u8> {

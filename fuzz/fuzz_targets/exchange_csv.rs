@@ -8,6 +8,6 @@ static PS: OnceLock<bouncelog::patterns::PatternSet> = OnceLock::new();
 fuzz_target!(|data: &[u8]| {
     let ps = PS.get_or_init(|| bouncelog::patterns::PatternSet::load(None).expect("patterns"));
     let Some(mta) = ps.mtas.iter().position(|m| m.csv.is_some()) else { return };
-    let mut stats = bouncelog::summary::LineStats::default();
-    let _ = bouncelog::csvlog::read(ps, mta, data, &mut stats, &mut |_| {});
+    let mut stats = bouncelog::analysis::summary::LineStats::default();
+    let _ = bouncelog::parse::csvlog::read(ps, mta, data, &mut stats, &mut |_| {});
 });

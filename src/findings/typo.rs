@@ -19,8 +19,8 @@
 //! domain. Lookups run on the rayon pool; findings come out in address order.
 
 use super::Finding;
+use crate::analysis::summary::Summary;
 use crate::patterns::PatternSet;
-use crate::summary::Summary;
 use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::{LevenshteinAutomatonBuilder, DFA};
 use rayon::prelude::*;

@@ -7,7 +7,6 @@
 //! message, and which cause a reply text means. It never reads log files;
 //! checking files for mistakes lives in [`check`].
 
-pub mod check;
 mod load;
 pub mod prefilter;
 pub mod reply;

@@ -3,9 +3,9 @@
 //! CR gets a leading `'`) and control characters are shown as escapes.
 
 use super::ReportOptions;
+use crate::analysis::summary::{Counter, Summary};
 use crate::patterns::PatternSet;
-use crate::sanitize::terminal;
-use crate::summary::{Counter, Summary};
+use crate::report::sanitize::terminal;
 use chrono::SecondsFormat;
 use std::io::{self, Write};
 

@@ -5,8 +5,8 @@
 //! first_seen, last_seen, example, hints), `reject_warnings`, `inputs`.
 
 use super::ReportOptions;
+use crate::analysis::summary::{Counter, Summary};
 use crate::patterns::PatternSet;
-use crate::summary::{Counter, Summary};
 use chrono::SecondsFormat;
 use serde_json::{json, Value};
 use std::io::{self, Write};

@@ -3,10 +3,10 @@
 //! escapes, `|` and backticks neutralised) so it cannot break the tables.
 
 use super::{noun, ReportOptions};
+use crate::analysis::summary::{Counter, Summary};
 use crate::event::Direction;
 use crate::patterns::PatternSet;
-use crate::sanitize::terminal;
-use crate::summary::{Counter, Summary};
+use crate::report::sanitize::terminal;
 use std::io::{self, Write};
 
 fn cell(s: &str) -> String {

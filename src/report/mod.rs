@@ -1,5 +1,5 @@
 //! Report formats. Each format lives in its own file and renders a finished
-//! [`Summary`](crate::summary::Summary) (or, for ndjson, single events) to a
+//! [`Summary`](crate::analysis::summary::Summary) (or, for ndjson, single events) to a
 //! writer; reports never read files or parse logs.
 
 pub mod csv;
@@ -7,9 +7,11 @@ pub mod json;
 pub mod markdown;
 pub mod ndjson;
 pub mod prometheus;
+pub mod redact;
+pub mod sanitize;
 pub mod text;
 
-use crate::summary::Group;
+use crate::analysis::summary::Group;
 
 /// Output format chosen by the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 //! the format requires (`\\`, `\"`, `\n`): a cause id from a `--patterns`
 //! file cannot break a line or forge a sample.
 
-use crate::summary::Summary;
+use crate::analysis::summary::Summary;
 use chrono::{DateTime, FixedOffset};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -202,8 +202,8 @@ pub fn write<'k>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::summary::{Group, GroupKey};
     use crate::event::{Direction, Severity};
-    use crate::summary::{Group, GroupKey};
     use chrono::TimeZone;
 
     fn now() -> DateTime<FixedOffset> {

@@ -4,10 +4,10 @@
 //! the cause means and what to do. No colour; log text is escaped.
 
 use super::{noun, ReportOptions};
+use crate::analysis::summary::{Counter, Group, GroupKey, Summary};
 use crate::event::Direction;
 use crate::patterns::PatternSet;
-use crate::sanitize::terminal;
-use crate::summary::{Counter, Group, GroupKey, Summary};
+use crate::report::sanitize::terminal;
 use chrono::{DateTime, FixedOffset};
 use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
 use std::io::{self, Write};

@@ -1,0 +1,414 @@
+//! Aggregates failure events into per-cause groups: counts, distinct and top
+//! recipients, domains, clients or remote hosts, senders, first and last seen,
+//! and an example line.
+//!
+//! A [`Summary`] is a monoid: `Summary::default()` is the identity and
+//! [`Summary::merge`] combines two, so partial summaries (chunks, files,
+//! hosts) add up to the same result whatever the grouping. Maps are capped so
+//! memory stays bounded on hostile input; the excess is counted, never hidden.
+
+use crate::event::{Direction, Event, Severity};
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Most distinct values a [`Counter`] keeps; later new values are counted in
+/// `overflow`.
+pub const COUNTER_CAP: usize = 100_000;
+
+/// Line counts of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LineStats {
+    /// Every line read.
+    pub total: u64,
+    /// Lines from a known MTA's programs.
+    pub recognised: u64,
+    /// Lines whose format is not known (not syslog, binary junk).
+    pub unrecognised: u64,
+    /// Syslog lines from programs no pattern set covers (dovecot, amavis …).
+    pub other_programs: u64,
+    /// Empty lines.
+    pub blank: u64,
+    /// MTA lines matched by a line rule.
+    pub matched: u64,
+    /// Matched lines with invalid UTF-8 (replaced by U+FFFD in output).
+    pub invalid_utf8: u64,
+}
+
+impl LineStats {
+    /// Adds another's counts.
+    pub fn merge(&mut self, o: &LineStats) {
+        self.total += o.total;
+        self.recognised += o.recognised;
+        self.unrecognised += o.unrecognised;
+        self.other_programs += o.other_programs;
+        self.blank += o.blank;
+        self.matched += o.matched;
+        self.invalid_utf8 += o.invalid_utf8;
+    }
+}
+
+/// Counts of values, capped at [`COUNTER_CAP`] distinct values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counter {
+    // Seeded per map (foldhash): the values are chosen by strangers, so
+    // colliding keys cannot be crafted to make counting quadratic.
+    map: foldhash::HashMap<String, u64>,
+    /// Occurrences of values that did not fit under the cap.
+    pub overflow: u64,
+}
+
+impl Counter {
+    /// Counts `n` occurrences of `v`.
+    pub fn add(&mut self, v: &str, n: u64) {
+        if let Some(c) = self.map.get_mut(v) {
+            *c += n;
+        } else if self.map.len() < COUNTER_CAP {
+            self.map.insert(v.to_string(), n);
+        } else {
+            self.overflow += n;
+        }
+    }
+
+    /// The count of one value.
+    pub fn get(&self, v: &str) -> u64 {
+        self.map.get(v).copied().unwrap_or(0)
+    }
+
+    /// Distinct values kept.
+    pub fn distinct(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when some values were not kept.
+    pub fn capped(&self) -> bool {
+        self.overflow > 0
+    }
+
+    /// The `n` most frequent values, ties broken by value.
+    pub fn top(&self, n: usize) -> Vec<(&str, u64)> {
+        let mut v: Vec<(&str, u64)> = self.map.iter().map(|(k, c)| (k.as_str(), *c)).collect();
+        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        v.truncate(n);
+        v
+    }
+
+    /// Every value with its count, sorted by value.
+    pub fn entries(&self) -> Vec<(&str, u64)> {
+        let mut v: Vec<(&str, u64)> = self.map.iter().map(|(k, c)| (k.as_str(), *c)).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Adds another counter's counts.
+    pub fn merge(&mut self, o: &Counter) {
+        for (k, c) in o.entries() {
+            self.add(k, c);
+        }
+        self.overflow += o.overflow;
+    }
+}
+
+/// What groups events: one block of the report.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupKey {
+    /// Cause id.
+    pub cause: String,
+    /// Direction.
+    pub direction: Direction,
+    /// Severity.
+    pub severity: Severity,
+    /// MTA name.
+    pub mta: String,
+}
+
+/// An example line of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Example {
+    /// Input file.
+    pub file: String,
+    /// Line number.
+    pub line: u64,
+    /// The line.
+    pub text: String,
+}
+
+/// The aggregate of one group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Group {
+    /// Events.
+    pub count: u64,
+    /// Recipients.
+    pub recipients: Counter,
+    /// Recipient domains.
+    pub domains: Counter,
+    /// Clients (inbound) or remote hosts (outbound/local).
+    pub peers: Counter,
+    /// Envelope senders.
+    pub senders: Counter,
+    /// Events without a recipient (connection-stage rejects, expiries).
+    pub without_recipient: u64,
+    /// Earliest event time.
+    pub first: Option<DateTime<FixedOffset>>,
+    /// Latest event time.
+    pub last: Option<DateTime<FixedOffset>>,
+    /// The first event's line.
+    pub example: Option<Example>,
+    /// Events per hour (Unix time / 3600), for per-hour thresholds and merges.
+    pub hourly: BTreeMap<i64, u64>,
+}
+
+impl Group {
+    fn add(&mut self, e: &Event) {
+        self.count += 1;
+        match e.recipient.as_deref() {
+            Some(r) if !r.is_empty() => {
+                self.recipients.add(r, 1);
+                if let Some((_, d)) = r.rsplit_once('@') {
+                    self.domains.add(&d.to_ascii_lowercase(), 1);
+                }
+            }
+            _ => self.without_recipient += 1,
+        }
+        let peer = match e.direction {
+            Direction::Inbound => e.client.as_deref(),
+            _ => e.remote_host.as_deref(),
+        };
+        if let Some(p) = peer {
+            self.peers.add(p, 1);
+        }
+        if let Some(s) = e.sender.as_deref() {
+            self.senders.add(if s.is_empty() { "<>" } else { s }, 1);
+        }
+        if let Some(t) = e.time {
+            *self
+                .hourly
+                .entry(t.timestamp().div_euclid(3600))
+                .or_default() += 1;
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+        if self.example.is_none() {
+            self.example = e.raw.as_ref().map(|raw| Example {
+                file: e.file.clone(),
+                line: e.line,
+                text: raw.clone(),
+            });
+        }
+    }
+
+    /// Adds another group's aggregate; `self` is the earlier part of the input.
+    pub fn merge(&mut self, o: &Group) {
+        self.count += o.count;
+        self.recipients.merge(&o.recipients);
+        self.domains.merge(&o.domains);
+        self.peers.merge(&o.peers);
+        self.senders.merge(&o.senders);
+        self.without_recipient += o.without_recipient;
+        for (h, n) in &o.hourly {
+            *self.hourly.entry(*h).or_default() += n;
+        }
+        self.first = min_opt(self.first, o.first);
+        self.last = max_opt(self.last, o.last);
+        if self.example.is_none() {
+            self.example = o.example.clone();
+        }
+    }
+}
+
+fn min_opt(
+    a: Option<DateTime<FixedOffset>>,
+    b: Option<DateTime<FixedOffset>>,
+) -> Option<DateTime<FixedOffset>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_opt(
+    a: Option<DateTime<FixedOffset>>,
+    b: Option<DateTime<FixedOffset>>,
+) -> Option<DateTime<FixedOffset>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// One input's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputInfo {
+    /// Path as given (`-` for stdin).
+    pub path: String,
+    /// Bytes read (after decompression).
+    pub bytes: u64,
+    /// Lines read.
+    pub lines: u64,
+    /// Whether the input was gzip-compressed.
+    pub gzip: bool,
+    /// The error that stopped reading it, if any.
+    pub error: Option<String>,
+    /// XXH3-128 of the bytes read (after decompression), in hex: the same
+    /// content gives the same fingerprint, so `merge` can refuse a report
+    /// given twice.
+    pub fingerprint: Option<String>,
+}
+
+/// Everything a report needs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Inputs in the order read.
+    pub inputs: Vec<InputInfo>,
+    /// Line counts.
+    pub lines: LineStats,
+    /// Failure groups.
+    pub groups: BTreeMap<GroupKey, Group>,
+    /// `reject_warning`s (not failures) by MTA and cause.
+    pub warnings: BTreeMap<(String, String), u64>,
+    /// Non-delivery notices sent to senders.
+    pub ndr_sent: u64,
+    /// Recipients delivered.
+    pub delivered: u64,
+    /// Address-verification probe results (not deliveries, not failures).
+    pub probes: u64,
+    /// Lines already counted from another input (Exim mainlog + rejectlog, a
+    /// log and its rotated copy).
+    pub duplicates: u64,
+    /// Counted lines outside the time window.
+    pub outside_window: u64,
+    /// The time window applied, if any.
+    pub window: crate::analysis::window::Window,
+    /// Time of the earliest dated MTA line read (inside the window or not).
+    pub first_line: Option<DateTime<FixedOffset>>,
+    /// Time of the latest dated MTA line read.
+    pub last_line: Option<DateTime<FixedOffset>>,
+    /// Evidence for findings (not kept in JSON reports).
+    pub diag: crate::analysis::evidence::Diagnostics,
+    /// Findings computed from the evidence (kept in JSON reports).
+    pub findings: Vec<crate::findings::Finding>,
+}
+
+impl Summary {
+    /// Adds one failure event.
+    pub fn add_event(&mut self, e: &Event) {
+        let key = GroupKey {
+            cause: e.cause.clone(),
+            direction: e.direction,
+            severity: e.severity,
+            mta: e.mta.clone(),
+        };
+        self.groups.entry(key).or_default().add(e);
+    }
+
+    /// Notes the time of a dated line read (for the window's coverage).
+    pub fn note_time(&mut self, t: DateTime<FixedOffset>) {
+        self.first_line = min_opt(self.first_line, Some(t));
+        self.last_line = max_opt(self.last_line, Some(t));
+    }
+
+    /// Counts a `reject_warning`.
+    pub fn add_warning(&mut self, mta: &str, cause: &str) {
+        *self
+            .warnings
+            .entry((mta.to_string(), cause.to_string()))
+            .or_default() += 1;
+    }
+
+    /// Adds another summary; `self` is the earlier part of the input.
+    pub fn merge(&mut self, o: &Summary) {
+        self.inputs.extend(o.inputs.iter().cloned());
+        self.lines.merge(&o.lines);
+        for (k, g) in &o.groups {
+            self.groups.entry(k.clone()).or_default().merge(g);
+        }
+        for (k, n) in &o.warnings {
+            *self.warnings.entry(k.clone()).or_default() += n;
+        }
+        self.ndr_sent += o.ndr_sent;
+        self.delivered += o.delivered;
+        self.probes += o.probes;
+        self.duplicates += o.duplicates;
+        self.outside_window += o.outside_window;
+        self.first_line = min_opt(self.first_line, o.first_line);
+        self.last_line = max_opt(self.last_line, o.last_line);
+        self.diag.merge(&o.diag);
+        for f in &o.findings {
+            if !self
+                .findings
+                .iter()
+                .any(|x| x.kind == f.kind && x.subject == f.subject)
+            {
+                self.findings.push(f.clone());
+            }
+        }
+    }
+
+    /// Failure events in all groups.
+    pub fn failures(&self) -> u64 {
+        self.groups.values().map(|g| g.count).sum()
+    }
+
+    /// Failure events of one direction.
+    pub fn failures_in(&self, d: Direction) -> u64 {
+        self.groups
+            .iter()
+            .filter(|(k, _)| k.direction == d)
+            .map(|(_, g)| g.count)
+            .sum()
+    }
+
+    /// Groups in report order: largest first, then by key.
+    pub fn sorted_groups(&self) -> Vec<(&GroupKey, &Group)> {
+        let mut v: Vec<_> = self.groups.iter().collect();
+        v.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_top_is_ordered_and_capped() {
+        let mut c = Counter::default();
+        for (v, n) in [("b", 2), ("a", 2), ("c", 5)] {
+            c.add(v, n);
+        }
+        assert_eq!(c.top(2), vec![("c", 5), ("a", 2)]);
+        let mut big = Counter::default();
+        for i in 0..COUNTER_CAP + 10 {
+            big.add(&i.to_string(), 1);
+        }
+        assert_eq!(big.distinct(), COUNTER_CAP);
+        assert_eq!(big.overflow, 10);
+        assert!(big.capped());
+    }
+
+    #[test]
+    fn counter_maps_are_seeded() {
+        // An unseeded hash (FxHash) gives every map the same hash of a value,
+        // so a log can be crafted whose values all collide; a seeded one differs.
+        use std::hash::BuildHasher;
+        let (a, b) = (Counter::default(), Counter::default());
+        let same = (0..8)
+            .filter(|i| {
+                let v = format!("user{i}@example.com");
+                a.map.hasher().hash_one(&v) == b.map.hasher().hash_one(&v)
+            })
+            .count();
+        assert!(same < 8, "two counters hash values identically: unseeded");
+    }
+
+    #[test]
+    fn counter_merge_adds() {
+        let mut a = Counter::default();
+        a.add("x", 1);
+        let mut b = Counter::default();
+        b.add("x", 2);
+        b.add("y", 1);
+        a.merge(&b);
+        assert_eq!(a.entries(), vec![("x", 3), ("y", 1)]);
+    }
+}

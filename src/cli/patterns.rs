@@ -1,0 +1,132 @@
+//! The pattern commands without the command line: loading the built-ins
+//! with a user's `--patterns DIR` (checked like `patterns check`),
+//! `bouncelog patterns check [DIR]` and `bouncelog patterns list`.
+
+use crate::inspect::check;
+use crate::patterns::{self, PatternSet};
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+fn fail(msg: impl std::fmt::Display) -> io::Result<ExitCode> {
+    eprintln!("bouncelog: {msg}");
+    Ok(ExitCode::from(2))
+}
+
+/// Loads the built-in patterns and DIR's. DIR's files get the checks of
+/// `patterns check` first (their samples must match): a rule that does not
+/// match its own sample is refused rather than trusted; a DIR without
+/// pattern files is an error.
+pub fn load(dir: Option<&Path>) -> Result<PatternSet, ExitCode> {
+    if let Some(d) = dir {
+        let mut sources = patterns::builtin_sources();
+        match patterns::dir_sources(d) {
+            Ok(s) if s.is_empty() => {
+                eprintln!("bouncelog: {}: no *.toml pattern files", d.display());
+                return Err(ExitCode::from(2));
+            }
+            Ok(s) => sources.extend(s),
+            Err(e) => {
+                eprintln!("bouncelog: {e}");
+                return Err(ExitCode::from(2));
+            }
+        }
+        let errors: Vec<_> = check::check(&sources)
+            .into_iter()
+            .filter(|d| d.error)
+            .collect();
+        if !errors.is_empty() {
+            for e in &errors {
+                eprintln!("bouncelog: {e}");
+            }
+            eprintln!(
+                "bouncelog: `bouncelog patterns check {}` shows every problem",
+                d.display()
+            );
+            return Err(ExitCode::from(2));
+        }
+    }
+    PatternSet::load(dir).map_err(|diags| {
+        for d in diags.iter().filter(|d| d.error) {
+            eprintln!("bouncelog: {d}");
+        }
+        ExitCode::from(2)
+    })
+}
+
+/// `bouncelog patterns check [DIR]`.
+pub fn check_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
+    let mut sources = patterns::builtin_sources();
+    if let Some(d) = dir {
+        match patterns::dir_sources(d) {
+            Ok(s) if s.is_empty() => {
+                return fail(format!("{}: no *.toml pattern files", d.display()))
+            }
+            Ok(s) => sources.extend(s),
+            Err(e) => return fail(e),
+        }
+    }
+    let diags = check::check(&sources);
+    let mut out = io::stdout().lock();
+    for d in &diags {
+        writeln!(out, "{d}")?;
+    }
+    let errors = diags.iter().filter(|d| d.error).count();
+    let warnings = diags.len() - errors;
+    if errors > 0 {
+        writeln!(out, "{errors} error(s), {warnings} warning(s)")?;
+        return Ok(ExitCode::from(2));
+    }
+    let ps = match load(dir) {
+        Ok(ps) => ps,
+        Err(code) => return Ok(code),
+    };
+    let rules: usize = ps.mtas.iter().map(|m| m.rules.len()).sum();
+    writeln!(
+        out,
+        "ok: {} causes, {} reply rules, {} line rules for {} MTA(s); {warnings} warning(s)",
+        ps.causes.len(),
+        ps.reply.rules.len(),
+        rules,
+        ps.mtas.len()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bouncelog patterns list`.
+pub fn list_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
+    let ps = match load(dir) {
+        Ok(ps) => ps,
+        Err(code) => return Ok(code),
+    };
+    let mut out = io::stdout().lock();
+    writeln!(out, "Causes ({}):", ps.causes.len())?;
+    for c in &ps.causes {
+        writeln!(
+            out,
+            "  {:<38} {:<4}  {}",
+            c.id,
+            c.severity.as_str(),
+            c.title
+        )?;
+    }
+    for m in &ps.mtas {
+        writeln!(out, "\nLine rules for {} ({}):", m.name, m.description)?;
+        for r in &m.rules {
+            writeln!(out, "  {:<38} {:?}  [{}]", r.id, r.kind, r.file)?;
+        }
+    }
+    writeln!(
+        out,
+        "\nReply rules, in match order ({}):",
+        ps.reply.rules.len()
+    )?;
+    for r in &ps.reply.rules {
+        writeln!(
+            out,
+            "  {:<38} -> {}  [{}]",
+            r.id, ps.causes[r.cause].id, r.file
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,399 @@
+//! Findings: what the counts mean, with the evidence behind each — likely
+//! typos of recipient addresses, directory-harvest runs, a remote domain whose
+//! users suddenly all "do not exist" (moved MX), and our own IP being
+//! blocklisted (typos in [`typo`]). Computed from a finished [`Summary`]; no
+//! finding without evidence from the same logs (or, for provider domains, a
+//! built-in list of well-known domains), and a finding of its own
+//! (`evidence_capped`) when some evidence did not fit under its memory cap.
+
+pub mod typo;
+
+use crate::analysis::evidence::Probe;
+use crate::analysis::summary::Summary;
+use crate::event::Direction;
+use crate::patterns::PatternSet;
+use chrono::Duration;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Thresholds of the detectors.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Distinct unknown recipients from one client (or /24, or sender) that make a harvest.
+    pub harvest_min: usize,
+    /// Most valid recipients, as a share of all recipients a client named,
+    /// that still count as harvesting (a partner's server with valid
+    /// recipients accepted is not a harvester).
+    pub harvest_valid_share: f64,
+    /// Networks never put on a blocklist: loopback, private, link-local,
+    /// and `--trusted` (our own).
+    pub trusted: Vec<crate::actions::blocklist::Net>,
+    /// The time window in which they must fall.
+    pub harvest_window: Duration,
+    /// Distinct unknown recipients at one domain that make a domain-wide failure.
+    pub domain_min: usize,
+    /// How long before the first unknown-user bounce the last delivery must be.
+    pub domain_gap: Duration,
+    /// Outbound blocklist rejections that make a finding.
+    pub blocklist_min: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            harvest_min: 10,
+            harvest_valid_share: 0.1,
+            trusted: crate::actions::blocklist::never_blocked(),
+            harvest_window: Duration::minutes(10),
+            domain_min: 3,
+            domain_gap: Duration::minutes(30),
+            blocklist_min: 3,
+        }
+    }
+}
+
+impl Config {
+    /// Distinct unknown recipients that make one member of a network or a
+    /// rotation suspicious on its own.
+    fn member_min(&self) -> usize {
+        self.harvest_min.div_ceil(4).max(3)
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Finding {
+    /// `typo`, `harvest`, `domain_failure`, `blocklisted`.
+    pub kind: String,
+    /// What it is about (an address, a client, a domain).
+    pub subject: String,
+    /// One sentence for people.
+    pub message: String,
+    /// The numbers behind it.
+    pub evidence: Value,
+    /// What to do.
+    pub hints: Vec<String>,
+}
+
+/// All findings of a summary, in a stable order.
+pub fn compute(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
+    let mut out = typo::typos(s, ps);
+    out.extend(harvests(s, cfg));
+    out.extend(domain_failures(s, cfg));
+    for f in &mut out {
+        f.hints = hints(ps, &f.kind, &f.subject);
+    }
+    out.extend(blocklisted(s, ps, cfg));
+    out.extend(capped(s, ps));
+    out
+}
+
+/// The hints of a kind of finding from `patterns/findings.toml`.
+fn hints(ps: &PatternSet, kind: &str, subject: &str) -> Vec<String> {
+    ps.findings
+        .get(kind)
+        .map(|d| {
+            d.hints
+                .iter()
+                .map(|h| h.replace("{subject}", subject))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Densest window: (distinct recipients, first, last) of the best window,
+/// with a sliding window over the attempts in time order (linear time).
+fn densest(probes: &[&Probe], window: Duration) -> (usize, Option<String>, Option<String>) {
+    let mut v: Vec<&Probe> = probes.to_vec();
+    v.sort_by_key(|p| p.time);
+    let mut in_window: HashMap<&str, usize> = HashMap::new();
+    let mut best = (0, None, None);
+    let mut start = 0;
+    for end in 0..v.len() {
+        *in_window.entry(v[end].rcpt.as_str()).or_default() += 1;
+        while let (Some(a), Some(b)) = (v[start].time, v[end].time) {
+            if b - a <= window {
+                break;
+            }
+            let r = v[start].rcpt.as_str();
+            if let Some(n) = in_window.get_mut(r) {
+                *n -= 1;
+                if *n == 0 {
+                    in_window.remove(r);
+                }
+            }
+            start += 1;
+        }
+        if in_window.len() > best.0 {
+            let t = |p: &Probe| p.time.map(|t| t.to_rfc3339());
+            best = (in_window.len(), t(v[start]), t(v[end]));
+        }
+    }
+    best
+}
+
+/// What the logs say about one client address: distinct unknown recipients
+/// it tried and valid recipients accepted from it.
+struct ClientStat<'a> {
+    probes: Vec<&'a Probe>,
+    unknown: usize,
+    /// `None` when the evidence was capped and this client's count is not known.
+    valid: Option<usize>,
+}
+
+impl ClientStat<'_> {
+    /// Few or no valid recipients next to its unknown ones: at most
+    /// `harvest_valid_share` of all recipients it named were valid.
+    fn mostly_unknown(&self, cfg: &Config) -> bool {
+        self.valid
+            .is_some_and(|v| (v as f64) <= cfg.harvest_valid_share * ((v + self.unknown) as f64))
+    }
+
+    /// Suspicious on its own evidence (a member of a network or rotation).
+    fn suspicious(&self, cfg: &Config) -> bool {
+        self.unknown >= cfg.member_min() && self.mostly_unknown(cfg)
+    }
+}
+
+fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut by_ip: BTreeMap<&str, ClientStat<'_>> = BTreeMap::new();
+    for p in &s.diag.probes {
+        by_ip
+            .entry(p.ip.as_str())
+            .or_insert_with(|| ClientStat {
+                probes: Vec::new(),
+                unknown: 0,
+                valid: None,
+            })
+            .probes
+            .push(p);
+    }
+    for (ip, st) in by_ip.iter_mut() {
+        st.unknown = st
+            .probes
+            .iter()
+            .map(|p| p.rcpt.as_str())
+            .collect::<BTreeSet<_>>()
+            .len();
+        st.valid = match s.diag.valid_by_client.get(*ip) {
+            Some(set) => Some(set.len()),
+            None if s.diag.valid_clients_capped => None,
+            None => Some(0),
+        };
+    }
+    let trusted = |ip: &str| {
+        crate::actions::blocklist::ip(ip).is_none_or(|a| cfg.trusted.iter().any(|n| n.contains(a)))
+    };
+    let mut flagged = BTreeSet::new();
+    let finding = |subject: String, what: &str, ips: BTreeSet<&str>| -> Option<Finding> {
+        let probes: Vec<&Probe> = ips
+            .iter()
+            .filter_map(|ip| by_ip.get(ip))
+            .flat_map(|st| st.probes.iter().copied())
+            .collect();
+        let (n, first, last) = densest(&probes, cfg.harvest_window);
+        if n < cfg.harvest_min {
+            return None;
+        }
+        let tried: BTreeSet<&str> = probes.iter().map(|p| p.rcpt.as_str()).collect();
+        let valid: usize = ips
+            .iter()
+            .filter_map(|ip| by_ip.get(ip).and_then(|st| st.valid))
+            .sum();
+        let block: Vec<&str> = ips.iter().copied().filter(|ip| !trusted(ip)).collect();
+        let kept = if block.len() < ips.len() {
+            " (trusted or private addresses are left off the blocklist)"
+        } else {
+            ""
+        };
+        Some(Finding {
+            kind: "harvest".into(),
+            subject: subject.clone(),
+            message: format!(
+                "{what} {subject} tried {n} distinct unknown recipients within {} minutes ({} in all; {valid} valid addresses accepted from it){kept}",
+                cfg.harvest_window.num_minutes(),
+                tried.len()
+            ),
+            evidence: json!({"distinct_in_window": n, "window_start": first, "window_end": last,
+                "distinct_tried": tried.len(), "valid": valid, "clients": ips, "blocklist": block}),
+            hints: Vec::new(),
+        })
+    };
+    // One client: many distinct unknown recipients in the window, and few or no valid ones.
+    for (ip, st) in &by_ip {
+        if !st.mostly_unknown(cfg) {
+            continue;
+        }
+        if let Some(f) = finding(ip.to_string(), "Client", BTreeSet::from([*ip])) {
+            flagged.insert(*ip);
+            out.push(f);
+        }
+    }
+    // Several addresses of one network, none enough alone but each suspicious.
+    let mut by_net: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for (ip, st) in &by_ip {
+        if flagged.contains(ip) || !st.suspicious(cfg) {
+            continue;
+        }
+        if let Some(a) = crate::actions::blocklist::ip(ip) {
+            by_net
+                .entry(crate::actions::blocklist::network_of(a))
+                .or_default()
+                .insert(*ip);
+        }
+    }
+    for (net, ips) in by_net {
+        if ips.len() >= 2 {
+            out.extend(finding(net, "Network", ips));
+        }
+    }
+    // Rotating clients: one sender or HELO from many addresses, each suspicious.
+    for (what, key) in [("Sender", 0), ("HELO", 1)] {
+        let mut by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for p in &s.diag.probes {
+            let k = if key == 0 {
+                p.sender.as_deref()
+            } else {
+                p.helo.as_deref()
+            };
+            if let Some(k) = k.filter(|k| !k.is_empty()) {
+                by.entry(k).or_default().insert(p.ip.as_str());
+            }
+        }
+        for (k, ips) in by {
+            let ips: BTreeSet<&str> = ips
+                .into_iter()
+                .filter(|ip| by_ip.get(ip).is_some_and(|st| st.suspicious(cfg)))
+                .collect();
+            if ips.len() >= 3 && !ips.iter().all(|ip| flagged.contains(ip)) {
+                out.extend(finding(k.to_string(), what, ips));
+            }
+        }
+    }
+    out
+}
+
+fn domain_failures(s: &Summary, cfg: &Config) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (d, st) in &s.diag.domains {
+        let distinct = st.unknown_rcpts.len();
+        // Mostly unknown users after the change: at least 4 bounces per later delivery.
+        let mostly_failing = st.delivered_after == 0 || st.unknown >= 4 * st.delivered_after;
+        // "Used to be delivered": the deliveries end well before the failures start,
+        // not a batch in which some recipients exist and others do not.
+        let earlier = match (st.last_before, st.first_unknown) {
+            (Some(b), Some(f)) => f - b >= cfg.domain_gap,
+            _ => false,
+        };
+        if distinct < cfg.domain_min || st.delivered_before == 0 || !mostly_failing || !earlier {
+            continue;
+        }
+        out.push(Finding {
+            kind: "domain_failure".into(),
+            subject: d.clone(),
+            message: format!(
+                "{distinct} different recipients at {d} bounced as unknown users since {}, though {d} accepted our mail {} time{} before: the domain may have moved to another mail server",
+                st.first_unknown.map(|t| t.to_rfc3339()).unwrap_or_else(|| "the start".into()),
+                st.delivered_before,
+                if st.delivered_before == 1 { "" } else { "s" }
+            ),
+            evidence: json!({"unknown_bounces": st.unknown, "distinct_unknown": distinct, "delivered_before": st.delivered_before,
+                "delivered_after": st.delivered_after, "first_unknown": st.first_unknown.map(|t| t.to_rfc3339()),
+                "last_delivered": st.last_delivered.map(|t| t.to_rfc3339())}),
+            hints: Vec::new(),
+        });
+    }
+    out
+}
+
+fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
+    let groups: Vec<_> = s
+        .groups
+        .iter()
+        .filter(|(k, _)| {
+            k.direction == Direction::Outbound
+                && ps
+                    .cause_id(&k.cause)
+                    .is_some_and(|c| ps.causes[c].our_listing)
+        })
+        .collect();
+    let n: u64 = groups.iter().map(|(_, g)| g.count).sum();
+    if n < cfg.blocklist_min {
+        return Vec::new();
+    }
+    let mut hosts = crate::analysis::summary::Counter::default();
+    let mut domains = crate::analysis::summary::Counter::default();
+    for (_, g) in &groups {
+        hosts.merge(&g.peers);
+        domains.merge(&g.domains);
+    }
+    let first = groups.iter().filter_map(|(_, g)| g.first).min();
+    let mta = groups.first().map(|(k, _)| k.mta.as_str()).unwrap_or("");
+    let hints = groups
+        .first()
+        .and_then(|(k, _)| ps.cause_id(&k.cause))
+        .map(|i| ps.hints(i, Direction::Outbound, mta))
+        .unwrap_or_default();
+    vec![Finding {
+        kind: "blocklisted".into(),
+        subject: "our sending IP".into(),
+        message: format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving domains", domains.distinct()),
+        evidence: json!({"rejections": n, "first": first.map(|t| t.to_rfc3339()),
+            "remote_hosts": hosts.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>(),
+            "domains": domains.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>()}),
+        hints: hints.into_iter().map(str::to_string).collect(),
+    }]
+}
+
+/// The evidence that did not fit under its cap, as a finding of its own: the
+/// findings may then be incomplete (a typo next to a delivered address not
+/// kept, a harvest from attempts not kept, a domain not followed), and this
+/// says so instead of dropping them silently.
+fn capped(s: &Summary, ps: &PatternSet) -> Option<Finding> {
+    use crate::analysis::evidence::{PROBE_CAP, SET_CAP};
+    use crate::analysis::summary::COUNTER_CAP;
+    let d = &s.diag;
+    let failed: u64 = s
+        .groups
+        .iter()
+        .filter(|(k, _)| ps.maybe_typo(&k.cause))
+        .map(|(_, g)| g.recipients.overflow)
+        .sum();
+    let mut parts = Vec::new();
+    if d.delivered.overflow > 0 {
+        parts.push(format!("{} deliveries to recipients beyond the first {COUNTER_CAP} distinct ones (typos next to those are not suggested)", d.delivered.overflow));
+    }
+    if failed > 0 {
+        parts.push(format!("{failed} unknown-user or unknown-domain failures to recipients beyond the first {COUNTER_CAP} distinct ones of a group (no typo suggested for those)"));
+    }
+    if d.probes_not_kept > 0 {
+        parts.push(format!(
+            "{} inbound unknown-user attempts beyond the first {PROBE_CAP} (not used for harvests)",
+            d.probes_not_kept
+        ));
+    }
+    if d.valid_clients_capped {
+        parts.push(format!("the valid recipients of clients beyond the first {SET_CAP} (those clients are not judged as harvesters)"));
+    }
+    if d.domain_events_not_kept > 0 {
+        parts.push(format!("{} deliveries and bounces at domains beyond the first {SET_CAP} (not used for domain-wide failures)", d.domain_events_not_kept));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(Finding {
+        kind: "evidence_capped".into(),
+        subject: "findings".into(),
+        message: format!(
+            "Findings may be incomplete: to bound memory, the evidence did not keep {}",
+            parts.join("; ")
+        ),
+        evidence: json!({"delivered_not_kept": d.delivered.overflow, "failures_not_kept": failed,
+            "probes_not_kept": d.probes_not_kept, "valid_clients_capped": d.valid_clients_capped,
+            "domain_events_not_kept": d.domain_events_not_kept,
+            "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP}}),
+        hints: Vec::new(),
+    })
+}

@@ -1,0 +1,363 @@
+//! Opens inputs (files, `-` for stdin; gzip detected by its magic bytes, not
+//! by name) and reads them as chunks of whole lines for the parallel parser.
+//!
+//! Reading uses `read()` into buffers, never mmap: live logs are truncated by
+//! logrotate while being read. A read error (a truncated `.gz`, an I/O error)
+//! ends the input after the lines read so far have been handed out.
+
+pub mod journal;
+
+use chrono::{DateTime, Local};
+use flate2::read::MultiGzDecoder;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+
+/// Size of a chunk handed to one parser task.
+pub const CHUNK_SIZE: usize = 256 << 10;
+/// A line longer than this is cut into pieces (each counted as a line).
+pub const MAX_LINE: usize = 16 << 20;
+
+/// An opened input.
+pub struct Input {
+    /// Name shown in messages and reports (`-` for stdin).
+    pub name: String,
+    /// Reference time for year-less stamps: modification time, or now.
+    pub reference: DateTime<Local>,
+    /// Whether the data is gzip-compressed.
+    pub gzip: bool,
+    reader: Box<dyn Read + Send>,
+    leftover: Vec<u8>,
+    eof: bool,
+    error: Option<io::Error>,
+    /// Bytes read after decompression.
+    pub bytes: u64,
+    hasher: Box<xxhash_rust::xxh3::Xxh3>,
+}
+
+/// Opens a path, or stdin for `-`. The error is one line naming the file.
+pub fn open(path: &str) -> Result<Input, String> {
+    let (raw, reference): (Box<dyn Read + Send>, DateTime<Local>) = if path == "-" {
+        (Box::new(io::stdin()), Local::now())
+    } else if let Some(args) = path.strip_prefix(JOURNAL) {
+        return from_reader(JOURNAL_NAME, journalctl(args)?, Local::now());
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+        if meta.is_dir() {
+            return Err(format!("{path}: is a directory"));
+        }
+        let f = File::open(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+        let mtime = meta
+            .modified()
+            .map(DateTime::<Local>::from)
+            .unwrap_or_else(|_| Local::now());
+        (Box::new(f), mtime)
+    };
+    from_reader(path, raw, reference)
+}
+
+/// An input over any reader (gzip detected from its first bytes).
+pub fn from_reader(
+    path: &str,
+    raw: Box<dyn Read + Send>,
+    reference: DateTime<Local>,
+) -> Result<Input, String> {
+    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read + Send> = if gzip {
+        Box::new(MultiGzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
+    Ok(Input {
+        name: path.to_string(),
+        reference,
+        gzip,
+        reader,
+        leftover: Vec::new(),
+        eof: false,
+        error: None,
+        bytes: 0,
+        hasher: Box::default(),
+    })
+}
+
+/// Pseudo-path of the journal: `journalctl:` followed by tab-separated
+/// extra arguments (`--since=…`). Made by the CLI's `--journal`.
+pub const JOURNAL: &str = "journalctl:";
+/// The name the journal input has in messages and reports.
+pub const JOURNAL_NAME: &str = "journalctl";
+
+/// The pseudo-path of the journal narrowed to a window (events are still
+/// filtered exactly; the bounds only spare journalctl reading everything).
+pub fn journal_spec(w: &crate::analysis::window::Window) -> String {
+    let fmt = "%Y-%m-%d %H:%M:%S";
+    let mut spec = JOURNAL.to_string();
+    for (arg, t) in [("since", w.since), ("until", w.until)] {
+        if let Some(t) = t {
+            spec.push_str(&format!(
+                "\t--{arg}={}",
+                t.with_timezone(&Local).format(fmt)
+            ));
+        }
+    }
+    spec
+}
+
+/// Runs `journalctl -o json` for the mail facility and reads its output.
+/// journalctl that cannot be run, that exits with an error, or that says it
+/// could not open the journal files (permission denied, which it reports
+/// with status 0) ends the input with an error: no silent empty journal.
+fn journalctl(extra: &str) -> Result<Box<dyn Read + Send>, String> {
+    let mut cmd = std::process::Command::new("journalctl");
+    cmd.args(["-o", "json", "--no-pager", "SYSLOG_FACILITY=2"]);
+    cmd.args(extra.split('\t').filter(|a| !a.is_empty()));
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null());
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => {
+            "journalctl: not found (--journal needs systemd's journalctl on the PATH)".to_string()
+        }
+        _ => format!("journalctl: cannot run it: {}", io_msg(&e)),
+    })?;
+    let out = child.stdout.take().ok_or("journalctl: no output")?;
+    // Read stderr on a thread so that a chatty journalctl cannot block on it.
+    let err = child.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = e.read_to_string(&mut s);
+            s
+        })
+    });
+    Ok(Box::new(Journalctl {
+        out,
+        child,
+        err,
+        done: false,
+    }))
+}
+
+/// journalctl's output; at its end, its exit status and complaints.
+struct Journalctl {
+    out: std::process::ChildStdout,
+    child: std::process::Child,
+    err: Option<std::thread::JoinHandle<String>>,
+    done: bool,
+}
+
+impl Journalctl {
+    /// Called at the end of the output: an error if journalctl failed.
+    fn check(&mut self) -> io::Result<()> {
+        self.done = true;
+        let status = self.child.wait()?;
+        let said = self
+            .err
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        let first = said
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(|l| l.strip_prefix("journalctl: ").unwrap_or(l))
+            .unwrap_or("")
+            .to_string();
+        let denied = said.contains("insufficient permissions")
+            || said.contains("ermission denied")
+            || said.contains("No journal files were opened");
+        if !status.success() || denied {
+            let what = match (first.is_empty(), status.code()) {
+                (false, _) => first,
+                (true, Some(c)) => format!("exited with status {c}"),
+                (true, None) => "was killed".to_string(),
+            };
+            let hint = if denied {
+                " (run as root or as a member of the systemd-journal or adm group)"
+            } else {
+                ""
+            };
+            return Err(io::Error::other(format!("journalctl: {what}{hint}")));
+        }
+        Ok(())
+    }
+}
+
+impl Read for Journalctl {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.out.read(buf)?;
+        if n == 0 && !buf.is_empty() && !self.done {
+            self.check()?;
+        }
+        Ok(n)
+    }
+}
+
+/// An error for a person: our own messages as they are (they name the
+/// file), the system's without "(os error N)".
+pub fn plain(e: &io::Error) -> String {
+    if e.get_ref().is_some() {
+        e.to_string()
+    } else {
+        io_msg(e)
+    }
+}
+
+/// An I/O error as a short lowercase message.
+pub fn io_msg(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::UnexpectedEof => "unexpected end of data (truncated file?)".into(),
+        _ => {
+            let s = e.to_string();
+            let s = s.split(" (os error").next().unwrap_or(&s).to_string();
+            s.chars()
+                .next()
+                .map(|c| c.to_lowercase().collect::<String>() + &s[c.len_utf8()..])
+                .unwrap_or(s)
+        }
+    }
+}
+
+/// True when a regular file is now shorter than what was read from it: it
+/// was truncated (logrotate's copytruncate) or replaced while being read.
+pub fn shrank(path: &str, bytes_read: u64) -> bool {
+    if path == "-" || path.starts_with(JOURNAL) {
+        return false;
+    }
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() < bytes_read)
+}
+
+/// True when the start of a text looks like binary data rather than a log.
+pub fn looks_binary(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(4096)];
+    if sample.is_empty() {
+        return false;
+    }
+    let bad = sample
+        .iter()
+        .filter(|&&b| b == 0 || (b < 0x20 && b != b'\n' && b != b'\r' && b != b'\t'))
+        .count();
+    bad * 10 > sample.len()
+}
+
+impl Input {
+    /// The next chunk of whole lines (the last one may lack a newline), or
+    /// `None` at the end. After a read error the chunk holds what was read
+    /// before it, and [`Input::take_error`] returns the error.
+    pub fn next_chunk(&mut self) -> Option<Vec<u8>> {
+        let mut buf = std::mem::take(&mut self.leftover);
+        loop {
+            if self.eof {
+                break;
+            }
+            if buf.len() >= CHUNK_SIZE
+                && (buf.len() >= MAX_LINE || memchr::memrchr(b'\n', &buf).is_some())
+            {
+                break;
+            }
+            let start = buf.len();
+            buf.resize(start + CHUNK_SIZE, 0);
+            match self.reader.read(&mut buf[start..]) {
+                Ok(0) => {
+                    buf.truncate(start);
+                    self.eof = true;
+                }
+                Ok(n) => {
+                    buf.truncate(start + n);
+                    self.bytes += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
+                Err(e) => {
+                    buf.truncate(start);
+                    self.eof = true;
+                    self.error = Some(e);
+                }
+            }
+        }
+        if buf.is_empty() {
+            return None;
+        }
+        if !self.eof {
+            // Without a newline the buffer is one over-long line: hand it out whole.
+            if let Some(nl) = memchr::memrchr(b'\n', &buf) {
+                self.leftover = buf.split_off(nl + 1);
+            }
+        }
+        self.hasher.update(&buf);
+        Some(buf)
+    }
+
+    /// The fingerprint of the bytes handed out so far (XXH3-128, hex).
+    pub fn fingerprint(&self) -> String {
+        format!("{:032x}", self.hasher.digest128())
+    }
+
+    /// The error that ended reading, if any.
+    pub fn take_error(&mut self) -> Option<io::Error> {
+        self.error.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(data: Vec<u8>) -> Input {
+        Input {
+            name: "t".into(),
+            reference: Local::now(),
+            gzip: false,
+            reader: Box::new(io::Cursor::new(data)),
+            leftover: Vec::new(),
+            eof: false,
+            error: None,
+            bytes: 0,
+            hasher: Box::default(),
+        }
+    }
+
+    #[test]
+    fn chunks_end_on_line_boundaries_and_keep_every_byte() {
+        let mut data = Vec::new();
+        for i in 0..200_000 {
+            data.extend_from_slice(format!("line number {i}\n").as_bytes());
+        }
+        data.extend_from_slice(b"no newline at end");
+        let mut inp = input(data.clone());
+        let mut all = Vec::new();
+        let mut n = 0;
+        while let Some(c) = inp.next_chunk() {
+            n += 1;
+            if !c.ends_with(b"end") {
+                assert_eq!(c.last(), Some(&b'\n'));
+            }
+            all.extend_from_slice(&c);
+        }
+        assert!(n > 1);
+        assert_eq!(all, data);
+    }
+
+    #[test]
+    fn truncation_is_noticed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("mail.log");
+        std::fs::write(&p, b"short now\n").expect("w");
+        let p = p.to_str().expect("p");
+        assert!(shrank(p, 4096));
+        assert!(!shrank(p, 10));
+        assert!(!shrank("-", 4096));
+    }
+
+    #[test]
+    fn binary_detection() {
+        assert!(looks_binary(&[0u8; 100]));
+        assert!(!looks_binary(
+            b"Mar  3 10:12:01 mx1 postfix/smtpd[1]: hello\n"
+        ));
+        assert!(!looks_binary(b""));
+    }
+}

@@ -1,0 +1,25 @@
+//! The integration tests, one binary (as ripgrep does): each module covers
+//! one area; `util` holds the helpers that run the built binary.
+
+mod blocklist;
+mod classify;
+mod cli;
+mod coverage;
+mod cron;
+mod exchange;
+mod exim;
+mod findings;
+mod formats;
+mod journal;
+mod lineforms;
+mod merge;
+mod output;
+mod patterns;
+mod plumbing;
+mod postfix;
+mod qmail;
+mod replies;
+mod robustness;
+mod typos;
+mod user_patterns;
+mod util;
