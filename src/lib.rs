@@ -8,11 +8,16 @@
 //! them; [`findings`] draws conclusions from the aggregate; [`report`]
 //! renders it in one format per file; [`actions`] writes what other tools act
 //! on; [`output`] writes files safely. [`inspect`] checks and explains the
-//! pattern sets, and [`cli`] is the command line, the only place clap lives.
+//! pattern sets. [`cli`] is the command line, the only place clap lives: it
+//! builds a plain [`config`] for one of the [`command`]s, and [`error`] is the
+//! one error path that decides the exit status.
 
 pub mod actions;
 pub mod analysis;
 pub mod cli;
+pub mod command;
+pub mod config;
+pub mod error;
 pub mod event;
 pub mod findings;
 pub mod inspect;

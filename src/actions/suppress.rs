@@ -36,7 +36,7 @@ pub struct Suppressed {
 /// Analyses the inputs and returns the list, sorted by address.
 pub fn collect(
     ps: &PatternSet,
-    files: &[String],
+    files: &[crate::source::Input],
     soft_days: usize,
     report: &mut dyn FnMut(Problem),
 ) -> Vec<Suppressed> {

@@ -14,7 +14,7 @@ use crate::event::Event;
 use crate::parse::syslog::TimeContext;
 use crate::parse::{parse_chunk, ChunkResult};
 use crate::patterns::PatternSet;
-use crate::source::{self, looks_binary, Input};
+use crate::source::{self, looks_binary, Input, Reader};
 use rayon::prelude::*;
 
 /// How a run filters and shapes events.
@@ -24,8 +24,9 @@ pub struct RunOptions {
     pub window: crate::analysis::window::Window,
     /// Replace local parts of addresses with hashes.
     pub redact: bool,
-    /// Advanced by the bytes read (the caller decides whether it is drawn).
-    pub progress: Option<indicatif::ProgressBar>,
+    /// Told of each input started and of the bytes read (the caller decides
+    /// whether and how it is drawn).
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
     /// Set by the caller (from its event sink, say, when the output pipe
     /// closed) to stop reading at once: the run returns what it has.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
@@ -37,6 +38,14 @@ impl RunOptions {
             .as_ref()
             .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
     }
+}
+
+/// Progress of a run, as the caller wants it shown (a bar on a terminal).
+pub trait Progress: Send + Sync + std::fmt::Debug {
+    /// An input starts.
+    fn input(&self, name: &str);
+    /// Bytes of the current input were read.
+    fn advance(&self, bytes: u64);
 }
 
 /// What the caller is told about an input that could not be read fully.
@@ -52,7 +61,7 @@ pub enum Problem {
 /// order; `report` is told of problems as they happen.
 pub fn run(
     ps: &PatternSet,
-    inputs: &[String],
+    inputs: &[Input],
     opts: &RunOptions,
     sink: &mut dyn FnMut(&Event),
     report: &mut dyn FnMut(Problem),
@@ -64,18 +73,18 @@ pub fn run(
     corr.redact = opts.redact;
     corr.dedupe = inputs.len() > 1;
     // The same events through journald and a syslog file: key lines by content.
-    corr.mixed_forms = corr.dedupe && inputs.iter().any(|p| is_journal(p));
+    corr.mixed_forms = corr.dedupe && inputs.iter().any(is_journal);
     summary.window = opts.window;
-    for path in &inputs {
+    for what in &inputs {
         if opts.stopped() {
             break;
         }
-        let mut input = match source::open(path) {
+        let mut input = match source::open(what) {
             Ok(i) => i,
             Err(msg) => {
                 report(Problem::Error(msg.clone()));
                 summary.inputs.push(InputInfo {
-                    path: path.clone(),
+                    path: what.name(),
                     bytes: 0,
                     lines: 0,
                     gzip: false,
@@ -85,45 +94,13 @@ pub fn run(
                 continue;
             }
         };
-        if let Some(pb) = &opts.progress {
-            pb.set_message(path.clone());
+        if let Some(p) = &opts.progress {
+            p.input(&input.name);
         }
         let info = analyze_input(ps, &mut input, &mut corr, &mut summary, sink, report, opts);
         summary.inputs.push(info);
     }
     summary
-}
-
-/// A progress bar on stderr when it is a terminal (never in cron, never on
-/// stdout), drawn only once a run has taken more than a second.
-pub fn progress_bar(files: &[String]) -> Option<indicatif::ProgressBar> {
-    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        return None;
-    }
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
-    let pb = indicatif::ProgressBar::with_draw_target(
-        Some(total),
-        indicatif::ProgressDrawTarget::hidden(),
-    );
-    let style = indicatif::ProgressStyle::with_template(
-        "{elapsed} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}",
-    )
-    .map(|s| s.progress_chars("=> "))
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    pb.set_style(style);
-    let shown = pb.clone();
-    // Show it after a second; fast runs never draw anything.
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(1));
-        if !shown.is_finished() {
-            shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
-    });
-    Some(pb)
 }
 
 /// Feeds parsed chunks, in order, to the correlator.
@@ -155,7 +132,7 @@ fn feed(
 
 /// Reads the rest of an input whose first chunk is already taken.
 struct Rest<'a> {
-    input: &'a mut Input,
+    input: &'a mut Reader,
     buf: std::io::Cursor<Vec<u8>>,
 }
 
@@ -179,7 +156,7 @@ impl std::io::Read for Rest<'_> {
 fn read_csv(
     ps: &PatternSet,
     mta: usize,
-    input: &mut Input,
+    input: &mut Reader,
     first: Vec<u8>,
     corr: &mut Correlator,
     summary: &mut Summary,
@@ -234,7 +211,7 @@ const READ_AHEAD: usize = 8;
 
 fn analyze_input(
     ps: &PatternSet,
-    input: &mut Input,
+    input: &mut Reader,
     corr: &mut Correlator,
     summary: &mut Summary,
     sink: &mut dyn FnMut(&Event),
@@ -292,8 +269,8 @@ fn analyze_input(
                 if batch.is_empty() {
                     break;
                 }
-                if let Some(pb) = progress {
-                    pb.inc(batch.iter().map(|c| c.len() as u64).sum());
+                if let Some(p) = progress {
+                    p.advance(batch.iter().map(|c| c.len() as u64).sum());
                 }
                 let parsed = batch
                     .par_iter()
@@ -362,7 +339,7 @@ fn analyze_input(
         report(Problem::Error(msg.clone()));
         error = Some(msg);
     }
-    if !input.gzip && source::shrank(&input.name, input.bytes) {
+    if !input.gzip && source::shrank(input.file.as_deref(), input.bytes) {
         report(Problem::Warning(format!(
             "{}: the file shrank while it was read (truncated or rotated by logrotate copytruncate?); the report covers the {} bytes read",
             input.name, input.bytes
@@ -391,28 +368,14 @@ fn analyze_input(
 /// in the next) and the order of ndjson events then follow the logs' time.
 /// Inputs whose first lines have no time (stdin, unreadable files) keep their
 /// place relative to each other, after the dated ones.
-pub fn order_by_content(ps: &PatternSet, inputs: &[String]) -> Vec<String> {
+pub fn order_by_content(ps: &PatternSet, inputs: &[Input]) -> Vec<Input> {
     if inputs.len() < 2 {
         return inputs.to_vec();
     }
-    let mut keyed: Vec<(
-        Option<chrono::DateTime<chrono::FixedOffset>>,
-        usize,
-        &String,
-    )> = inputs
+    let mut keyed: Vec<(Option<chrono::DateTime<chrono::FixedOffset>>, usize, &Input)> = inputs
         .iter()
         .enumerate()
-        .map(|(i, p)| {
-            (
-                if p == "-" || p.starts_with(source::JOURNAL) {
-                    None
-                } else {
-                    first_time(ps, p)
-                },
-                i,
-                p,
-            )
-        })
+        .map(|(i, p)| (p.file().and_then(|_| first_time(ps, p)), i, p))
         .collect();
     keyed.sort_by_key(|(t, i, _)| (t.is_none(), *t, *i));
     keyed.into_iter().map(|(_, _, p)| p.clone()).collect()
@@ -436,20 +399,21 @@ fn span(ps: &PatternSet, ctx: &TimeContext, chunk: &[u8]) -> Span {
 }
 
 /// Whether an input is the journal, or a file of `journalctl -o json` entries.
-fn is_journal(path: &str) -> bool {
-    if path.starts_with(source::JOURNAL) {
-        return true;
+fn is_journal(input: &Input) -> bool {
+    match input {
+        Input::Journal { .. } => return true,
+        Input::Stdin => return false,
+        Input::File(_) => {}
     }
-    path != "-"
-        && source::open(path)
-            .ok()
-            .and_then(|mut i| i.next_chunk())
-            .is_some_and(|c| c.starts_with(b"{"))
+    source::open(input)
+        .ok()
+        .and_then(|mut i| i.next_chunk())
+        .is_some_and(|c| c.starts_with(b"{"))
 }
 
 /// Time of the first line of a file that has one (within its first chunk).
-fn first_time(ps: &PatternSet, path: &str) -> Option<Time> {
-    let mut input = source::open(path).ok()?;
+fn first_time(ps: &PatternSet, what: &Input) -> Option<Time> {
+    let mut input = source::open(what).ok()?;
     let chunk = input.next_chunk()?;
     let ctx = TimeContext::at(input.reference);
     chunk

@@ -1,21 +1,16 @@
-//! The command line (clap stays in this file): `analyze`, `merge`, `patterns
-//! check`, `patterns list`. Turns arguments into calls of the library, prints
-//! errors as one line each on stderr, writes reports (atomically with
-//! `--output`), and decides the exit status.
+//! The command line, the only place that knows clap: parses the arguments,
+//! turns them into the plain configurations of [`crate::config`] (inputs,
+//! window, thresholds as written) and runs the command; the exit status is
+//! decided once, by [`crate::error::exit_status`].
 
-pub mod patterns;
+mod progress;
 
-use crate::actions::failon::{self, Threshold};
-use crate::analysis::pipeline::{self, Problem, RunOptions};
-use crate::analysis::summary::Summary;
-use crate::analysis::window::{self, Window};
-use crate::cli::patterns::load;
-use crate::event::Event;
-use crate::output::Sink;
-use crate::patterns::PatternSet;
-use crate::report::{self, ReportOptions};
+use crate::analysis::window;
+use crate::config::{self, Format};
+use crate::error::{exit_status, Error};
+use crate::source::Input;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,9 +18,6 @@ const EXIT_HELP: &str = "Exit status: 0 success; 1 a --fail-on threshold was cro
 (an input could not be read, bad patterns, bad arguments; errors win over thresholds); 3 no \
 input reaches into a past --day/--since/--until window (no evidence either way). A closed \
 output pipe (`bouncelog analyze … | head`) ends the run quietly with status 0.";
-
-/// Exit status when the inputs hold no line of a past window.
-const EXIT_UNCOVERED: u8 = 3;
 
 /// Why mail is rejected or bounced, by cause, with what to do about it.
 #[derive(Debug, Parser)]
@@ -233,131 +225,87 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(mut a) => {
             a.out.format = a.format;
-            analyze_cmd(a)
+            analyze_config(a).and_then(|cfg| {
+                let bar = progress::bar(&cfg.inputs);
+                crate::command::analyze::run(&cfg, bar.clone().map(|b| b as _)).inspect(|_| {
+                    if let Some(b) = &bar {
+                        b.finish();
+                    }
+                })
+            })
         }
         Command::Merge(mut m) => {
             m.out.format = m.format.into();
-            merge_cmd(m)
+            crate::command::merge::run(&config::MergeConfig {
+                reports: m.reports,
+                report: report_config(&m.out),
+            })
         }
         Command::Explain {
             text,
             patterns,
             host,
             direction,
-        } => explain_cmd(
-            text,
-            patterns.as_deref(),
-            host.as_deref(),
-            direction
+        } => crate::command::explain::run(&config::ExplainConfig {
+            texts: if text.is_empty() {
+                Vec::new()
+            } else {
+                vec![text.join(" ")]
+            },
+            patterns,
+            host,
+            direction: direction
                 .as_deref()
                 .and_then(crate::event::Direction::parse),
-        ),
-        Command::Suppress(s) => suppress_cmd(s),
+        }),
+        Command::Suppress(s) => crate::command::suppress::run(&config::SuppressConfig {
+            inputs: inputs(&s.files),
+            json: s.format == ListFormat::Json,
+            soft_days: s.soft_days,
+            patterns: s.patterns,
+            output: s.output,
+        }),
         Command::Patterns { command } => match command {
-            PatternsCommand::Check { dir } => crate::cli::patterns::check_cmd(dir.as_deref()),
+            PatternsCommand::Check { dir } => crate::command::patterns::check_cmd(dir.as_deref()),
             PatternsCommand::List { patterns } => {
-                crate::cli::patterns::list_cmd(patterns.as_deref())
+                crate::command::patterns::list_cmd(patterns.as_deref())
             }
         },
     };
-    match result {
-        Ok(code) => code,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bouncelog: {}", crate::source::plain(&e));
-            ExitCode::from(2)
-        }
+    ExitCode::from(exit_status(result))
+}
+
+/// The files given, `-` as standard input; none is standard input.
+fn inputs(files: &[String]) -> Vec<Input> {
+    if files.is_empty() {
+        return vec![Input::Stdin];
     }
+    files.iter().map(|f| Input::from(f.as_str())).collect()
 }
 
-fn fail(msg: impl std::fmt::Display) -> io::Result<ExitCode> {
-    eprintln!("bouncelog: {msg}");
-    Ok(ExitCode::from(2))
-}
-
-/// The --fail-on thresholds, each parsed and checked against the causes known.
-fn thresholds(out: &OutputArgs, ps: &PatternSet) -> Result<Vec<Threshold>, String> {
-    let t = out
-        .fail_on
-        .iter()
-        .map(|s| failon::parse(s))
-        .collect::<Result<Vec<_>, _>>()?;
-    failon::validate(&t, ps)?;
-    Ok(t)
-}
-
-/// Writes a finished summary in a summary format, then applies --quiet and --fail-on.
-fn finish(
-    mut sink: Sink,
-    summary: &Summary,
-    ps: &PatternSet,
-    out: &OutputArgs,
-    thresholds: &[Threshold],
-    errored: bool,
-    check_coverage: bool,
-) -> io::Result<ExitCode> {
-    let opts = ReportOptions {
+fn report_config(out: &OutputArgs) -> config::ReportConfig {
+    config::ReportConfig {
+        format: match out.format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Json => Format::Json,
+            FormatArg::Ndjson => Format::Ndjson,
+            FormatArg::Prometheus => Format::Prometheus,
+        },
         top: out.top as usize,
-        unicode: out.output.is_none() && io::stdout().is_terminal(),
-    };
-    let now = chrono::Local::now().fixed_offset();
-    let silent = out.quiet && summary.failures() == 0 && !errored && out.output.is_none();
-    if !silent {
-        let w = sink.writer();
-        match out.format {
-            FormatArg::Text => report::text::write(w, summary, ps, &opts)?,
-            FormatArg::Markdown => report::markdown::write(w, summary, ps, &opts)?,
-            FormatArg::Csv => report::csv::write(w, summary, ps, &opts)?,
-            FormatArg::Json => {
-                let mut v = report::json::to_value(summary, ps, &opts);
-                if check_coverage || summary.first_line.is_some() {
-                    window::annotate_json(&mut v, summary, now);
-                }
-                serde_json::to_writer_pretty(&mut *w, &v).map_err(io::Error::other)?;
-                writeln!(w)?;
-            }
-            FormatArg::Ndjson => {}
-            FormatArg::Prometheus => {
-                report::prometheus::write(w, summary, ps.findings.keys().map(String::as_str), now)?
-            }
-        }
+        output: out.output.clone(),
+        quiet: out.quiet,
+        fail_on: out.fail_on.clone(),
+        patterns: out.patterns.clone(),
     }
-    sink.finish()?;
-    // A past window the inputs do not reach into is no evidence of a clean period.
-    let note = check_coverage
-        .then(|| window::coverage_note(summary, now))
-        .flatten();
-    let uncovered = match note {
-        Some((msg, none)) => {
-            eprintln!("bouncelog: {msg}");
-            none
-        }
-        None => false,
-    };
-    if errored {
-        return Ok(ExitCode::from(2));
-    }
-    if uncovered {
-        return Ok(ExitCode::from(EXIT_UNCOVERED));
-    }
-    let mut crossed = false;
-    for t in thresholds {
-        if let Some(msg) = t.crossed(summary) {
-            eprintln!("bouncelog: {msg}");
-            crossed = true;
-        }
-    }
-    Ok(if crossed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
-fn set_tz(tz: &str) -> Result<(), String> {
+/// Sets the zone year-less stamps and window bounds are read in.
+fn set_tz(tz: &str) -> Result<(), Error> {
     let known = tz == "UTC" || tz == "local" || Path::new("/usr/share/zoneinfo").join(tz).is_file();
     if !known || tz.contains("..") {
-        return Err(format!("unknown time zone '{tz}': use UTC or a name from /usr/share/zoneinfo such as Europe/Paris"));
+        return Err(Error::Usage(format!("unknown time zone '{tz}': use UTC or a name from /usr/share/zoneinfo such as Europe/Paris")));
     }
     if tz != "local" {
         // Read by chrono's Local for year-less stamps and window bounds.
@@ -366,225 +314,56 @@ fn set_tz(tz: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn window_of(a: &AnalyzeArgs) -> Result<Window, String> {
-    window::from_args(
+fn analyze_config(a: AnalyzeArgs) -> Result<config::AnalyzeConfig, Error> {
+    if let Some(tz) = &a.tz {
+        set_tz(tz)?;
+    }
+    let window = window::from_args(
         a.day.as_deref(),
         a.since.as_deref(),
         a.until.as_deref(),
         chrono::Local::now(),
-    )
-}
-
-fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
-    if let Some(tz) = &a.tz {
-        if let Err(e) = set_tz(tz) {
-            return fail(e);
-        }
-    }
-    let window = match window_of(&a) {
-        Ok(w) => w,
-        Err(e) => return fail(e),
-    };
-    let trusted = match crate::actions::blocklist::parse_list(&a.trusted) {
-        Ok(t) => t,
-        Err(e) => return fail(e),
-    };
-    let ps = match load(a.out.patterns.as_deref()) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
-    let thresholds = match thresholds(&a.out, &ps) {
-        Ok(t) => t,
-        Err(e) => return fail(e),
-    };
-    if let Some(n) = a.threads {
-        // After loading: idle workers spin for a while and would slow the load.
-        // Only fails if a pool exists already, which cannot happen here.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n as usize)
-            .build_global();
-    }
-    let mut files = a.files.clone();
+    )?;
+    let mut inputs: Vec<Input> = a.files.iter().map(|f| Input::from(f.as_str())).collect();
     if a.journal {
-        files.push(crate::source::journal_spec(&window));
-    } else if files.is_empty() {
+        inputs.push(Input::journal(&window));
+    } else if inputs.is_empty() {
         if io::stdin().is_terminal() {
             // Not a hang: say what it waits for.
-            eprintln!("bouncelog: reading the log from standard input (end it with Ctrl-D, or give files: bouncelog analyze /var/log/mail.log)");
+            crate::error::say("reading the log from standard input (end it with Ctrl-D, or give files: bouncelog analyze /var/log/mail.log)");
         }
-        files.push("-".to_string());
+        inputs.push(Input::Stdin);
     }
-    let mut sink = Sink::open(a.out.output.as_deref())?;
-    let ndjson = a.out.format == FormatArg::Ndjson;
-    let mut errored = false;
-    let mut write_err: Option<io::Error> = None;
-    // A write error (a closed pipe, a full disk) stops the run at once.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let summary = {
-        let w = sink.writer();
-        let mut events = |e: &Event| {
-            if ndjson && write_err.is_none() {
-                if let Err(err) = report::ndjson::write_event(w, e) {
-                    write_err = Some(err);
-                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-        };
-        let mut problems = |p: Problem| match p {
-            Problem::Error(m) => {
-                errored = true;
-                eprintln!("bouncelog: {}", crate::report::sanitize::terminal(&m));
-            }
-            Problem::Warning(m) => {
-                eprintln!(
-                    "bouncelog: warning: {}",
-                    crate::report::sanitize::terminal(&m)
-                )
-            }
-        };
-        let opts = RunOptions {
-            window,
-            redact: a.redact,
-            progress: pipeline::progress_bar(&files),
-            stop: Some(stop.clone()),
-        };
-        let summary = pipeline::run(&ps, &files, &opts, &mut events, &mut problems);
-        if let Some(pb) = &opts.progress {
-            pb.finish_and_clear();
-        }
-        summary
-    };
-    if let Some(e) = write_err {
-        return Err(e);
-    }
-    let mut summary = summary;
-    let mut cfg = crate::findings::Config {
-        harvest_min: a.harvest_min.max(2),
+    Ok(config::AnalyzeConfig {
+        inputs,
+        report: report_config(&a.out),
+        window,
+        redact: a.redact,
+        threads: a.threads.map(usize::from),
+        harvest_min: a.harvest_min,
         harvest_window: chrono::Duration::minutes(a.harvest_window),
-        ..Default::default()
-    };
-    cfg.trusted.extend(trusted);
-    summary.findings = crate::findings::compute(&summary, &ps, &cfg);
-    if let Some(path) = &a.emit_blocklist {
-        let mut list = Sink::open(Some(path))?;
-        crate::actions::blocklist::write(
-            list.writer(),
-            &crate::actions::blocklist::entries(&summary.findings),
-        )?;
-        list.finish()?;
-    }
-    if a.explain_unmatched {
-        let mut v: Vec<_> = summary.diag.unmatched.iter().collect();
-        v.sort_by(|x, y| y.1 .0.cmp(&x.1 .0).then(x.0.cmp(y.0)));
-        let mut err = io::stderr().lock();
-        for (i, (t, (n, sample))) in v.into_iter().enumerate() {
-            writeln!(
-                err,
-                "# {n} failure(s) like: {}",
-                crate::report::sanitize::terminal(t)
-            )?;
-            writeln!(err, "{}", crate::inspect::explain::stub(&ps, sample, i + 1))?;
-        }
-    }
-    finish(sink, &summary, &ps, &a.out, &thresholds, errored, true)
-}
-
-fn explain_cmd(
-    text: Vec<String>,
-    patterns: Option<&Path>,
-    host: Option<&str>,
-    direction: Option<crate::event::Direction>,
-) -> io::Result<ExitCode> {
-    let ps = match load(patterns) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
-    let texts: Vec<String> = if text.is_empty() {
-        io::stdin()
-            .lines()
-            .collect::<io::Result<Vec<_>>>()?
-            .into_iter()
-            .filter(|l| !l.trim().is_empty())
-            .collect()
-    } else {
-        vec![text.join(" ")]
-    };
-    let mut out = io::stdout().lock();
-    let mut unknown = false;
-    for (i, t) in texts.iter().enumerate() {
-        if i > 0 {
-            writeln!(out)?;
-        }
-        let x = crate::inspect::explain::explain_in(&ps, t, host, direction);
-        unknown |= x.cause.is_none() && x.not_a_failure.is_none();
-        write!(out, "{}", crate::inspect::explain::render(&ps, t, &x))?;
-    }
-    Ok(if unknown {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+        emit_blocklist: a.emit_blocklist,
+        trusted: a.trusted,
+        explain_unmatched: a.explain_unmatched,
     })
 }
 
-fn suppress_cmd(a: SuppressArgs) -> io::Result<ExitCode> {
-    let ps = match load(a.patterns.as_deref()) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
-    let files = if a.files.is_empty() {
-        vec!["-".to_string()]
-    } else {
-        a.files.clone()
-    };
-    let mut errored = false;
-    let list = crate::actions::suppress::collect(&ps, &files, a.soft_days, &mut |p: Problem| {
-        if let Problem::Error(m) = &p {
-            errored = true;
-            eprintln!("bouncelog: {}", crate::report::sanitize::terminal(m));
-        }
-    });
-    let mut sink = Sink::open(a.output.as_deref())?;
-    crate::actions::suppress::write(sink.writer(), &list, a.format == ListFormat::Json)?;
-    sink.finish()?;
-    Ok(if errored {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn merge_cmd(m: MergeArgs) -> io::Result<ExitCode> {
-    let ps = match load(m.out.patterns.as_deref()) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
-    let thresholds = match thresholds(&m.out, &ps) {
-        Ok(t) => t,
-        Err(e) => return fail(e),
-    };
-    let mut parts = Vec::new();
-    let mut names = Vec::new();
-    let mut errored = false;
-    for p in &m.reports {
-        match crate::analysis::merge::read(p) {
-            Ok(s) => {
-                parts.push(s);
-                names.push(p.display().to_string());
-            }
-            Err(e) => {
-                eprintln!("bouncelog: {}: {e}", p.display());
-                errored = true;
-            }
-        }
-    }
-    let parts = crate::analysis::merge::without_duplicates(parts, &mut |later, first| {
-        eprintln!(
-            "bouncelog: warning: {}: same inputs and window as {}; skipped (merging it would count everything twice)",
-            names[later], names[first]
+    #[test]
+    fn arguments_become_inputs() {
+        assert_eq!(inputs(&[]), vec![Input::Stdin]);
+        assert_eq!(
+            inputs(&["-".into(), "/var/log/mail.log".into()]),
+            vec![Input::Stdin, Input::File("/var/log/mail.log".into())]
         );
-    });
-    let mut summary = crate::analysis::merge::merge_all(parts);
-    summary.findings = crate::analysis::merge::findings(&summary, &ps);
-    let sink = Sink::open(m.out.output.as_deref())?;
-    finish(sink, &summary, &ps, &m.out, &thresholds, errored, false)
+    }
+
+    #[test]
+    fn an_unknown_zone_is_a_usage_error() {
+        assert!(matches!(set_tz("Mars/Olympus"), Err(Error::Usage(_))));
+        assert!(matches!(set_tz("../../etc/passwd"), Err(Error::Usage(_))));
+    }
 }

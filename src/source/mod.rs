@@ -1,5 +1,6 @@
-//! Opens inputs (files, `-` for stdin; gzip detected by its magic bytes, not
-//! by name) and reads them as chunks of whole lines for the parallel parser.
+//! Opens inputs ([`Input`]: a file, standard input or the systemd journal;
+//! gzip detected by its magic bytes, not by name) and reads them as chunks of
+//! whole lines for the parallel parser.
 //!
 //! Reading uses `read()` into buffers, never mmap: live logs are truncated by
 //! logrotate while being read. A read error (a truncated `.gz`, an I/O error)
@@ -7,10 +8,67 @@
 
 pub mod journal;
 
-use chrono::{DateTime, Local};
+use chrono::{DateTime, FixedOffset, Local};
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::path::PathBuf;
+
+/// What to read: the command line's files, `-` and `--journal`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input.
+    Stdin,
+    /// A file (plain or gzip).
+    File(PathBuf),
+    /// The mail facility of the systemd journal, narrowed to a window (events
+    /// are still filtered exactly; the bounds only spare journalctl reading
+    /// everything).
+    Journal {
+        /// Passed as `--since`.
+        since: Option<DateTime<FixedOffset>>,
+        /// Passed as `--until`.
+        until: Option<DateTime<FixedOffset>>,
+    },
+}
+
+impl Input {
+    /// The journal narrowed to a window.
+    pub fn journal(w: &crate::analysis::window::Window) -> Input {
+        Input::Journal {
+            since: w.since,
+            until: w.until,
+        }
+    }
+
+    /// The name shown in messages and reports.
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "-".to_string(),
+            Input::File(p) => p.display().to_string(),
+            Input::Journal { .. } => JOURNAL_NAME.to_string(),
+        }
+    }
+
+    /// The file, when the input is one (it can be opened twice).
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            Input::File(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for Input {
+    /// `-` is standard input, anything else a file.
+    fn from(s: &str) -> Input {
+        if s == "-" {
+            Input::Stdin
+        } else {
+            Input::File(PathBuf::from(s))
+        }
+    }
+}
 
 /// Size of a chunk handed to one parser task.
 pub const CHUNK_SIZE: usize = 256 << 10;
@@ -18,7 +76,9 @@ pub const CHUNK_SIZE: usize = 256 << 10;
 pub const MAX_LINE: usize = 16 << 20;
 
 /// An opened input.
-pub struct Input {
+pub struct Reader {
+    /// The file read, when the input is one (to notice it shrinking).
+    pub file: Option<PathBuf>,
     /// Name shown in messages and reports (`-` for stdin).
     pub name: String,
     /// Reference time for year-less stamps: modification time, or now.
@@ -34,13 +94,17 @@ pub struct Input {
     hasher: Box<xxhash_rust::xxh3::Xxh3>,
 }
 
-/// Opens a path, or stdin for `-`. The error is one line naming the file.
-pub fn open(path: &str) -> Result<Input, String> {
-    let (raw, reference): (Box<dyn Read + Send>, DateTime<Local>) = if path == "-" {
-        (Box::new(io::stdin()), Local::now())
-    } else if let Some(args) = path.strip_prefix(JOURNAL) {
-        return from_reader(JOURNAL_NAME, journalctl(args)?, Local::now());
-    } else {
+/// Opens an input. The error is one line naming the file.
+pub fn open(input: &Input) -> Result<Reader, String> {
+    let path = match input {
+        Input::Stdin => return from_reader("-", Box::new(io::stdin()), Local::now()),
+        Input::Journal { since, until } => {
+            return from_reader(JOURNAL_NAME, journalctl(*since, *until)?, Local::now())
+        }
+        Input::File(p) => p.display().to_string(),
+    };
+    let path = path.as_str();
+    let (raw, reference): (Box<dyn Read + Send>, DateTime<Local>) = {
         let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
         if meta.is_dir() {
             return Err(format!("{path}: is a directory"));
@@ -52,7 +116,9 @@ pub fn open(path: &str) -> Result<Input, String> {
             .unwrap_or_else(|_| Local::now());
         (Box::new(f), mtime)
     };
-    from_reader(path, raw, reference)
+    let mut reader = from_reader(path, raw, reference)?;
+    reader.file = input.file().map(PathBuf::from);
+    Ok(reader)
 }
 
 /// An input over any reader (gzip detected from its first bytes).
@@ -60,7 +126,7 @@ pub fn from_reader(
     path: &str,
     raw: Box<dyn Read + Send>,
     reference: DateTime<Local>,
-) -> Result<Input, String> {
+) -> Result<Reader, String> {
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
     let head = buffered
         .fill_buf()
@@ -71,7 +137,8 @@ pub fn from_reader(
     } else {
         Box::new(buffered)
     };
-    Ok(Input {
+    Ok(Reader {
+        file: None,
         name: path.to_string(),
         reference,
         gzip,
@@ -84,36 +151,25 @@ pub fn from_reader(
     })
 }
 
-/// Pseudo-path of the journal: `journalctl:` followed by tab-separated
-/// extra arguments (`--since=…`). Made by the CLI's `--journal`.
-pub const JOURNAL: &str = "journalctl:";
 /// The name the journal input has in messages and reports.
 pub const JOURNAL_NAME: &str = "journalctl";
-
-/// The pseudo-path of the journal narrowed to a window (events are still
-/// filtered exactly; the bounds only spare journalctl reading everything).
-pub fn journal_spec(w: &crate::analysis::window::Window) -> String {
-    let fmt = "%Y-%m-%d %H:%M:%S";
-    let mut spec = JOURNAL.to_string();
-    for (arg, t) in [("since", w.since), ("until", w.until)] {
-        if let Some(t) = t {
-            spec.push_str(&format!(
-                "\t--{arg}={}",
-                t.with_timezone(&Local).format(fmt)
-            ));
-        }
-    }
-    spec
-}
 
 /// Runs `journalctl -o json` for the mail facility and reads its output.
 /// journalctl that cannot be run, that exits with an error, or that says it
 /// could not open the journal files (permission denied, which it reports
 /// with status 0) ends the input with an error: no silent empty journal.
-fn journalctl(extra: &str) -> Result<Box<dyn Read + Send>, String> {
+fn journalctl(
+    since: Option<DateTime<FixedOffset>>,
+    until: Option<DateTime<FixedOffset>>,
+) -> Result<Box<dyn Read + Send>, String> {
     let mut cmd = std::process::Command::new("journalctl");
     cmd.args(["-o", "json", "--no-pager", "SYSLOG_FACILITY=2"]);
-    cmd.args(extra.split('\t').filter(|a| !a.is_empty()));
+    for (arg, t) in [("since", since), ("until", until)] {
+        if let Some(t) = t {
+            let t = t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S");
+            cmd.arg(format!("--{arg}={t}"));
+        }
+    }
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .stdin(std::process::Stdio::null());
@@ -224,10 +280,10 @@ pub fn io_msg(e: &io::Error) -> String {
 
 /// True when a regular file is now shorter than what was read from it: it
 /// was truncated (logrotate's copytruncate) or replaced while being read.
-pub fn shrank(path: &str, bytes_read: u64) -> bool {
-    if path == "-" || path.starts_with(JOURNAL) {
+pub fn shrank(file: Option<&std::path::Path>, bytes_read: u64) -> bool {
+    let Some(path) = file else {
         return false;
-    }
+    };
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() < bytes_read)
 }
 
@@ -244,10 +300,10 @@ pub fn looks_binary(head: &[u8]) -> bool {
     bad * 10 > sample.len()
 }
 
-impl Input {
+impl Reader {
     /// The next chunk of whole lines (the last one may lack a newline), or
     /// `None` at the end. After a read error the chunk holds what was read
-    /// before it, and [`Input::take_error`] returns the error.
+    /// before it, and [`Reader::take_error`] returns the error.
     pub fn next_chunk(&mut self) -> Option<Vec<u8>> {
         let mut buf = std::mem::take(&mut self.leftover);
         loop {
@@ -306,8 +362,9 @@ impl Input {
 mod tests {
     use super::*;
 
-    fn input(data: Vec<u8>) -> Input {
-        Input {
+    fn input(data: Vec<u8>) -> Reader {
+        Reader {
+            file: None,
             name: "t".into(),
             reference: Local::now(),
             gzip: false,
@@ -346,10 +403,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let p = dir.path().join("mail.log");
         std::fs::write(&p, b"short now\n").expect("w");
-        let p = p.to_str().expect("p");
-        assert!(shrank(p, 4096));
-        assert!(!shrank(p, 10));
-        assert!(!shrank("-", 4096));
+        assert!(shrank(Some(&p), 4096));
+        assert!(!shrank(Some(&p), 10));
+        assert!(!shrank(None, 4096));
     }
 
     #[test]

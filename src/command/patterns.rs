@@ -1,69 +1,67 @@
-//! The pattern commands without the command line: loading the built-ins
-//! with a user's `--patterns DIR` (checked like `patterns check`),
-//! `bouncelog patterns check [DIR]` and `bouncelog patterns list`.
+//! The pattern commands: loading the built-ins with a user's `--patterns
+//! DIR` (checked like `patterns check`), `bouncelog patterns check [DIR]` and
+//! `bouncelog patterns list`.
 
+use crate::error::{Error, Status};
 use crate::inspect::check;
 use crate::patterns::{self, PatternSet};
 use std::io::{self, Write};
 use std::path::Path;
-use std::process::ExitCode;
-
-fn fail(msg: impl std::fmt::Display) -> io::Result<ExitCode> {
-    eprintln!("bouncelog: {msg}");
-    Ok(ExitCode::from(2))
-}
 
 /// Loads the built-in patterns and DIR's. DIR's files get the checks of
 /// `patterns check` first (their samples must match): a rule that does not
 /// match its own sample is refused rather than trusted; a DIR without
 /// pattern files is an error.
-pub fn load(dir: Option<&Path>) -> Result<PatternSet, ExitCode> {
+pub fn load(dir: Option<&Path>) -> Result<PatternSet, Error> {
     if let Some(d) = dir {
         let mut sources = patterns::builtin_sources();
         match patterns::dir_sources(d) {
             Ok(s) if s.is_empty() => {
-                eprintln!("bouncelog: {}: no *.toml pattern files", d.display());
-                return Err(ExitCode::from(2));
+                return Err(Error::Usage(format!(
+                    "{}: no *.toml pattern files",
+                    d.display()
+                )))
             }
             Ok(s) => sources.extend(s),
-            Err(e) => {
-                eprintln!("bouncelog: {e}");
-                return Err(ExitCode::from(2));
-            }
+            Err(e) => return Err(Error::Usage(e.to_string())),
         }
-        let errors: Vec<_> = check::check(&sources)
+        let mut errors: Vec<String> = check::check(&sources)
             .into_iter()
             .filter(|d| d.error)
+            .map(|d| d.to_string())
             .collect();
         if !errors.is_empty() {
-            for e in &errors {
-                eprintln!("bouncelog: {e}");
-            }
-            eprintln!(
-                "bouncelog: `bouncelog patterns check {}` shows every problem",
+            errors.push(format!(
+                "`bouncelog patterns check {}` shows every problem",
                 d.display()
-            );
-            return Err(ExitCode::from(2));
+            ));
+            return Err(Error::Patterns(errors));
         }
     }
     PatternSet::load(dir).map_err(|diags| {
-        for d in diags.iter().filter(|d| d.error) {
-            eprintln!("bouncelog: {d}");
-        }
-        ExitCode::from(2)
+        Error::Patterns(
+            diags
+                .iter()
+                .filter(|d| d.error)
+                .map(|d| d.to_string())
+                .collect(),
+        )
     })
 }
 
 /// `bouncelog patterns check [DIR]`.
-pub fn check_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
+pub fn check_cmd(dir: Option<&Path>) -> Result<Status, Error> {
     let mut sources = patterns::builtin_sources();
     if let Some(d) = dir {
         match patterns::dir_sources(d) {
             Ok(s) if s.is_empty() => {
-                return fail(format!("{}: no *.toml pattern files", d.display()))
+                return Err(Error::Usage(format!(
+                    "{}: no *.toml pattern files",
+                    d.display()
+                )))
             }
             Ok(s) => sources.extend(s),
-            Err(e) => return fail(e),
+            Err(e) => return Err(Error::Usage(e.to_string())),
         }
     }
     let diags = check::check(&sources);
@@ -75,12 +73,9 @@ pub fn check_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
     let warnings = diags.len() - errors;
     if errors > 0 {
         writeln!(out, "{errors} error(s), {warnings} warning(s)")?;
-        return Ok(ExitCode::from(2));
+        return Ok(Status::Failed);
     }
-    let ps = match load(dir) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
+    let ps = load(dir)?;
     let rules: usize = ps.mtas.iter().map(|m| m.rules.len()).sum();
     writeln!(
         out,
@@ -90,15 +85,12 @@ pub fn check_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
         rules,
         ps.mtas.len()
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Status::Clean)
 }
 
 /// `bouncelog patterns list`.
-pub fn list_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
-    let ps = match load(dir) {
-        Ok(ps) => ps,
-        Err(code) => return Ok(code),
-    };
+pub fn list_cmd(dir: Option<&Path>) -> Result<Status, Error> {
+    let ps = load(dir)?;
     let mut out = io::stdout().lock();
     writeln!(out, "Causes ({}):", ps.causes.len())?;
     for c in &ps.causes {
@@ -128,5 +120,5 @@ pub fn list_cmd(dir: Option<&Path>) -> io::Result<ExitCode> {
             r.id, ps.causes[r.cause].id, r.file
         )?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Status::Clean)
 }

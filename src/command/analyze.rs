@@ -1,0 +1,97 @@
+//! `bouncelog analyze`: runs the pipeline over the inputs, streams ndjson
+//! events when asked, computes the findings, writes the blocklist and the
+//! report, and decides the status.
+
+use super::{finish, patterns::load, thresholds};
+use crate::analysis::pipeline::{self, Problem, Progress, RunOptions};
+use crate::config::{AnalyzeConfig, Format};
+use crate::error::{Error, Messages, Status};
+use crate::event::Event;
+use crate::output::Sink;
+use crate::report;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Runs `analyze`; `progress` is told how reading goes (a bar on a terminal).
+pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<Status, Error> {
+    let trusted = crate::actions::blocklist::parse_list(&cfg.trusted)?;
+    let ps = load(cfg.report.patterns.as_deref())?;
+    let thresholds = thresholds(&cfg.report, &ps)?;
+    if let Some(n) = cfg.threads {
+        // After loading: idle workers spin for a while and would slow the load.
+        // Only fails if a pool exists already, which cannot happen here.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+    }
+    let mut sink = Sink::open(cfg.report.output.as_deref())?;
+    let ndjson = cfg.report.format == Format::Ndjson;
+    let mut msgs = Messages::default();
+    let mut write_err: Option<io::Error> = None;
+    // A write error (a closed pipe, a full disk) stops the run at once.
+    let stop = Arc::new(AtomicBool::new(false));
+    let summary = {
+        let w = sink.writer();
+        let mut events = |e: &Event| {
+            if ndjson && write_err.is_none() {
+                if let Err(err) = report::ndjson::write_event(w, e) {
+                    write_err = Some(err);
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+        };
+        let mut problems = |p: Problem| match p {
+            Problem::Error(m) => msgs.error(&m),
+            Problem::Warning(m) => msgs.warning(&m),
+        };
+        let opts = RunOptions {
+            window: cfg.window,
+            redact: cfg.redact,
+            progress,
+            stop: Some(stop.clone()),
+        };
+        pipeline::run(&ps, &cfg.inputs, &opts, &mut events, &mut problems)
+    };
+    if let Some(e) = write_err {
+        return Err(e.into());
+    }
+    let mut summary = summary;
+    let mut fcfg = crate::findings::Config {
+        harvest_min: cfg.harvest_min.max(2),
+        harvest_window: cfg.harvest_window,
+        ..Default::default()
+    };
+    fcfg.trusted.extend(trusted);
+    summary.findings = crate::findings::compute(&summary, &ps, &fcfg);
+    if let Some(path) = &cfg.emit_blocklist {
+        let mut list = Sink::open(Some(path))?;
+        crate::actions::blocklist::write(
+            list.writer(),
+            &crate::actions::blocklist::entries(&summary.findings),
+        )?;
+        list.finish()?;
+    }
+    if cfg.explain_unmatched {
+        let mut v: Vec<_> = summary.diag.unmatched.iter().collect();
+        v.sort_by(|x, y| y.1 .0.cmp(&x.1 .0).then(x.0.cmp(y.0)));
+        let mut err = io::stderr().lock();
+        for (i, (t, (n, sample))) in v.into_iter().enumerate() {
+            writeln!(
+                err,
+                "# {n} failure(s) like: {}",
+                crate::report::sanitize::terminal(t)
+            )?;
+            writeln!(err, "{}", crate::inspect::explain::stub(&ps, sample, i + 1))?;
+        }
+    }
+    finish(
+        sink,
+        &summary,
+        &ps,
+        &cfg.report,
+        &thresholds,
+        &mut msgs,
+        true,
+    )
+}

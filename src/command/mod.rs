@@ -1,0 +1,100 @@
+//! The commands, without the command line: each takes its plain
+//! configuration from [`crate::config`] and returns a [`Status`] or an
+//! [`Error`]; printing the error and choosing the exit status happen once,
+//! in [`crate::error::exit_status`].
+
+pub mod analyze;
+pub mod explain;
+pub mod merge;
+pub mod patterns;
+pub mod suppress;
+
+use crate::actions::failon::{self, Threshold};
+use crate::analysis::summary::Summary;
+use crate::analysis::window;
+use crate::config::{Format, ReportConfig};
+use crate::error::{Error, Messages, Status};
+use crate::output::Sink;
+use crate::patterns::PatternSet;
+use crate::report::{self, ReportOptions};
+use std::io::{self, IsTerminal};
+
+/// The --fail-on thresholds, each parsed and checked against the causes known.
+fn thresholds(out: &ReportConfig, ps: &PatternSet) -> Result<Vec<Threshold>, Error> {
+    let t = out
+        .fail_on
+        .iter()
+        .map(|s| failon::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    failon::validate(&t, ps)?;
+    Ok(t)
+}
+
+/// Writes a finished summary in a summary format, then applies --quiet,
+/// the window's coverage and --fail-on, in that order of precedence.
+fn finish(
+    mut sink: Sink,
+    summary: &Summary,
+    ps: &PatternSet,
+    out: &ReportConfig,
+    thresholds: &[Threshold],
+    msgs: &mut Messages,
+    check_coverage: bool,
+) -> Result<Status, Error> {
+    let opts = ReportOptions {
+        top: out.top,
+        unicode: out.output.is_none() && io::stdout().is_terminal(),
+    };
+    let now = chrono::Local::now().fixed_offset();
+    let silent = out.quiet && summary.failures() == 0 && !msgs.errored() && out.output.is_none();
+    if !silent {
+        let w = sink.writer();
+        match out.format {
+            Format::Text => report::text::write(w, summary, ps, &opts)?,
+            Format::Markdown => report::markdown::write(w, summary, ps, &opts)?,
+            Format::Csv => report::csv::write(w, summary, ps, &opts)?,
+            Format::Json => {
+                let mut v = report::json::to_value(summary, ps, &opts);
+                if check_coverage || summary.first_line.is_some() {
+                    window::annotate_json(&mut v, summary, now);
+                }
+                serde_json::to_writer_pretty(&mut *w, &v).map_err(io::Error::other)?;
+                writeln!(w)?;
+            }
+            Format::Ndjson => {}
+            Format::Prometheus => {
+                report::prometheus::write(w, summary, ps.findings.keys().map(String::as_str), now)?
+            }
+        }
+    }
+    sink.finish()?;
+    // A past window the inputs do not reach into is no evidence of a clean period.
+    let note = check_coverage
+        .then(|| window::coverage_note(summary, now))
+        .flatten();
+    let uncovered = match note {
+        Some((msg, none)) => {
+            msgs.note(&msg);
+            none
+        }
+        None => false,
+    };
+    if msgs.errored() {
+        return Ok(Status::Failed);
+    }
+    if uncovered {
+        return Ok(Status::Uncovered);
+    }
+    let mut crossed = false;
+    for t in thresholds {
+        if let Some(msg) = t.crossed(summary) {
+            msgs.note(&msg);
+            crossed = true;
+        }
+    }
+    Ok(if crossed {
+        Status::Crossed
+    } else {
+        Status::Clean
+    })
+}
