@@ -7,7 +7,9 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 /// Who refused the mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Our server refused a client (an SMTP rejection we sent).
@@ -40,7 +42,9 @@ impl Direction {
 }
 
 /// Whether a failure is permanent or will be retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Permanent: 5xx, bounced, expired.

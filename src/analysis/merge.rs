@@ -13,126 +13,98 @@
 
 use crate::analysis::summary::{Counter, Example, Group, GroupKey, InputInfo, LineStats, Summary};
 use crate::analysis::window::Window;
-use crate::event::{Direction, Severity};
+use crate::report::document::{self, Report, SCHEMA};
 use chrono::DateTime;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
-fn u(v: &Value) -> u64 {
-    v.as_u64().unwrap_or(0)
-}
-
-fn counter(obj: &Value, overflow: &Value) -> Counter {
+fn counter(m: &BTreeMap<String, u64>, overflow: u64) -> Counter {
     let mut c = Counter::default();
-    if let Some(m) = obj.as_object() {
-        for (k, n) in m {
-            c.add(k, u(n));
-        }
+    for (k, n) in m {
+        c.add(k, *n);
     }
-    c.overflow += u(overflow);
+    c.overflow += overflow;
     c
 }
 
-fn time(v: &Value) -> Option<DateTime<chrono::FixedOffset>> {
-    v.as_str()
+fn time(v: &Option<String>) -> Option<DateTime<chrono::FixedOffset>> {
+    v.as_deref()
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
 }
 
-/// A summary from one JSON report; the error says what is missing.
-pub fn from_json(v: &Value) -> Result<Summary, String> {
-    if v["schema"] != crate::report::json::SCHEMA {
-        return Err(format!(
-            "not a {} report (schema is {})",
-            crate::report::json::SCHEMA,
-            v["schema"]
-        ));
+/// A summary from one JSON report; the error says what is wrong.
+pub fn from_report(r: Report) -> Result<Summary, String> {
+    if r.schema != SCHEMA {
+        return Err(format!("not a {SCHEMA} report (schema is {:?})", r.schema));
     }
     let mut s = Summary::default();
-    if let Some(inputs) = v["inputs"].as_array() {
-        for i in inputs {
-            s.inputs.push(InputInfo {
-                path: i["path"].as_str().unwrap_or("").to_string(),
-                bytes: u(&i["bytes"]),
-                lines: u(&i["lines"]),
-                gzip: i["gzip"].as_bool().unwrap_or(false),
-                error: i["error"].as_str().map(str::to_string),
-                fingerprint: i["fingerprint"].as_str().map(str::to_string),
-            });
-        }
+    for i in r.inputs {
+        s.inputs.push(InputInfo {
+            path: i.path,
+            bytes: i.bytes,
+            lines: i.lines,
+            gzip: i.gzip,
+            error: i.error,
+            fingerprint: i.fingerprint,
+        });
     }
-    let l = &v["lines"];
+    let l = r.lines;
     s.lines = LineStats {
-        total: u(&l["total"]),
-        recognised: u(&l["recognised"]),
-        unrecognised: u(&l["unrecognised"]),
-        other_programs: u(&l["other_programs"]),
-        blank: u(&l["blank"]),
-        matched: u(&l["matched"]),
-        invalid_utf8: u(&l["invalid_utf8"]),
+        total: l.total,
+        recognised: l.recognised,
+        unrecognised: l.unrecognised,
+        other_programs: l.other_programs,
+        blank: l.blank,
+        matched: l.matched,
+        invalid_utf8: l.invalid_utf8,
     };
-    let t = &v["totals"];
-    s.ndr_sent = u(&t["ndr_sent"]);
-    s.delivered = u(&t["delivered"]);
-    s.probes = u(&t["verify_probes"]);
-    s.duplicates = u(&t["duplicates_skipped"]);
-    s.outside_window = u(&t["outside_window"]);
+    let t = r.totals;
+    s.ndr_sent = t.ndr_sent;
+    s.delivered = t.delivered;
+    s.probes = t.verify_probes;
+    s.duplicates = t.duplicates_skipped;
+    s.outside_window = t.outside_window;
     s.window = Window {
-        since: time(&v["window"]["since"]),
-        until: time(&v["window"]["until"]),
+        since: time(&r.window.since),
+        until: time(&r.window.until),
     };
-    s.first_line = time(&v["window"]["first_line"]);
-    s.last_line = time(&v["window"]["last_line"]);
-    for w in v["reject_warnings"].as_array().into_iter().flatten() {
-        let key = (
-            w["mta"].as_str().unwrap_or("").to_string(),
-            w["cause"].as_str().unwrap_or("").to_string(),
-        );
-        *s.warnings.entry(key).or_default() += u(&w["count"]);
+    if let Some(c) = &r.window.coverage {
+        s.first_line = time(&c.first_line);
+        s.last_line = time(&c.last_line);
     }
-    if let Some(fs) = v["findings"].as_array() {
-        for f in fs {
-            if let Ok(f) = serde_json::from_value::<crate::findings::Finding>(f.clone()) {
-                s.findings.push(f);
-            }
-        }
+    for w in r.reject_warnings {
+        *s.warnings.entry((w.mta, w.cause)).or_default() += w.count;
     }
-    for g in v["groups"].as_array().ok_or("no groups")? {
-        let c = &g["counts"];
-        if !c.is_object() {
+    s.findings = r.findings;
+    for g in r.groups {
+        let Some(c) = g.counts else {
             return Err("a group has no `counts` (report written by an older bouncelog?)".into());
-        }
+        };
         let key = GroupKey {
-            cause: g["cause"]
-                .as_str()
-                .ok_or("group without cause")?
-                .to_string(),
-            direction: Direction::parse(g["direction"].as_str().unwrap_or(""))
-                .ok_or("group with a bad direction")?,
-            severity: Severity::parse(g["severity"].as_str().unwrap_or(""))
-                .ok_or("group with a bad severity")?,
-            mta: g["mta"].as_str().unwrap_or("").to_string(),
+            cause: g.cause,
+            direction: g.direction,
+            severity: g.severity,
+            mta: g.mta,
         };
         let group = Group {
-            count: u(&g["count"]),
-            recipients: counter(&c["recipients"], &c["recipients_overflow"]),
-            domains: counter(&c["domains"], &c["domains_overflow"]),
-            peers: counter(&c["peers"], &c["peers_overflow"]),
-            senders: counter(&c["senders"], &c["senders_overflow"]),
-            without_recipient: u(&g["without_recipient"]),
-            first: time(&g["first_seen"]),
-            last: time(&g["last_seen"]),
-            example: g["example"].is_object().then(|| Example {
-                file: g["example"]["file"].as_str().unwrap_or("").to_string(),
-                line: u(&g["example"]["line"]),
-                text: g["example"]["text"].as_str().unwrap_or("").to_string(),
+            count: g.count,
+            recipients: counter(&c.recipients, c.recipients_overflow),
+            domains: counter(&c.domains, c.domains_overflow),
+            peers: counter(&c.peers, c.peers_overflow),
+            senders: counter(&c.senders, c.senders_overflow),
+            without_recipient: g.without_recipient,
+            first: time(&g.first_seen),
+            last: time(&g.last_seen),
+            example: g.example.map(|e| Example {
+                file: e.file,
+                line: e.line,
+                text: e.text,
             }),
-            hourly: c["hourly"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(h, n)| Some((h.parse().ok()?, u(n))))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            hourly: c
+                .hourly
+                .iter()
+                .filter_map(|(h, n)| Some((document::parse_hour_key(h)?, *n)))
+                .collect(),
         };
         s.groups.entry(key).or_default().merge(&group);
     }
@@ -149,16 +121,25 @@ pub fn read(p: &std::path::Path) -> Result<Summary, String> {
     } else {
         std::fs::read(p).map_err(|e| crate::source::io_msg(&e))?
     };
+    let first_line = |e: serde_json::Error| {
+        e.to_string()
+            .split(" at line")
+            .next()
+            .unwrap_or("invalid JSON")
+            .to_string()
+    };
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
         format!(
             "not a JSON report ({}); write reports with `bouncelog analyze --format json`",
-            e.to_string()
-                .split(" at line")
-                .next()
-                .unwrap_or("invalid JSON")
+            first_line(e)
         )
     })?;
-    from_json(&v)
+    if v["schema"] != SCHEMA {
+        return Err(format!("not a {SCHEMA} report (schema is {})", v["schema"]));
+    }
+    let r: Report = serde_json::from_value(v)
+        .map_err(|e| format!("not a valid {SCHEMA} report: {}", first_line(e)))?;
+    from_report(r)
 }
 
 /// The fingerprint of a report: its window and the fingerprints of its

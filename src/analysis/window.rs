@@ -212,25 +212,6 @@ pub fn is_past(w: &Window, now: DateTime<FixedOffset>) -> bool {
     w.until.is_some_and(|u| u <= now)
 }
 
-/// Adds the coverage to a JSON report's `window`: `coverage` (`full`,
-/// `partial`, `none`, or null without a window), `first_line`, `last_line`.
-pub fn annotate_json(
-    v: &mut serde_json::Value,
-    s: &crate::analysis::summary::Summary,
-    now: DateTime<FixedOffset>,
-) {
-    let c = coverage(&s.window, s.first_line, s.last_line, now);
-    // One timestamp style in every output: RFC 3339 with `Z` for UTC.
-    let t = |t: Option<DateTime<FixedOffset>>| {
-        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-    };
-    if let Some(w) = v.get_mut("window").and_then(|w| w.as_object_mut()) {
-        w.insert("coverage".into(), c.map(Coverage::as_str).into());
-        w.insert("first_line".into(), t(s.first_line).into());
-        w.insert("last_line".into(), t(s.last_line).into());
-    }
-}
-
 /// What to say on stderr about a past window the lines read do not cover
 /// (and whether it is not covered at all); nothing for other windows.
 pub fn coverage_note(

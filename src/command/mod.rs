@@ -54,12 +54,8 @@ fn finish(
             Format::Markdown => report::markdown::write(w, summary, ps, &opts)?,
             Format::Csv => report::csv::write(w, summary, ps, &opts)?,
             Format::Json => {
-                let mut v = report::json::to_value(summary, ps, &opts);
-                if check_coverage || summary.first_line.is_some() {
-                    window::annotate_json(&mut v, summary, now);
-                }
-                serde_json::to_writer_pretty(&mut *w, &v).map_err(io::Error::other)?;
-                writeln!(w)?;
+                let coverage = check_coverage || summary.first_line.is_some();
+                report::json::write(w, summary, ps, &opts, now, coverage)?
             }
             Format::Ndjson => {}
             Format::Prometheus => {

@@ -3,6 +3,7 @@
 //! writer; reports never read files or parse logs.
 
 pub mod csv;
+pub mod document;
 pub mod json;
 pub mod markdown;
 pub mod ndjson;

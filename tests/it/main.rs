@@ -10,6 +10,7 @@ mod exchange;
 mod exim;
 mod findings;
 mod formats;
+mod golden;
 mod journal;
 mod lineforms;
 mod merge;

@@ -186,12 +186,26 @@ fn escaping_in_every_human_format() {
             "{format}"
         );
     }
+    // suppress lists outbound hard bounces: one whose address carries escapes.
+    let bounce = dir.path().join("bounce.log");
+    fs::write(
+        &bounce,
+        "Mar 10 15:00:01 mx1 postfix/smtp[2]: 4AB12C3D4E: to=<\x1b]0;pwned\x07bob@example.com>, relay=mx.example.net[192.0.2.1]:25, delay=1.2, delays=0.1/0/0.5/0.6, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.1] said: 550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command))\n",
+    )
+    .expect("w");
     let out = bouncelog()
         .args(["suppress", "--soft-days", "1"])
-        .arg(&p)
+        .arg(&bounce)
         .output()
         .expect("run");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        list.lines().count(),
+        2,
+        "a header and the bounced address: {list}"
+    );
+    assert!(list.contains("bob@example.com"), "{list}");
+    assert!(!list.contains('\x1b') && !list.contains('\x07'), "{list}");
     let r = json(&[p.to_str().expect("p")]);
     assert_eq!(
         r["groups"][0]["top_senders"][0]["value"], "=HYPERLINK(\"x\")@example.org",
