@@ -90,6 +90,7 @@ enum FormatArg {
     Json,
     Ndjson,
     Prometheus,
+    Html,
 }
 
 /// The formats `merge` writes: the summary formats (events are not kept in
@@ -101,6 +102,7 @@ enum MergeFormat {
     Csv,
     Json,
     Prometheus,
+    Html,
 }
 
 impl From<MergeFormat> for FormatArg {
@@ -111,6 +113,7 @@ impl From<MergeFormat> for FormatArg {
             MergeFormat::Csv => FormatArg::Csv,
             MergeFormat::Json => FormatArg::Json,
             MergeFormat::Prometheus => FormatArg::Prometheus,
+            MergeFormat::Html => FormatArg::Html,
         }
     }
 }
@@ -122,6 +125,9 @@ struct OutputArgs {
     /// they accept different formats; it sets this.
     #[arg(skip)]
     format: FormatArg,
+    /// Set by `analyze --events`: the events were the report.
+    #[arg(skip)]
+    events: bool,
     /// Rows in each top list
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
     top: u32,
@@ -149,6 +155,9 @@ struct AnalyzeArgs {
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     format: FormatArg,
+    /// With --format csv: one row per failure event instead of one per cause
+    #[arg(long)]
+    events: bool,
     #[command(flatten)]
     out: OutputArgs,
     /// Count only events at or after this time: today, yesterday, -24h, -7d, 2025-03-10, an RFC 3339 time
@@ -233,6 +242,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(mut a) => {
             a.out.format = a.format;
+            a.out.events = a.events;
             analyze_cmd(a)
         }
         Command::Merge(mut m) => {
@@ -307,7 +317,9 @@ fn finish(
         match out.format {
             FormatArg::Text => report::text::write(w, summary, ps, &opts)?,
             FormatArg::Markdown => report::markdown::write(w, summary, ps, &opts)?,
+            FormatArg::Csv if out.events => {}
             FormatArg::Csv => report::csv::write(w, summary, ps, &opts)?,
+            FormatArg::Html => report::html::write(w, summary, ps, &opts)?,
             FormatArg::Json => {
                 let mut v = report::json::to_value(summary, ps, &opts);
                 if check_coverage || summary.first_line.is_some() {
@@ -376,6 +388,9 @@ fn window_of(a: &AnalyzeArgs) -> Result<Window, String> {
 }
 
 fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
+    if a.events && a.format != FormatArg::Csv {
+        return fail("--events goes with --format csv (--format ndjson writes the events as JSON)");
+    }
     if let Some(tz) = &a.tz {
         if let Err(e) = set_tz(tz) {
             return fail(e);
@@ -415,16 +430,22 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
         files.push("-".to_string());
     }
     let mut sink = Sink::open(a.out.output.as_deref())?;
-    let ndjson = a.out.format == FormatArg::Ndjson;
     let mut errored = false;
     let mut write_err: Option<io::Error> = None;
     // A write error (a closed pipe, a full disk) stops the run at once.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let summary = {
         let w = sink.writer();
+        let mut out = match a.out.format {
+            FormatArg::Ndjson => report::EventOut::Ndjson(w),
+            FormatArg::Csv if a.events => {
+                report::EventOut::Csv(Box::new(report::csv::EventWriter::new(w)))
+            }
+            _ => report::EventOut::None,
+        };
         let mut events = |e: &Event| {
-            if ndjson && write_err.is_none() {
-                if let Err(err) = report::ndjson::write_event(w, e) {
+            if write_err.is_none() {
+                if let Err(err) = out.write(e) {
                     write_err = Some(err);
                     stop.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
@@ -451,6 +472,9 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
         let summary = pipeline::run(&ps, &files, &opts, &mut events, &mut problems);
         if let Some(pb) = &opts.progress {
             pb.finish_and_clear();
+        }
+        if let Err(err) = out.finish(a.out.quiet) {
+            write_err.get_or_insert(err);
         }
         summary
     };

@@ -3,6 +3,7 @@
 //! writer; reports never read files or parse logs.
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod ndjson;
@@ -12,6 +13,8 @@ pub mod sanitize;
 pub mod text;
 
 use crate::analysis::summary::Group;
+use crate::event::Event;
+use std::io::{self, Write};
 
 /// Output format chosen by the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub enum Format {
     Csv,
     /// Prometheus text exposition format (node_exporter textfile collector).
     Prometheus,
+    /// One self-contained HTML page (mail clients, browsers).
+    Html,
 }
 
 /// Options shared by the summary formats.
@@ -37,6 +42,36 @@ pub struct ReportOptions {
     pub top: usize,
     /// Draw tables with Unicode box characters (a terminal) or ASCII.
     pub unicode: bool,
+}
+
+/// Where failure events go as they are found: nowhere (the summary formats),
+/// `--format ndjson`, or `--format csv --events`.
+pub enum EventOut<'a> {
+    /// Events are only summarised.
+    None,
+    /// One JSON object per line.
+    Ndjson(&'a mut dyn Write),
+    /// One CSV row per event.
+    Csv(Box<csv::EventWriter<'a>>),
+}
+
+impl EventOut<'_> {
+    /// Writes one event.
+    pub fn write(&mut self, e: &Event) -> io::Result<()> {
+        match self {
+            EventOut::None => Ok(()),
+            EventOut::Ndjson(w) => ndjson::write_event(*w, e),
+            EventOut::Csv(c) => c.write(e),
+        }
+    }
+
+    /// Flushes; a CSV without events gets its header unless `quiet`.
+    pub fn finish(self, quiet: bool) -> io::Result<()> {
+        match self {
+            EventOut::Csv(c) => c.finish(!quiet),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Distinct recipients of a group, and whether the count is exact.
