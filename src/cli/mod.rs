@@ -436,13 +436,8 @@ fn analyze_cmd(a: AnalyzeArgs) -> io::Result<ExitCode> {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let summary = {
         let w = sink.writer();
-        let mut out = match a.out.format {
-            FormatArg::Ndjson => report::EventOut::Ndjson(w),
-            FormatArg::Csv if a.events => {
-                report::EventOut::Csv(Box::new(report::csv::EventWriter::new(w)))
-            }
-            _ => report::EventOut::None,
-        };
+        let (ndjson, csv) = (a.out.format == FormatArg::Ndjson, a.events);
+        let mut out = report::EventOut::new(w, ndjson, csv);
         let mut events = |e: &Event| {
             if write_err.is_none() {
                 if let Err(err) = out.write(e) {

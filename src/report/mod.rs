@@ -55,7 +55,16 @@ pub enum EventOut<'a> {
     Csv(Box<csv::EventWriter<'a>>),
 }
 
-impl EventOut<'_> {
+impl<'a> EventOut<'a> {
+    /// Events to `w` as ndjson, as CSV rows, or not at all.
+    pub fn new(w: &'a mut dyn Write, ndjson: bool, csv: bool) -> EventOut<'a> {
+        match (ndjson, csv) {
+            (true, _) => EventOut::Ndjson(w),
+            (_, true) => EventOut::Csv(Box::new(csv::EventWriter::new(w))),
+            _ => EventOut::None,
+        }
+    }
+
     /// Writes one event.
     pub fn write(&mut self, e: &Event) -> io::Result<()> {
         match self {
