@@ -75,12 +75,21 @@ fn cut(s: &str, max: usize) -> String {
 }
 
 /// A log line without its syslog envelope (`… program[pid]: `), when it
-/// has one: the part that says what happened.
+/// has one: the part that says what happened. Other brackets (`host
+/// [192.0.2.1]: 554 …`) are part of the message and stay.
 fn message(line: &str) -> &str {
-    match line.find("]: ") {
-        Some(i) if i < 120 => &line[i + 3..],
-        _ => line,
+    let mut end = line.len().min(160);
+    while !line.is_char_boundary(end) {
+        end -= 1;
     }
+    let head = &line[..end];
+    for (i, _) in head.match_indices("]: ") {
+        let open = head[..i].rfind('[').map(|o| o + 1).unwrap_or(i);
+        if open < i && head[open..i].bytes().all(|b| b.is_ascii_digit()) {
+            return &line[i + 3..];
+        }
+    }
+    line
 }
 
 /// Pattern prose (hints, meanings): escaped, and `code` in backticks shown
@@ -478,6 +487,23 @@ fn unmatched(h: &mut String, s: &Summary, opts: &ReportOptions) {
 #[cfg(test)]
 mod tests {
     use super::{escape, prose};
+
+    #[test]
+    fn message_drops_only_the_syslog_envelope() {
+        let m = super::message;
+        assert_eq!(
+            m("Mar 10 07:01:45 mx1 postfix/smtpd[4242]: NOQUEUE: x"),
+            "NOQUEUE: x"
+        );
+        let exim =
+            "2025-03-10 09:14:07 1trZD6-0007Ll-2T ** a@b.example: host mx [192.0.2.1]: 554 no";
+        assert_eq!(m(exim), exim);
+        assert_eq!(
+            m("exim[3751]: 2021-07-17 ... [192.0.2.1]: 5"),
+            "2021-07-17 ... [192.0.2.1]: 5"
+        );
+        assert_eq!(m("é]: x"), "é]: x");
+    }
 
     #[test]
     fn escapes_markup() {
