@@ -132,6 +132,39 @@ fn sample_report_is_well_formed_and_self_contained() {
     assert_eq!(page.matches("<h3>").count(), groups);
 }
 
+#[test]
+fn every_test_log_gives_a_well_formed_page() {
+    let dir = |d: &str| -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(testdata(d))
+            .expect("dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        v.sort();
+        v
+    };
+    let sets = [
+        vec![testdata("exim/mainlog"), testdata("exim/rejectlog")],
+        dir("qmail"),
+        dir("exchange"),
+        dir("lineforms"),
+    ];
+    for files in sets {
+        // The exchange set holds a file without #Fields: (an error, exit 2).
+        let out = bouncelog()
+            .args(["analyze", "--format", "html"])
+            .args(&files)
+            .output()
+            .expect("run");
+        let page = String::from_utf8(out.stdout).expect("utf-8");
+        check_tags(&page).unwrap_or_else(|e| panic!("{files:?}: {e}"));
+        assert_self_contained(&page);
+        assert!(page.contains("<h2>Causes in detail</h2>"), "{files:?}");
+        if out.status.code() == Some(2) {
+            assert!(page.contains("<strong>Input error:</strong>"), "{files:?}");
+        }
+    }
+}
+
 /// A rejection whose recipient, sender, HELO and reply text are markup.
 const HOSTILE: &str = "Mar 10 07:01:45 mx1 postfix/smtpd[4242]: NOQUEUE: reject: RCPT from \
     evil.example[198.51.100.7]: 550 5.1.1 <x<script>alert(1)</script>@example.com>: Recipient \

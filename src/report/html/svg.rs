@@ -116,14 +116,29 @@ pub(super) fn time_chart(h: &mut String, groups: &[(&GroupKey, &Group)]) {
     } else {
         "%Y-%m-%d"
     };
+    // The busiest bar in words, for a reader whose mail client draws no SVG
+    // (the first of equals).
+    let (busy, busy_n) = se
+        .bars
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (i, b.iter().sum::<u64>()))
+        .fold((0, 0), |best, x| if x.1 > best.1 { x } else { best });
     let _ = writeln!(
         h,
         "<p class=\"m\" style=\"margin:0 0 4px\">Failures per {unit} (UTC{}), \
-         {} inbound, {} outbound, {} local.</p>",
+         {} inbound, {} outbound, {} local. Busiest {unit}: {} with {} {}.</p>",
         se.offset,
         legend(Direction::Inbound),
         legend(Direction::Outbound),
-        legend(Direction::Local)
+        legend(Direction::Local),
+        label_of(busy).format(if se.hours == 1 {
+            "%Y-%m-%d %H:00"
+        } else {
+            "%Y-%m-%d"
+        }),
+        num(busy_n),
+        noun(busy_n, "failure", "failures")
     );
     let _ = writeln!(
         h,
