@@ -156,7 +156,7 @@ pub fn write(
     let mut h = String::with_capacity(64 * 1024);
     head(&mut h, s);
     totals(&mut h, s);
-    findings(&mut h, s);
+    findings(&mut h, s, opts);
     let groups = s.sorted_groups();
     if groups.is_empty() {
         let _ = writeln!(h, "<p>No rejections or bounces found.</p>");
@@ -283,24 +283,76 @@ fn totals(h: &mut String, s: &Summary) {
     let _ = writeln!(h, "<p class=\"m\" style=\"margin:0\">{also}.</p>");
 }
 
-fn findings(h: &mut String, s: &Summary) {
+/// Findings by kind, in the order found: at most `top.max(10)` of each kind
+/// (a log can hold thousands of typos; the JSON report has them all), and
+/// a kind's hints once when they are the same for each of its findings.
+fn findings(h: &mut String, s: &Summary, opts: &ReportOptions) {
     if s.findings.is_empty() {
         return;
     }
     let _ = writeln!(h, "<h2>Findings</h2>");
+    let mut kinds: Vec<(&str, Vec<&crate::findings::Finding>)> = Vec::new();
     for f in &s.findings {
-        let _ = writeln!(
-            h,
-            "<div class=\"f\"><div style=\"font-size:14px\"><strong>{}:</strong> {}</div>",
-            text(&f.kind),
-            text(&f.message)
-        );
-        if !f.hints.is_empty() {
+        match kinds.iter_mut().find(|(k, _)| *k == f.kind) {
+            Some((_, v)) => v.push(f),
+            None => kinds.push((&f.kind, vec![f])),
+        }
+    }
+    let hints = |h: &mut String, hints: &[String]| {
+        if !hints.is_empty() {
             let _ = writeln!(h, "<ul style=\"margin:6px 0 0;padding-left:20px\">");
-            for hint in &f.hints {
+            for hint in hints {
                 let _ = writeln!(h, "<li>{}</li>", prose(hint));
             }
             let _ = writeln!(h, "</ul>");
+        }
+    };
+    let most = opts.top.max(10);
+    for (kind, fs) in kinds {
+        let shared = fs.iter().all(|f| f.hints == fs[0].hints);
+        let _ = write!(h, "<div class=\"f\">");
+        if shared && fs.len() > 1 {
+            let _ = writeln!(
+                h,
+                "<div style=\"font-size:14px\"><strong>{} ({}):</strong></div>\n\
+                 <ul style=\"margin:4px 0 0;padding-left:20px;font-size:14px\">",
+                text(kind),
+                num(fs.len() as u64)
+            );
+            for f in fs.iter().take(most) {
+                let _ = writeln!(h, "<li>{}</li>", text(&f.message));
+            }
+            let _ = writeln!(h, "</ul>");
+        } else {
+            for f in fs.iter().take(most) {
+                let _ = writeln!(
+                    h,
+                    "<div style=\"font-size:14px;margin-top:4px\"><strong>{}:</strong> {}</div>",
+                    text(kind),
+                    text(&f.message)
+                );
+                if !shared {
+                    hints(h, &f.hints);
+                }
+            }
+        }
+        if fs.len() > most {
+            let more = (fs.len() - most) as u64;
+            let _ = writeln!(
+                h,
+                "<p class=\"m\" style=\"margin:4px 0 0\">… and {} more {} {} (all of them are in \
+                 <code>--format json</code>).</p>",
+                num(more),
+                text(kind),
+                noun(more, "finding", "findings")
+            );
+        }
+        if shared {
+            let _ = writeln!(
+                h,
+                "<div class=\"m\" style=\"margin-top:6px\">What to do:</div>"
+            );
+            hints(h, &fs[0].hints);
         }
         let _ = writeln!(h, "</div>");
     }

@@ -165,6 +165,55 @@ fn every_test_log_gives_a_well_formed_page() {
     }
 }
 
+#[test]
+fn findings_are_listed_by_kind_and_capped() {
+    // Twelve recipients a letter-swap away from delivered ones: twelve typos.
+    let mut log = String::new();
+    for i in 0..12 {
+        for (n, (rcpt, status, text)) in [
+            (format!("kim.lee{i}@partner.example"), "sent", "250 2.0.0 Ok"),
+            (
+                format!("kmi.lee{i}@partner.example"),
+                "bounced",
+                "host mx.partner.example[198.51.100.30] said: 550 5.1.1 <x>: Recipient \
+                 address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            log += &format!(
+                "Mar 10 09:{i:02}:0{n} mx1 postfix/smtp[4540]: Q{i:02}{n}00000A: to=<{rcpt}>, \
+                 relay=mx.partner.example[198.51.100.30]:25, delay=1, delays=0/0/0.5/0.5, \
+                 dsn={}, status={status} ({text})\n",
+                if n == 0 { "2.0.0" } else { "5.1.1" }
+            );
+        }
+    }
+    let report = bouncelog()
+        .args(["analyze", "--format", "json"])
+        .write_stdin(log.clone())
+        .output()
+        .expect("run");
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).expect("json");
+    let typos = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["kind"] == "typo")
+        .count();
+    assert_eq!(typos, 12, "{log}");
+    let page = html(&[], Some(&log));
+    check_tags(&page).unwrap_or_else(|e| panic!("{e}"));
+    assert!(page.contains("<strong>typo (12):</strong>"), "{page}");
+    assert_eq!(page.matches("→ did you mean").count(), 10, "{page}");
+    assert!(page.contains("… and 2 more typo findings"), "{page}");
+    // The kind's hint once, not once per finding.
+    assert_eq!(page.matches("Correct the address at its source").count(), 1);
+    let more = html(&["--top", "20"], Some(&log));
+    assert_eq!(more.matches("→ did you mean").count(), 12);
+}
+
 /// A rejection whose recipient, sender, HELO and reply text are markup.
 const HOSTILE: &str = "Mar 10 07:01:45 mx1 postfix/smtpd[4242]: NOQUEUE: reject: RCPT from \
     evil.example[198.51.100.7]: 550 5.1.1 <x<script>alert(1)</script>@example.com>: Recipient \
