@@ -22,6 +22,8 @@ pub enum Format {
     Ndjson,
     /// Prometheus textfile-collector metrics.
     Prometheus,
+    /// One self-contained HTML page (inline CSS and SVG).
+    Html,
 }
 
 /// How a report is written (shared by `analyze` and `merge`).
@@ -29,6 +31,8 @@ pub enum Format {
 pub struct ReportConfig {
     /// The format.
     pub format: Format,
+    /// With CSV: one row per failure event (written as they happen).
+    pub events: bool,
     /// Rows in each top list.
     pub top: usize,
     /// The report file (standard output when `None`).

@@ -220,7 +220,11 @@ pub struct Event {
     pub helo: Option<String>,
     /// Queue id.
     pub queue_id: Option<String>,
-    /// MTA status or stage (`bounced`, `deferred`, `RCPT`, …).
+    /// SMTP stage or step at which the mail was refused, as the MTA logged
+    /// it (`RCPT`, `DATA`, `CONNECT`, `after DATA`, Exchange's `SMTP`, …).
+    pub stage: Option<String>,
+    /// Delivery status word as the MTA logged it (`bounced`, `deferred`,
+    /// `expired`, qmail's `failure`, …); null for an inbound rejection.
     pub status: Option<String>,
     /// SMTP reply code.
     pub code: Option<String>,

@@ -82,6 +82,7 @@ enum FormatArg {
     Json,
     Ndjson,
     Prometheus,
+    Html,
 }
 
 /// The formats `merge` writes: the summary formats (events are not kept in
@@ -93,6 +94,7 @@ enum MergeFormat {
     Csv,
     Json,
     Prometheus,
+    Html,
 }
 
 impl From<MergeFormat> for FormatArg {
@@ -103,6 +105,7 @@ impl From<MergeFormat> for FormatArg {
             MergeFormat::Csv => FormatArg::Csv,
             MergeFormat::Json => FormatArg::Json,
             MergeFormat::Prometheus => FormatArg::Prometheus,
+            MergeFormat::Html => FormatArg::Html,
         }
     }
 }
@@ -114,6 +117,9 @@ struct OutputArgs {
     /// they accept different formats; it sets this.
     #[arg(skip)]
     format: FormatArg,
+    /// Set by `analyze --events`: the events were the report.
+    #[arg(skip)]
+    events: bool,
     /// Rows in each top list
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
     top: u32,
@@ -141,6 +147,9 @@ struct AnalyzeArgs {
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     format: FormatArg,
+    /// With --format csv: one row per failure event instead of one per cause
+    #[arg(long)]
+    events: bool,
     #[command(flatten)]
     out: OutputArgs,
     /// Count only events at or after this time: today, yesterday, -24h, -7d, 2025-03-10, an RFC 3339 time
@@ -225,6 +234,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(mut a) => {
             a.out.format = a.format;
+            a.out.events = a.events;
             analyze_config(a).and_then(|cfg| {
                 let bar = progress::bar(&cfg.inputs);
                 crate::command::analyze::run(&cfg, bar.clone().map(|b| b as _)).inspect(|_| {
@@ -292,7 +302,9 @@ fn report_config(out: &OutputArgs) -> config::ReportConfig {
             FormatArg::Json => Format::Json,
             FormatArg::Ndjson => Format::Ndjson,
             FormatArg::Prometheus => Format::Prometheus,
+            FormatArg::Html => Format::Html,
         },
+        events: out.events,
         top: out.top as usize,
         output: out.output.clone(),
         quiet: out.quiet,
@@ -315,6 +327,11 @@ fn set_tz(tz: &str) -> Result<(), Error> {
 }
 
 fn analyze_config(a: AnalyzeArgs) -> Result<config::AnalyzeConfig, Error> {
+    if a.events && a.format != FormatArg::Csv {
+        return Err(Error::Usage(
+            "--events goes with --format csv (--format ndjson writes the events as JSON)".into(),
+        ));
+    }
     if let Some(tz) = &a.tz {
         set_tz(tz)?;
     }

@@ -26,16 +26,17 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
             .build_global();
     }
     let mut sink = Sink::open(cfg.report.output.as_deref())?;
-    let ndjson = cfg.report.format == Format::Ndjson;
     let mut msgs = Messages::default();
     let mut write_err: Option<io::Error> = None;
     // A write error (a closed pipe, a full disk) stops the run at once.
     let stop = Arc::new(AtomicBool::new(false));
     let summary = {
         let w = sink.writer();
+        let ndjson = cfg.report.format == Format::Ndjson;
+        let mut out = report::EventOut::new(w, ndjson, cfg.report.events);
         let mut events = |e: &Event| {
-            if ndjson && write_err.is_none() {
-                if let Err(err) = report::ndjson::write_event(w, e) {
+            if write_err.is_none() {
+                if let Err(err) = out.write(e) {
                     write_err = Some(err);
                     stop.store(true, Ordering::Relaxed);
                 }
@@ -51,7 +52,11 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
             progress,
             stop: Some(stop.clone()),
         };
-        pipeline::run(&ps, &cfg.inputs, &opts, &mut events, &mut problems)
+        let summary = pipeline::run(&ps, &cfg.inputs, &opts, &mut events, &mut problems);
+        if let Err(err) = out.finish(cfg.report.quiet) {
+            write_err.get_or_insert(err);
+        }
+        summary
     };
     if let Some(e) = write_err {
         return Err(e.into());

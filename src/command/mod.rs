@@ -52,7 +52,9 @@ fn finish(
         match out.format {
             Format::Text => report::text::write(w, summary, ps, &opts)?,
             Format::Markdown => report::markdown::write(w, summary, ps, &opts)?,
+            Format::Csv if out.events => {}
             Format::Csv => report::csv::write(w, summary, ps, &opts)?,
+            Format::Html => report::html::write(w, summary, ps, &opts)?,
             Format::Json => {
                 let coverage = check_coverage || summary.first_line.is_some();
                 report::json::write(w, summary, ps, &opts, now, coverage)?

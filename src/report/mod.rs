@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod document;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod ndjson;
@@ -13,6 +14,8 @@ pub mod sanitize;
 pub mod text;
 
 use crate::analysis::summary::Group;
+use crate::event::Event;
+use std::io::{self, Write};
 
 /// Output format chosen by the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +32,8 @@ pub enum Format {
     Csv,
     /// Prometheus text exposition format (node_exporter textfile collector).
     Prometheus,
+    /// One self-contained HTML page (mail clients, browsers).
+    Html,
 }
 
 /// Options shared by the summary formats.
@@ -38,6 +43,45 @@ pub struct ReportOptions {
     pub top: usize,
     /// Draw tables with Unicode box characters (a terminal) or ASCII.
     pub unicode: bool,
+}
+
+/// Where failure events go as they are found: nowhere (the summary formats),
+/// `--format ndjson`, or `--format csv --events`.
+pub enum EventOut<'a> {
+    /// Events are only summarised.
+    None,
+    /// One JSON object per line.
+    Ndjson(&'a mut dyn Write),
+    /// One CSV row per event.
+    Csv(Box<csv::EventWriter<'a>>),
+}
+
+impl<'a> EventOut<'a> {
+    /// Events to `w` as ndjson, as CSV rows, or not at all.
+    pub fn new(w: &'a mut dyn Write, ndjson: bool, csv: bool) -> EventOut<'a> {
+        match (ndjson, csv) {
+            (true, _) => EventOut::Ndjson(w),
+            (_, true) => EventOut::Csv(Box::new(csv::EventWriter::new(w))),
+            _ => EventOut::None,
+        }
+    }
+
+    /// Writes one event.
+    pub fn write(&mut self, e: &Event) -> io::Result<()> {
+        match self {
+            EventOut::None => Ok(()),
+            EventOut::Ndjson(w) => ndjson::write_event(*w, e),
+            EventOut::Csv(c) => c.write(e),
+        }
+    }
+
+    /// Flushes; a CSV without events gets its header unless `quiet`.
+    pub fn finish(self, quiet: bool) -> io::Result<()> {
+        match self {
+            EventOut::Csv(c) => c.finish(!quiet),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Distinct recipients of a group, and whether the count is exact.

@@ -373,7 +373,8 @@ fn schema_rejects_mutated_events() {
     let v = validator("event.schema.json");
     let text = analyze(&["--format", "ndjson"], &[testdata("postfix/mail.log")]);
     let event: Value = serde_json::from_str(text.lines().next().expect("an event")).expect("json");
-    let mutations: [Mutation; 7] = [
+    let mutations: [Mutation; 8] = [
+        ("stage missing", |e| remove(e, "stage"), ""),
         (
             "remote_host renamed",
             |e| rename(e, "remote_host", "remote"),

@@ -98,7 +98,7 @@ fn merge_offers_only_the_formats_it_writes() {
     let help = bouncelog().args(["merge", "--help"]).output().expect("run");
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(
-        help.contains("[possible values: text, markdown, csv, json, prometheus]"),
+        help.contains("[possible values: text, markdown, csv, json, prometheus, html]"),
         "{help}"
     );
     assert!(!help.contains("ndjson"), "{help}");
@@ -125,7 +125,7 @@ fn merge_offers_only_the_formats_it_writes() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("possible values"));
     // Every format offered works, prometheus included.
-    for f in ["text", "markdown", "csv", "json", "prometheus"] {
+    for f in ["text", "markdown", "csv", "json", "prometheus", "html"] {
         let out = bouncelog()
             .args(["merge", "--format", f])
             .arg(&report)
