@@ -15,7 +15,7 @@ const LOGS: &[(&str, &str)] = &[
     ("exchange", "testdata/exchange/MSGTRK2025031007-1.LOG"),
 ];
 
-const FORMATS: &[&str] = &["text", "markdown", "csv", "json", "ndjson", "prometheus"];
+const FORMATS: &[&str] = &["text", "markdown", "csv", "json", "ndjson", "prometheus", "html"];
 
 fn run(format: &str, log: &str) -> String {
     let out = bouncelog()
