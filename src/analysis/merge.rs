@@ -71,6 +71,7 @@ pub fn from_json(v: &Value) -> Result<Summary, String> {
     };
     let t = &v["totals"];
     s.ndr_sent = u(&t["ndr_sent"]);
+    s.expired = u(&t["expired"]);
     s.delivered = u(&t["delivered"]);
     s.probes = u(&t["verify_probes"]);
     s.duplicates = u(&t["duplicates_skipped"]);
@@ -118,6 +119,9 @@ pub fn from_json(v: &Value) -> Result<Summary, String> {
             peers: counter(&c["peers"], &c["peers_overflow"]),
             senders: counter(&c["senders"], &c["senders_overflow"]),
             without_recipient: u(&g["without_recipient"]),
+            // A report's messages stay distinct: each counts as one here.
+            attempts: Default::default(),
+            unqueued: u(&g["messages"]),
             first: time(&g["first_seen"]),
             last: time(&g["last_seen"]),
             example: g["example"].is_object().then(|| Example {

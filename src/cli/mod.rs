@@ -122,9 +122,14 @@ struct OutputArgs {
     /// they accept different formats; it sets this.
     #[arg(skip)]
     format: FormatArg,
-    /// Rows in each top list
+    /// Rows in each top list of a detailed cause (recipients, domains, clients or remote
+    /// hosts, senders) and unrecognised texts shown
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
     top: u32,
+    /// Causes shown in full in the text and Markdown reports, most urgent first (the others
+    /// are rows of the table); 0 shows the table only
+    #[arg(long, value_name = "N", default_value_t = report::DEFAULT_DETAILS as u32)]
+    details: u32,
     /// Write the report to FILE: a regular file atomically (temporary file renamed into place,
     /// through symlinks, keeping its mode), a device or FIFO in place
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -298,6 +303,7 @@ fn finish(
 ) -> io::Result<ExitCode> {
     let opts = ReportOptions {
         top: out.top as usize,
+        details: out.details as usize,
         unicode: out.output.is_none() && io::stdout().is_terminal(),
     };
     let now = chrono::Local::now().fixed_offset();

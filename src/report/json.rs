@@ -1,7 +1,8 @@
 //! `--format json`: one document with the schema id `bouncelog/1`.
 //!
 //! The keys are a stable contract for scripts: `lines`, `totals`, `groups[]`
-//! (cause, direction, severity, mta, count, distinct_recipients, top lists,
+//! (cause, direction, severity, mta, count (attempts), messages,
+//! distinct_recipients, top lists,
 //! first_seen, last_seen, example, hints), `reject_warnings`, `inputs`.
 
 use super::ReportOptions;
@@ -73,6 +74,7 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
                 "action": act.map(|a| a.1),
                 "mta": k.mta,
                 "count": g.count,
+                "messages": g.messages(),
                 "distinct_recipients": g.recipients.distinct(),
                 "distinct_recipients_exact": !g.recipients.capped(),
                 "without_recipient": g.without_recipient,
@@ -100,6 +102,7 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
             })
         })
         .collect();
+    let outcomes = super::outcomes(s);
     let warnings: Vec<Value> = s
         .warnings
         .iter()
@@ -116,6 +119,11 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
         "lines": s.lines,
         "totals": {
             "failures": s.failures(),
+            "messages": s.messages(),
+            "bounced": outcomes.bounced,
+            "deferred": outcomes.deferred,
+            "deferral_attempts": outcomes.deferral_attempts,
+            "expired": outcomes.expired,
             "inbound": s.failures_in(Inbound),
             "outbound": s.failures_in(Outbound),
             "local": s.failures_in(Local),
