@@ -120,11 +120,11 @@ fn totals(w: &mut dyn Write, s: &Summary) -> io::Result<()> {
         )?;
     }
     for i in s.inputs.iter().filter(|i| i.error.is_some()) {
-        writeln!(
-            w,
-            "  input error: {}",
+        let e = format!(
+            "input error: {}",
             terminal(i.error.as_deref().unwrap_or(""))
-        )?;
+        );
+        wrap(w, &e, "  ", "    ")?;
     }
     let msgs = s.messages();
     let total = s.failures();
@@ -439,9 +439,8 @@ fn group(
     } else {
         format!("first {}, last {}", when(g.first), when(g.last))
     };
-    writeln!(
-        w,
-        "   {}, {}{} distinct {}, {span}",
+    let counts = format!(
+        "{}, {}{} distinct {}, {span}",
         messages(g.messages(), g.count),
         if g.recipients.capped() {
             "at least "
@@ -450,7 +449,8 @@ fn group(
         },
         num(distinct as u64),
         noun(distinct as u64, "recipient", "recipients"),
-    )?;
+    );
+    wrap(w, &counts, "   ", "   ")?;
     let peer_title = if k.direction == Direction::Inbound {
         "Clients"
     } else {
