@@ -248,6 +248,23 @@ impl Group {
     }
 }
 
+/// Distinct messages (queue id and recipient) of some groups together;
+/// attempts beyond a group's cap and unqueued events count one each, and a
+/// group without per-message keys (read from JSON) counts its own.
+pub fn distinct_messages<'a>(groups: impl Iterator<Item = &'a Group>) -> u64 {
+    let mut keys: foldhash::HashSet<&str> = foldhash::HashSet::default();
+    let mut n = 0;
+    for g in groups {
+        if g.attempts.distinct() == 0 {
+            n += g.messages();
+            continue;
+        }
+        keys.extend(g.attempts.entries().into_iter().map(|(k, _)| k));
+        n += g.attempts.overflow + g.unqueued;
+    }
+    n + keys.len() as u64
+}
+
 fn min_opt(
     a: Option<DateTime<FixedOffset>>,
     b: Option<DateTime<FixedOffset>>,
@@ -394,18 +411,20 @@ impl Summary {
             .sum()
     }
 
-    /// Failure messages in all groups (see [`Group::messages`]).
+    /// Failure messages in all groups: a message deferred for two causes
+    /// is one (see [`distinct_messages`]).
     pub fn messages(&self) -> u64 {
-        self.groups.values().map(Group::messages).sum()
+        distinct_messages(self.groups.values())
     }
 
     /// Failure messages of one direction and, if given, one severity.
     pub fn messages_in(&self, d: Direction, sev: Option<Severity>) -> u64 {
-        self.groups
-            .iter()
-            .filter(|(k, _)| k.direction == d && sev.is_none_or(|s| s == k.severity))
-            .map(|(_, g)| g.messages())
-            .sum()
+        distinct_messages(
+            self.groups
+                .iter()
+                .filter(|(k, _)| k.direction == d && sev.is_none_or(|s| s == k.severity))
+                .map(|(_, g)| g),
+        )
     }
 
     /// Groups in report order: largest first, then by key.

@@ -51,8 +51,10 @@ pub fn write(
     }
     writeln!(
         w,
-        "- **Failures:** {} (inbound {}, outbound {}, local {})",
-        messages(s.messages(), s.failures()),
+        "- **Failures:** {}, {} {} (inbound {}, outbound {}, local {})",
+        messages(s.messages(), s.messages()),
+        s.failures(),
+        noun(s.failures(), "attempt", "attempts"),
         s.messages_in(Direction::Inbound, None),
         s.messages_in(Direction::Outbound, None),
         s.messages_in(Direction::Local, None)

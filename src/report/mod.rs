@@ -103,25 +103,20 @@ pub struct Outcomes {
     pub expired: u64,
 }
 
-/// The outcomes of a summary's deliveries.
+/// The outcomes of a summary's deliveries (a message deferred for two
+/// causes is one deferred message).
 pub fn outcomes(s: &Summary) -> Outcomes {
-    let (mut hard, mut soft, mut tries) = (0, 0, 0);
-    for (k, g) in &s.groups {
-        if k.direction == Direction::Inbound {
-            continue;
-        }
-        match k.severity {
-            Severity::Hard => hard += g.messages(),
-            Severity::Soft => {
-                soft += g.messages();
-                tries += g.count;
-            }
-        }
-    }
+    let of = |sev: Severity| {
+        s.groups
+            .iter()
+            .filter(move |(k, _)| k.direction != Direction::Inbound && k.severity == sev)
+            .map(|(_, g)| g)
+    };
+    let hard = crate::analysis::summary::distinct_messages(of(Severity::Hard));
     Outcomes {
         bounced: hard.saturating_sub(s.expired),
-        deferred: soft,
-        deferral_attempts: tries,
+        deferred: crate::analysis::summary::distinct_messages(of(Severity::Soft)),
+        deferral_attempts: of(Severity::Soft).map(|g| g.count).sum(),
         expired: s.expired,
     }
 }

@@ -18,7 +18,7 @@ use std::io::{self, Write};
 
 /// Width of the report.
 pub const WIDTH: usize = 100;
-const EXAMPLE_MAX: usize = 160;
+const EXAMPLE_MAX: usize = 240;
 /// Most days shown in the trends (one column each up to DAY_COLUMNS, else a sparkline).
 const DAYS_MAX: usize = 31;
 /// Rows of the trends, besides the total.
@@ -130,8 +130,13 @@ fn totals(w: &mut dyn Write, s: &Summary) -> io::Result<()> {
     let total = s.failures();
     writeln!(
         w,
-        "Failures: {} (inbound {}, outbound {}, local {})",
-        messages(msgs, total),
+        "Failures: {}{} (inbound {}, outbound {}, local {})",
+        messages(msgs, msgs),
+        if total > msgs {
+            format!(", {} attempts", num(total))
+        } else {
+            String::new()
+        },
         num(s.messages_in(Direction::Inbound, None)),
         num(s.messages_in(Direction::Outbound, None)),
         num(s.messages_in(Direction::Local, None)),
@@ -280,7 +285,7 @@ fn trends(
         groups.iter().map(|(_, g)| *g).collect(),
     )];
     for (k, g) in big.into_iter().take(TREND_ROWS) {
-        rows.push((format!("{} {}", k.cause, k.direction.as_str()), vec![g]));
+        rows.push((format!("{} {}", k.cause, dir(k.direction)), vec![g]));
     }
     if rows.len() == 2 {
         rows.truncate(1);
@@ -340,11 +345,7 @@ pub fn write(
         let mut row = vec![
             Cell::new(i + 1),
             Cell::new(terminal(&k.cause)),
-            Cell::new(match k.direction {
-                Direction::Inbound => "in",
-                Direction::Outbound => "out",
-                Direction::Local => "local",
-            }),
+            Cell::new(dir(k.direction)),
             Cell::new(k.severity.as_str()),
             Cell::new(act),
             Cell::new(num(g.messages())).set_alignment(CellAlignment::Right),
@@ -401,6 +402,15 @@ pub fn write(
         }
     }
     Ok(())
+}
+
+/// A direction in a table cell.
+fn dir(d: Direction) -> &'static str {
+    match d {
+        Direction::Inbound => "in",
+        Direction::Outbound => "out",
+        Direction::Local => "local",
+    }
 }
 
 fn top_items(c: &Counter, n: usize) -> Vec<String> {

@@ -45,7 +45,12 @@ fn text_report_shows_causes_counts_and_hints() {
     );
     let text = String::from_utf8(out.stdout).expect("utf8");
     assert!(
-        text.contains("Failures: 45 messages (inbound 27, outbound 14, local 4)"),
+        text.contains("Failures: 43 messages, 45 attempts (inbound 27, outbound 12, local 4)"),
+        "{text}"
+    );
+    // pflogsumm: 3 deferred (4 deferrals), and 12 bounced besides the postfix-out instance's.
+    assert!(
+        text.contains("Deliveries failed: 13 bounced, 3 deferred (4 attempts), 1 expired"),
         "{text}"
     );
     // Most urgent first: our IP blocklisted (1 event) before inbound unknown users (5).

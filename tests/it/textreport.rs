@@ -214,7 +214,10 @@ fn six_deferrals_of_one_message_are_one_message_of_six_attempts() {
         (&1.into(), &1.into(), &6.into(), &0.into())
     );
     let text = run(&["analyze"], &p);
-    assert!(text.contains("Failures: 1 message (6 attempts)"), "{text}");
+    assert!(
+        text.contains("Failures: 1 message, 6 attempts (inbound 0, outbound 1, local 0)"),
+        "{text}"
+    );
     assert!(
         text.contains("0 bounced, 1 deferred (6 attempts), 0 expired"),
         "{text}"
