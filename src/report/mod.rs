@@ -1,5 +1,5 @@
 //! Report formats. Each format lives in its own file and renders a finished
-//! [`Summary`](crate::analysis::summary::Summary) (or, for ndjson, single events) to a
+//! [`Summary`] (or, for ndjson, single events) to a
 //! writer; reports never read files or parse logs.
 
 pub mod csv;
