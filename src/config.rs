@@ -35,6 +35,8 @@ pub struct ReportConfig {
     pub events: bool,
     /// Rows in each top list.
     pub top: usize,
+    /// Causes shown in full (text and Markdown).
+    pub details: usize,
     /// The report file (standard output when `None`).
     pub output: Option<PathBuf>,
     /// Print nothing when there are no failures.

@@ -5,7 +5,9 @@
 //! every `unknown_user.*`), or `*` for all failures; optionally a direction
 //! and/or a severity before it (`outbound:`, `hard:`; alone, `hard` means
 //! `hard:*`); `>` or `>=` a number; and `/h` to compare the busiest hour
-//! instead of the whole report.
+//! instead of the whole report. Whole-report thresholds count failed
+//! messages (a deferred message retried six times is one); `/h` counts the
+//! attempts of the busiest hour.
 //!
 //! A threshold that can never fire is an error, not a silent no-op: an
 //! unknown direction or severity is refused when parsed, and [`validate`]
@@ -150,7 +152,8 @@ impl Threshold {
                     .is_some_and(|r| r.starts_with('.')))
     }
 
-    /// The observed count (whole report, or the busiest hour).
+    /// The observed count: failed messages in the whole report, or attempts
+    /// in the busiest hour.
     pub fn observed(&self, s: &Summary) -> u64 {
         let groups = s
             .groups
@@ -165,7 +168,8 @@ impl Threshold {
             }
             hours.values().copied().max().unwrap_or(0)
         } else {
-            groups.map(|(_, g)| g.count).sum()
+            // Messages, not attempts: a deferred message retried six times is one.
+            groups.map(|(_, g)| g.messages()).sum()
         }
     }
 

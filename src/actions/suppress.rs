@@ -23,8 +23,10 @@ pub struct Suppressed {
     pub cause: String,
     /// `hard` when a hard failure put it here, else `soft` (repeated temporary failures).
     pub severity: String,
-    /// Failures.
+    /// Failed messages (queue id; a deferred message retried six times is one).
     pub count: u64,
+    /// Failed delivery attempts.
+    pub attempts: u64,
     /// First failure.
     pub first_seen: Option<String>,
     /// Last failure.
@@ -32,6 +34,10 @@ pub struct Suppressed {
     /// Days with failures.
     pub days: usize,
 }
+
+/// Queue ids remembered per recipient to count its messages; beyond, each
+/// attempt counts as a message of its own.
+const QUEUE_IDS_CAP: usize = 1024;
 
 /// Analyses the inputs and returns the list, sorted by address.
 pub fn collect(
@@ -49,6 +55,10 @@ pub fn collect(
         Option<chrono::DateTime<chrono::FixedOffset>>,
         std::collections::BTreeSet<chrono::NaiveDate>,
         bool,
+        // Queue ids seen (at most QUEUE_IDS_CAP), attempts, messages beyond the cap.
+        std::collections::BTreeSet<String>,
+        u64,
+        u64,
     );
     let mut by: std::collections::BTreeMap<String, Seen> = std::collections::BTreeMap::new();
     let summary = {
@@ -68,7 +78,15 @@ pub fn collect(
             if is_hard || s.0.is_empty() || !s.5 {
                 s.0 = e.cause.clone();
             }
-            s.1 += 1;
+            s.7 += 1;
+            match e.queue_id.as_deref() {
+                Some(q) if s.6.contains(q) => {}
+                Some(q) if s.6.len() < QUEUE_IDS_CAP => {
+                    s.6.insert(q.to_string());
+                }
+                _ => s.8 += 1,
+            }
+            s.1 = s.6.len() as u64 + s.8;
             s.2 = match (s.2, e.time) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -97,6 +115,7 @@ pub fn collect(
                 format!("repeated_soft:{}", s.0)
             },
             count: s.1,
+            attempts: s.7,
             first_seen: s.2.map(|t| t.to_rfc3339()),
             last_seen: s.3.map(|t| t.to_rfc3339()),
             days: s.4.len(),
@@ -119,6 +138,7 @@ pub fn write(w: &mut dyn Write, list: &[Suppressed], json: bool) -> io::Result<(
         "first_seen",
         "last_seen",
         "days",
+        "attempts",
     ])?;
     for s in list {
         let row = [
@@ -129,6 +149,7 @@ pub fn write(w: &mut dyn Write, list: &[Suppressed], json: bool) -> io::Result<(
             s.first_seen.clone().unwrap_or_default(),
             s.last_seen.clone().unwrap_or_default(),
             s.days.to_string(),
+            s.attempts.to_string(),
         ];
         out.write_record(row.iter().map(|c| crate::report::csv::safe(c)))?;
     }

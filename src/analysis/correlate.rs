@@ -351,6 +351,9 @@ impl Correlator {
                     e.client = e.client.or_else(|| owned(&client));
                     emit(summary, e);
                 }
+                if window.contains(base.time) {
+                    summary.expired += pending.len().max(1) as u64;
+                }
                 for d in pending {
                     // The recipient and the last deferral's reason, at the expiry's time and line.
                     let mut e = base.clone();

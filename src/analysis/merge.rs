@@ -60,6 +60,7 @@ pub fn from_report(r: Report) -> Result<Summary, String> {
     };
     let t = r.totals;
     s.ndr_sent = t.ndr_sent;
+    s.expired = t.expired;
     s.delivered = t.delivered;
     s.probes = t.verify_probes;
     s.duplicates = t.duplicates_skipped;
@@ -93,6 +94,14 @@ pub fn from_report(r: Report) -> Result<Summary, String> {
             peers: counter(&c.peers, c.peers_overflow),
             senders: counter(&c.senders, c.senders_overflow),
             without_recipient: g.without_recipient,
+            // Per-message keys make a message retried in two reports one
+            // message; a report without them counts its own messages.
+            attempts: counter(&c.messages, c.messages_overflow),
+            unqueued: if c.messages.is_empty() && c.messages_overflow == 0 && c.unqueued == 0 {
+                g.messages
+            } else {
+                c.unqueued
+            },
             first: time(&g.first_seen),
             last: time(&g.last_seen),
             example: g.example.map(|e| Example {

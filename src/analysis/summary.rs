@@ -156,11 +156,25 @@ pub struct Group {
     pub example: Option<Example>,
     /// Events per hour (Unix time / 3600), for per-hour thresholds and merges.
     pub hourly: BTreeMap<i64, u64>,
+    /// Attempts per message (queue id and recipient): a deferred message
+    /// retried six times is one message of six attempts. Capped like every
+    /// [`Counter`]; see [`Group::messages`].
+    pub attempts: Counter,
+    /// Events with no queue id (inbound rejections before queueing): each is
+    /// its own message.
+    pub unqueued: u64,
 }
 
 impl Group {
     fn add(&mut self, e: &Event) {
         self.count += 1;
+        match e.queue_id.as_deref() {
+            Some(q) if !q.is_empty() => {
+                let r = e.recipient.as_deref().unwrap_or_default();
+                self.attempts.add(&format!("{q} {r}"), 1);
+            }
+            _ => self.unqueued += 1,
+        }
         match e.recipient.as_deref() {
             Some(r) if !r.is_empty() => {
                 self.recipients.add(r, 1);
@@ -205,6 +219,8 @@ impl Group {
         self.peers.merge(&o.peers);
         self.senders.merge(&o.senders);
         self.without_recipient += o.without_recipient;
+        self.attempts.merge(&o.attempts);
+        self.unqueued += o.unqueued;
         for (h, n) in &o.hourly {
             *self.hourly.entry(*h).or_default() += n;
         }
@@ -214,6 +230,39 @@ impl Group {
             self.example = o.example.clone();
         }
     }
+}
+
+impl Group {
+    /// Distinct messages (queue id and recipient) among the events; the
+    /// attempts are [`Group::count`]. Attempts beyond the cap of distinct
+    /// messages count as messages of their own (never fewer than there are).
+    /// A group read back from a JSON report without per-message keys counts
+    /// each event as a message.
+    pub fn messages(&self) -> u64 {
+        let n = self.attempts.distinct() as u64 + self.attempts.overflow + self.unqueued;
+        if n == 0 {
+            self.count
+        } else {
+            n.min(self.count)
+        }
+    }
+}
+
+/// Distinct messages (queue id and recipient) of some groups together;
+/// attempts beyond a group's cap and unqueued events count one each, and a
+/// group without per-message keys (read from JSON) counts its own.
+pub fn distinct_messages<'a>(groups: impl Iterator<Item = &'a Group>) -> u64 {
+    let mut keys: foldhash::HashSet<&str> = foldhash::HashSet::default();
+    let mut n = 0;
+    for g in groups {
+        if g.attempts.distinct() == 0 {
+            n += g.messages();
+            continue;
+        }
+        keys.extend(g.attempts.entries().into_iter().map(|(k, _)| k));
+        n += g.attempts.overflow + g.unqueued;
+    }
+    n + keys.len() as u64
 }
 
 fn min_opt(
@@ -277,6 +326,9 @@ pub struct Summary {
     pub duplicates: u64,
     /// Counted lines outside the time window.
     pub outside_window: u64,
+    /// Failure events that are a message's expiry (`status=expired`, Exim's
+    /// retry timeout), among the hard failures.
+    pub expired: u64,
     /// The time window applied, if any.
     pub window: crate::analysis::window::Window,
     /// Time of the earliest dated MTA line read (inside the window or not).
@@ -330,6 +382,7 @@ impl Summary {
         self.probes += o.probes;
         self.duplicates += o.duplicates;
         self.outside_window += o.outside_window;
+        self.expired += o.expired;
         self.first_line = min_opt(self.first_line, o.first_line);
         self.last_line = max_opt(self.last_line, o.last_line);
         self.diag.merge(&o.diag);
@@ -356,6 +409,22 @@ impl Summary {
             .filter(|(k, _)| k.direction == d)
             .map(|(_, g)| g.count)
             .sum()
+    }
+
+    /// Failure messages in all groups: a message deferred for two causes
+    /// is one (see [`distinct_messages`]).
+    pub fn messages(&self) -> u64 {
+        distinct_messages(self.groups.values())
+    }
+
+    /// Failure messages of one direction and, if given, one severity.
+    pub fn messages_in(&self, d: Direction, sev: Option<Severity>) -> u64 {
+        distinct_messages(
+            self.groups
+                .iter()
+                .filter(|(k, _)| k.direction == d && sev.is_none_or(|s| s == k.severity))
+                .map(|(_, g)| g),
+        )
     }
 
     /// Groups in report order: largest first, then by key.

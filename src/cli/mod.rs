@@ -120,9 +120,14 @@ struct OutputArgs {
     /// Set by `analyze --events`: the events were the report.
     #[arg(skip)]
     events: bool,
-    /// Rows in each top list
+    /// Rows in each top list of a detailed cause (recipients, domains, clients or remote
+    /// hosts, senders) and unrecognised texts shown
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
     top: u32,
+    /// Causes shown in full in the text and Markdown reports, most urgent first (the others
+    /// are rows of the table); 0 shows the table only
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_DETAILS as u32)]
+    details: u32,
     /// Write the report to FILE: a regular file atomically (temporary file renamed into place,
     /// through symlinks, keeping its mode), a device or FIFO in place
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -306,6 +311,7 @@ fn report_config(out: &OutputArgs) -> config::ReportConfig {
         },
         events: out.events,
         top: out.top as usize,
+        details: out.details as usize,
         output: out.output.clone(),
         quiet: out.quiet,
         fail_on: out.fail_on.clone(),

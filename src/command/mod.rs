@@ -43,6 +43,7 @@ fn finish(
 ) -> Result<Status, Error> {
     let opts = ReportOptions {
         top: out.top,
+        details: out.details,
         unicode: out.output.is_none() && io::stdout().is_terminal(),
     };
     let now = chrono::Local::now().fixed_offset();

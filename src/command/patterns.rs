@@ -105,7 +105,9 @@ pub fn list_cmd(dir: Option<&Path>) -> Result<Status, Error> {
     for m in &ps.mtas {
         writeln!(out, "\nLine rules for {} ({}):", m.name, m.description)?;
         for r in &m.rules {
-            writeln!(out, "  {:<38} {:?}  [{}]", r.id, r.kind, r.file)?;
+            // Spelled as in pattern files and the README (`reject`, `ndr`).
+            let kind = format!("{:?}", r.kind).to_ascii_lowercase();
+            writeln!(out, "  {:<38} {kind:<8}  [{}]", r.id, r.file)?;
         }
     }
     writeln!(

@@ -81,25 +81,56 @@ pub fn compute(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     let mut out = typo::typos(s, ps);
     out.extend(harvests(s, cfg));
     out.extend(domain_failures(s, cfg));
+    // Hints for one MTA only when that MTA's lines are in the inputs.
+    let mtas: BTreeSet<&str> = s.groups.keys().map(|k| k.mta.as_str()).collect();
     for f in &mut out {
-        f.hints = hints(ps, &f.kind, &f.subject);
+        f.hints = hints(ps, &f.kind, &f.subject, &mtas);
     }
     out.extend(blocklisted(s, ps, cfg));
     out.extend(capped(s, ps));
+    // Most urgent kind first (`urgency` in findings.toml), else in the order found.
+    out.sort_by_key(|f| ps.finding_urgency(&f.kind));
     out
 }
 
-/// The hints of a kind of finding from `patterns/findings.toml`.
-fn hints(ps: &PatternSet, kind: &str, subject: &str) -> Vec<String> {
+/// The hints of a kind of finding from `patterns/findings.toml`, for the MTAs seen.
+fn hints(ps: &PatternSet, kind: &str, subject: &str, mtas: &BTreeSet<&str>) -> Vec<String> {
+    use crate::patterns::schema::FindingHint;
     ps.findings
         .get(kind)
         .map(|d| {
             d.hints
                 .iter()
+                .filter_map(|h| match h {
+                    FindingHint::Text(t) => Some(t),
+                    FindingHint::Mta { mta, text } => mtas.contains(mta.as_str()).then_some(text),
+                })
                 .map(|h| h.replace("{subject}", subject))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A kind, its findings, and the hints they all share.
+pub type KindGroup<'a> = (&'a str, Vec<&'a Finding>, Option<&'a [String]>);
+
+/// Findings in report order, one entry per kind: the kind's findings, and
+/// the hints they share (printed once), or none when their hints differ
+/// (then each finding's own are printed).
+pub fn by_kind(findings: &[Finding]) -> Vec<KindGroup<'_>> {
+    let mut out: Vec<KindGroup<'_>> = Vec::new();
+    for f in findings {
+        match out.iter_mut().find(|(k, _, _)| *k == f.kind) {
+            Some((_, v, shared)) => {
+                if shared.is_some_and(|h| h != f.hints.as_slice()) {
+                    *shared = None;
+                }
+                v.push(f);
+            }
+            None => out.push((f.kind.as_str(), vec![f], Some(f.hints.as_slice()))),
+        }
+    }
+    out
 }
 
 /// Densest window: (distinct recipients, first, last) of the best window,
@@ -212,8 +243,9 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
             kind: "harvest".into(),
             subject: subject.clone(),
             message: format!(
-                "{what} {subject} tried {n} distinct unknown recipients within {} minutes ({} in all; {valid} valid addresses accepted from it){kept}",
+                "{what} {subject} tried {n} distinct unknown recipients within {} {} ({} in all; {valid} valid addresses accepted from it){kept}",
                 cfg.harvest_window.num_minutes(),
+                crate::report::noun(cfg.harvest_window.num_minutes().unsigned_abs(), "minute", "minutes"),
                 tried.len()
             ),
             evidence: json!({"distinct_in_window": n, "window_start": first, "window_end": last,
@@ -329,6 +361,38 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
         hosts.merge(&g.peers);
         domains.merge(&g.domains);
     }
+    // What is listed where, as the refusals say (`names` in findings.toml).
+    let names: Vec<regex::Regex> = ps
+        .findings
+        .get("blocklisted")
+        .map(|d| {
+            d.names
+                .iter()
+                .filter_map(|r| regex::Regex::new(r).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let (mut ips, mut lists) = (BTreeSet::new(), BTreeSet::new());
+    for (_, g) in &groups {
+        let Some(ex) = &g.example else { continue };
+        for re in &names {
+            for c in re.captures_iter(&ex.text) {
+                if let Some(m) = c.name("ip") {
+                    ips.insert(m.as_str().to_string());
+                }
+                if let Some(m) = c.name("list") {
+                    lists.insert(m.as_str().to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    let join = |v: &BTreeSet<String>| v.iter().cloned().collect::<Vec<_>>().join(", ");
+    let named = match (ips.is_empty(), lists.is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => format!(": {} listed", join(&ips)),
+        (true, false) => format!(": listed on {}", join(&lists)),
+        (false, false) => format!(": {} listed on {}", join(&ips), join(&lists)),
+    };
     let first = groups.iter().filter_map(|(_, g)| g.first).min();
     let mta = groups.first().map(|(k, _)| k.mta.as_str()).unwrap_or("");
     let hints = groups
@@ -339,8 +403,10 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     vec![Finding {
         kind: "blocklisted".into(),
         subject: "our sending IP".into(),
-        message: format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving domains", domains.distinct()),
+        message: format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving {}{named}", domains.distinct(),
+            crate::report::noun(domains.distinct() as u64, "domain", "domains")),
         evidence: json!({"rejections": n, "first": first.map(|t| t.to_rfc3339()),
+            "listed_ips": ips, "lists": lists,
             "remote_hosts": hosts.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>(),
             "domains": domains.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>()}),
         hints: hints.into_iter().map(str::to_string).collect(),

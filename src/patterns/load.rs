@@ -36,6 +36,35 @@ impl PatternSet {
                 }
             }
         }
+        for (s, f) in &parsed {
+            for (kind, d) in &f.finding {
+                for r in &d.names {
+                    if let Err(e) = regex::Regex::new(r) {
+                        diags.push(err(
+                            s,
+                            line_of_id(&s.text, kind),
+                            format!(
+                                "finding \"{kind}\": bad `names` regex: {}",
+                                one_line(&e.to_string())
+                            ),
+                            None,
+                        ));
+                    }
+                }
+                if let Some(u) = d
+                    .urgency
+                    .as_deref()
+                    .filter(|u| !super::URGENCIES.contains(u))
+                {
+                    diags.push(err(
+                        s,
+                        line_of_id(&s.text, kind),
+                        format!("finding \"{kind}\": unknown urgency \"{u}\""),
+                        Some(format!("use one of {}", super::URGENCIES.join(", "))),
+                    ));
+                }
+            }
+        }
         // Causes: later definitions replace earlier ones with the same id.
         let mut causes: Vec<Cause> = Vec::new();
         let mut cause_index: HashMap<String, usize> = HashMap::new();
@@ -81,6 +110,16 @@ impl PatternSet {
                         .is_some_and(|d| Direction::parse(d).is_none());
                     let bad_actor = !super::ACTORS.contains(&a.actor.as_str());
                     let bad_action = !super::ACTIONS.contains(&a.action.as_str());
+                    if let Some(u) = a.urgency.as_deref() {
+                        if !super::URGENCIES.contains(&u) {
+                            diags.push(err(
+                                s,
+                                line_of_id(&s.text, id),
+                                format!("cause \"{id}\": unknown urgency \"{u}\""),
+                                Some(format!("use one of {}", super::URGENCIES.join(", "))),
+                            ));
+                        }
+                    }
                     if bad_dir || bad_actor || bad_action {
                         diags.push(err(
                             s,

@@ -5,7 +5,7 @@
 //! This module compiles the files into a [`PatternSet`] and answers three
 //! questions: which MTA wrote a program name, which line rule matches a
 //! message, and which cause a reply text means. It never reads log files;
-//! checking files for mistakes lives in [`check`].
+//! checking files for mistakes is `load` (run by `bouncelog patterns check`).
 
 mod load;
 pub mod prefilter;
@@ -35,6 +35,19 @@ pub const ACTIONS: [&str; 11] = [
     "investigate",
     "nothing",
 ];
+/// How soon someone must act, most urgent first: `now`, a problem on our side
+/// (our IP or domain listed, our authentication or TLS failing); `soon`,
+/// failed deliveries to act on; `wait`, temporary failures that retry;
+/// `intended`, the server refusing as it should (spam, strangers, typos of
+/// senders). Reports order groups and findings by it.
+pub const URGENCIES: [&str; 4] = ["now", "soon", "wait", "intended"];
+
+/// The rank of an urgency name in [`URGENCIES`] (absent or unknown: `soon`).
+pub fn urgency_rank(u: Option<&str>) -> usize {
+    u.and_then(|u| URGENCIES.iter().position(|x| *x == u))
+        .unwrap_or(1)
+}
+
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
@@ -397,6 +410,22 @@ impl PatternSet {
                     .is_none_or(|d| direction.is_none_or(|x| x.as_str() == d))
             })
             .map(|a| (a.actor.as_str(), a.action.as_str()))
+    }
+
+    /// How soon someone must act on a cause in a direction: the rank in
+    /// [`URGENCIES`] of the first matching `act` entry's `urgency`.
+    pub fn urgency(&self, cause: usize, direction: Direction) -> usize {
+        let a = self.causes[cause].act.iter().find(|a| {
+            a.direction
+                .as_deref()
+                .is_none_or(|d| d == direction.as_str())
+        });
+        urgency_rank(a.and_then(|a| a.urgency.as_deref()))
+    }
+
+    /// How soon someone must act on a kind of finding (rank in [`URGENCIES`]).
+    pub fn finding_urgency(&self, kind: &str) -> usize {
+        urgency_rank(self.findings.get(kind).and_then(|d| d.urgency.as_deref()))
     }
 
     /// The MTA whose program regex matches, and the captured service.

@@ -67,9 +67,15 @@ pub struct PatternFile {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FindingDef {
+    /// Heading of the kind's findings in reports ("Likely typos").
+    pub title: Option<String>,
     /// Hints; `{subject}` is replaced by the finding's subject.
     #[serde(default)]
-    pub hints: Vec<String>,
+    pub hints: Vec<FindingHint>,
+    /// Regexes run on the example lines of a finding's groups; their `ip`
+    /// and `list` captures name what is listed where (`blocklisted`).
+    #[serde(default)]
+    pub names: Vec<String>,
     /// Well-known mail domains (typo suggestions).
     #[serde(default)]
     pub known_domains: Vec<String>,
@@ -77,6 +83,25 @@ pub struct FindingDef {
     /// of the kind is not carried over.
     #[serde(default)]
     pub merge_recomputes: bool,
+    /// How soon someone must act on a finding of this kind (see `URGENCIES`
+    /// in `patterns`): orders the report's findings; absent = `soon`.
+    pub urgency: Option<String>,
+}
+
+/// A hint of a finding: a text for every MTA, or one for a single MTA (shown
+/// only when that MTA's lines are in the inputs).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FindingHint {
+    /// For every MTA.
+    Text(String),
+    /// For one MTA.
+    Mta {
+        /// MTA name.
+        mta: String,
+        /// The hint.
+        text: String,
+    },
 }
 
 /// A rule that recognises one shape of log message.
@@ -270,6 +295,9 @@ pub struct ActDef {
     pub actor: String,
     /// What to do (see `ACTIONS` in `patterns`).
     pub action: String,
+    /// How soon someone must act (see `URGENCIES` in `patterns`): orders the
+    /// report's groups and findings; absent = `soon`.
+    pub urgency: Option<String>,
 }
 
 /// One remediation hint, optionally limited to a direction and/or MTA.

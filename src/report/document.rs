@@ -142,8 +142,18 @@ pub struct LinesDoc {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Totals {
-    /// Failure events.
+    /// Failure events (attempts: each retry of a deferred message counts).
     pub failures: u64,
+    /// Distinct messages among them.
+    pub messages: u64,
+    /// Outbound/local messages refused for good (not expired).
+    pub bounced: u64,
+    /// Outbound/local messages deferred.
+    pub deferred: u64,
+    /// Delivery attempts of the deferred messages.
+    pub deferral_attempts: u64,
+    /// Messages that expired after deferrals.
+    pub expired: u64,
     /// Of which we refused.
     pub inbound: u64,
     /// Of which remote servers refused.
@@ -200,6 +210,13 @@ pub struct CountsDoc {
     pub senders_overflow: u64,
     /// Events per hour, keyed by the hour (RFC 3339, UTC).
     pub hourly: BTreeMap<String, u64>,
+    /// Attempts per message (`QUEUEID RECIPIENT`), so that a message retried
+    /// in two merged reports stays one message.
+    pub messages: BTreeMap<String, u64>,
+    /// Attempts of messages beyond the cap.
+    pub messages_overflow: u64,
+    /// Events without a queue id (each its own message).
+    pub unqueued: u64,
 }
 
 /// One group.
@@ -223,9 +240,12 @@ pub struct GroupDoc {
     /// The MTA that logged it.
     #[serde(default)]
     pub mta: String,
-    /// Failure events.
+    /// Failure events (attempts).
     #[serde(default)]
     pub count: u64,
+    /// Distinct messages among them.
+    #[serde(default)]
+    pub messages: u64,
     /// Distinct recipients.
     #[serde(default)]
     pub distinct_recipients: usize,
@@ -351,6 +371,7 @@ impl Report {
                     action: act.map(|a| a.1.to_string()),
                     mta: k.mta.clone(),
                     count: g.count,
+                    messages: g.messages(),
                     distinct_recipients: g.recipients.distinct(),
                     distinct_recipients_exact: !g.recipients.capped(),
                     without_recipient: g.without_recipient,
@@ -383,11 +404,15 @@ impl Report {
                         senders: all(&g.senders),
                         senders_overflow: g.senders.overflow,
                         hourly: g.hourly.iter().map(|(h, n)| (hour_key(*h), *n)).collect(),
+                        messages: all(&g.attempts),
+                        messages_overflow: g.attempts.overflow,
+                        unqueued: g.unqueued,
                     }),
                 }
             })
             .collect();
         let l = &s.lines;
+        let outcomes = super::outcomes(s);
         Report {
             schema: SCHEMA.to_string(),
             generator: concat!("bouncelog ", env!("CARGO_PKG_VERSION")).to_string(),
@@ -424,6 +449,11 @@ impl Report {
             },
             totals: Totals {
                 failures: s.failures(),
+                messages: s.messages(),
+                bounced: outcomes.bounced,
+                deferred: outcomes.deferred,
+                deferral_attempts: outcomes.deferral_attempts,
+                expired: outcomes.expired,
                 inbound: s.failures_in(Inbound),
                 outbound: s.failures_in(Outbound),
                 local: s.failures_in(Local),

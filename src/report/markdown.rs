@@ -1,12 +1,15 @@
-//! `--format markdown`: the text report as Markdown, for wikis, tickets and
-//! mail clients that render it. Log text is escaped (controls shown as
+//! `--format markdown`: the text report's shape in Markdown, for wikis,
+//! tickets and mail clients that render it: totals, findings (one hint per
+//! kind), trends, a table of every cause (most urgent first), full sections
+//! for the first `--details` causes. Log text is escaped (controls shown as
 //! escapes, `|` and backticks neutralised) so it cannot break the tables.
 
 use super::{noun, ReportOptions};
-use crate::analysis::summary::{Counter, Summary};
+use crate::analysis::summary::{Counter, Group, GroupKey, Summary};
 use crate::event::Direction;
 use crate::patterns::PatternSet;
 use crate::report::sanitize::terminal;
+use crate::report::text::messages;
 use std::io::{self, Write};
 
 fn cell(s: &str) -> String {
@@ -48,12 +51,26 @@ pub fn write(
     }
     writeln!(
         w,
-        "- **Failures:** {} (inbound {}, outbound {}, local {})",
+        "- **Failures:** {}, {} {} (inbound {}, outbound {}, local {})",
+        messages(s.messages(), s.messages()),
         s.failures(),
-        s.failures_in(Direction::Inbound),
-        s.failures_in(Direction::Outbound),
-        s.failures_in(Direction::Local)
+        noun(s.failures(), "attempt", "attempts"),
+        s.messages_in(Direction::Inbound, None),
+        s.messages_in(Direction::Outbound, None),
+        s.messages_in(Direction::Local, None)
     )?;
+    let o = super::outcomes(s);
+    if o.bounced + o.deferred + o.expired > 0 {
+        writeln!(
+            w,
+            "- **Deliveries failed:** {} bounced, {} deferred ({} {}), {} expired",
+            o.bounced,
+            o.deferred,
+            o.deferral_attempts,
+            noun(o.deferral_attempts, "attempt", "attempts"),
+            o.expired
+        )?;
+    }
     writeln!(
         w,
         "- **Also:** {} delivered, {} non-delivery {}, {} reject_warning, {} verify {}\n",
@@ -66,8 +83,24 @@ pub fn write(
     )?;
     if !s.findings.is_empty() {
         writeln!(w, "## Findings\n")?;
-        for f in &s.findings {
-            writeln!(w, "- **{}:** {}", f.kind, cell(&f.message))?;
+        for (kind, found, shared) in crate::findings::by_kind(&s.findings) {
+            let title = ps
+                .findings
+                .get(kind)
+                .and_then(|d| d.title.as_deref())
+                .unwrap_or(kind);
+            writeln!(w, "- **{}** ({}):", cell(title), found.len())?;
+            for f in &found {
+                writeln!(w, "  - {}", cell(&f.message))?;
+                if shared.is_none() {
+                    for h in &f.hints {
+                        writeln!(w, "    - *To do:* {h}")?;
+                    }
+                }
+            }
+            for h in shared.unwrap_or_default() {
+                writeln!(w, "  - *To do:* {h}")?;
+            }
         }
         writeln!(w)?;
     }
@@ -75,21 +108,25 @@ pub fn write(
         writeln!(w, "No rejections or bounces found.")?;
         return Ok(());
     }
-    let groups = s.sorted_groups();
+    let groups = super::by_urgency(s, ps);
+    trends(w, s, &groups)?;
+    writeln!(w, "## Causes, most urgent first\n")?;
     writeln!(
         w,
-        "| # | Cause | Direction | Severity | MTA | Events | Recipients | Last seen |"
+        "| # | Cause | Direction | Severity | MTA | Act | Messages | Attempts | Recipients | Last seen |"
     )?;
-    writeln!(w, "|--:|---|---|---|---|--:|--:|---|")?;
+    writeln!(w, "|--:|---|---|---|---|---|--:|--:|--:|---|")?;
     for (i, (k, g)) in groups.iter().enumerate() {
         writeln!(
             w,
-            "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
             i + 1,
-            k.cause,
+            cell(&k.cause),
             k.direction.as_str(),
             k.severity.as_str(),
-            k.mta,
+            cell(&k.mta),
+            super::urgency_of(ps, k),
+            g.messages(),
             g.count,
             g.recipients.distinct(),
             g.last
@@ -97,64 +134,147 @@ pub fn write(
                 .unwrap_or_default()
         )?;
     }
-    for (i, (k, g)) in groups.iter().enumerate() {
-        let idx = ps.cause_id(&k.cause);
-        let title = idx.map(|i| ps.causes[i].title.as_str()).unwrap_or(&k.cause);
-        writeln!(w, "\n## {}. {}\n", i + 1, title)?;
+    for (i, (k, g)) in groups.iter().enumerate().take(opts.details) {
+        section(w, i + 1, k, g, ps, opts)?;
+    }
+    if groups.len() > opts.details {
         writeln!(
             w,
-            "`{}` · {} · {} · {} — **{}** {}, {} distinct {}\n",
-            k.cause,
-            k.direction.as_str(),
-            k.severity.as_str(),
-            k.mta,
-            g.count,
-            noun(g.count, "event", "events"),
-            g.recipients.distinct(),
-            noun(g.recipients.distinct() as u64, "recipient", "recipients")
+            "\nCauses {}–{} are the table's rows only; `--details {}` shows each in full.",
+            opts.details + 1,
+            groups.len(),
+            groups.len()
         )?;
-        let peer = if k.direction == Direction::Inbound {
-            "Clients"
-        } else {
-            "Remote hosts"
-        };
-        for (name, c) in [
-            ("Recipients", &g.recipients),
-            ("Domains", &g.domains),
-            (peer, &g.peers),
-            ("Senders", &g.senders),
-        ] {
-            if c.distinct() > 0 {
-                writeln!(w, "- **{name}:** {}", list(c, opts.top))?;
-            }
+    }
+    Ok(())
+}
+
+/// Failure attempts per hour of the day and per day, as a table.
+fn trends(w: &mut dyn Write, s: &Summary, groups: &[(&GroupKey, &Group)]) -> io::Result<()> {
+    let offset = s
+        .first_line
+        .map(|t| t.offset().local_minus_utc() as i64)
+        .unwrap_or(0);
+    let Some((first_day, days)) = super::trend_days(s, offset) else {
+        return Ok(());
+    };
+    let hours: std::collections::BTreeSet<i64> = s
+        .groups
+        .values()
+        .flat_map(|g| g.hourly.keys().copied())
+        .collect();
+    if hours.len() < 2 {
+        return Ok(());
+    }
+    let mut big: Vec<&(&GroupKey, &Group)> = groups.iter().collect();
+    big.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
+    let per_day = days > 1 && days <= 31;
+    writeln!(
+        w,
+        "## Trends\n\nFailure attempts per hour of the day (00–23, UTC{}){}.\n",
+        chrono::FixedOffset::east_opt(offset as i32)
+            .map(|z| z.to_string())
+            .unwrap_or_default(),
+        if per_day { " and per day" } else { "" }
+    )?;
+    writeln!(
+        w,
+        "| Cause | Per hour | Total |{}",
+        if per_day { " Per day |" } else { "" }
+    )?;
+    writeln!(w, "|---|---|--:|{}", if per_day { "---|" } else { "" })?;
+    let mut rows: Vec<(String, Vec<&Group>)> = vec![(
+        "all failures".into(),
+        groups.iter().map(|(_, g)| *g).collect(),
+    )];
+    for (k, g) in big.into_iter().take(3) {
+        rows.push((
+            format!("`{}` {}", cell(&k.cause), k.direction.as_str()),
+            vec![g],
+        ));
+    }
+    if rows.len() == 2 {
+        rows.truncate(1);
+    }
+    for (label, gs) in rows {
+        let t = super::trend(gs.into_iter(), offset, first_day, days);
+        let mut line = format!(
+            "| {label} | `{}` | {} |",
+            super::sparkline(&t.hours, true),
+            t.days.iter().sum::<u64>()
+        );
+        if per_day {
+            let d: Vec<String> = t.days.iter().map(u64::to_string).collect();
+            line.push_str(&format!(" {} |", d.join(" ")));
         }
-        if let Some(ex) = &g.example {
+        writeln!(w, "{line}")?;
+    }
+    writeln!(w)
+}
+
+fn section(
+    w: &mut dyn Write,
+    n: usize,
+    k: &GroupKey,
+    g: &Group,
+    ps: &PatternSet,
+    opts: &ReportOptions,
+) -> io::Result<()> {
+    let idx = ps.cause_id(&k.cause);
+    let title = idx.map(|i| ps.causes[i].title.as_str()).unwrap_or(&k.cause);
+    writeln!(w, "\n## {}. {}\n", n, cell(title))?;
+    writeln!(
+        w,
+        "`{}` · {} · {} · {} — **{}**, {} distinct {}\n",
+        cell(&k.cause),
+        k.direction.as_str(),
+        k.severity.as_str(),
+        cell(&k.mta),
+        messages(g.messages(), g.count),
+        g.recipients.distinct(),
+        noun(g.recipients.distinct() as u64, "recipient", "recipients")
+    )?;
+    let peer = if k.direction == Direction::Inbound {
+        "Clients"
+    } else {
+        "Remote hosts"
+    };
+    for (name, c) in [
+        ("Recipients", &g.recipients),
+        ("Domains", &g.domains),
+        (peer, &g.peers),
+        ("Senders", &g.senders),
+    ] {
+        if c.distinct() > 0 {
+            writeln!(w, "- **{name}:** {}", list(c, opts.top))?;
+        }
+    }
+    if let Some(ex) = &g.example {
+        writeln!(
+            w,
+            "\nExample ({}:{}):\n\n```\n{}\n```",
+            cell(super::input_name(&ex.file)),
+            ex.line,
+            terminal(&ex.text).replace("```", "'''")
+        )?;
+    }
+    if let Some(i) = idx {
+        if let Some((actor, action)) = ps.act(i, Some(k.direction)) {
             writeln!(
                 w,
-                "\nExample ({}:{}):\n\n```\n{}\n```",
-                cell(&ex.file),
-                ex.line,
-                terminal(&ex.text).replace("```", "'''")
+                "\n**Who acts:** {} — {}",
+                actor.replace('_', " "),
+                action.replace('_', " ")
             )?;
         }
-        if let Some(i) = idx {
-            if let Some((actor, action)) = ps.act(i, Some(k.direction)) {
-                writeln!(
-                    w,
-                    "\n**Who acts:** {} — {}",
-                    actor.replace('_', " "),
-                    action.replace('_', " ")
-                )?;
-            }
-            if !ps.causes[i].meaning.is_empty() {
-                writeln!(w, "\n{}", ps.causes[i].meaning)?;
-            }
-            let hints = ps.hints(i, k.direction, &k.mta);
-            if !hints.is_empty() {
-                writeln!(w, "\n**What to do:**\n")?;
-                for h in hints {
-                    writeln!(w, "- {h}")?;
-                }
+        if !ps.causes[i].meaning.is_empty() {
+            writeln!(w, "\n{}", ps.causes[i].meaning)?;
+        }
+        let hints = ps.hints(i, k.direction, &k.mta);
+        if !hints.is_empty() {
+            writeln!(w, "\n**What to do:**\n")?;
+            for h in hints {
+                writeln!(w, "- {h}")?;
             }
         }
     }

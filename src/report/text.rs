@@ -1,7 +1,11 @@
-//! `--format text` (the default): a summary for people, at most 100 columns
-//! wide: totals, an overview of the causes, then one block per cause with the
-//! top recipients, domains and clients or remote hosts, an example line, what
-//! the cause means and what to do. No colour; log text is escaped.
+//! `--format text` (the default): a short summary for people and cron mail,
+//! at most 100 columns wide: totals (messages, with bounced, deferred and
+//! expired), the findings (one hint per kind), trends per hour and per day,
+//! a table of every cause, most urgent first (`urgency` in causes.toml),
+//! then full sections (top recipients, domains, clients or remote hosts, an
+//! example line, what the cause means and what to do) for the first
+//! `--details` causes only. No colour; log text is escaped; wrapping never
+//! splits an address, host name or command.
 
 use super::{noun, ReportOptions};
 use crate::analysis::summary::{Counter, Group, GroupKey, Summary};
@@ -9,12 +13,18 @@ use crate::event::Direction;
 use crate::patterns::PatternSet;
 use crate::report::sanitize::terminal;
 use chrono::{DateTime, FixedOffset};
-use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{presets, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table};
 use std::io::{self, Write};
 
 /// Width of the report.
 pub const WIDTH: usize = 100;
-const EXAMPLE_MAX: usize = 400;
+const EXAMPLE_MAX: usize = 240;
+/// Most days shown in the trends (one column each up to DAY_COLUMNS, else a sparkline).
+const DAYS_MAX: usize = 31;
+/// Rows of the trends, besides the total.
+const TREND_ROWS: usize = 3;
+/// Days shown one column each; more are shown as a sparkline.
+const DAY_COLUMNS: usize = 7;
 
 fn table(opts: &ReportOptions) -> Table {
     let mut t = Table::new();
@@ -28,7 +38,7 @@ fn table(opts: &ReportOptions) -> Table {
     t
 }
 
-fn num(n: u64) -> String {
+pub(crate) fn num(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -45,12 +55,14 @@ fn when(t: Option<DateTime<FixedOffset>>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn wrap(w: &mut dyn Write, text: &str, first: &str, rest: &str) -> io::Result<()> {
-    // Break only at spaces, first fit: an address, host name or command is
-    // never split at a hyphen, and no line passes WIDTH unless one word does.
+/// Wraps at spaces only (not at the hyphens and slashes where Unicode
+/// allows a break), first fit: an address, host name, path or command is
+/// never split, and no line passes WIDTH unless one word does.
+pub(crate) fn wrap(w: &mut dyn Write, text: &str, first: &str, rest: &str) -> io::Result<()> {
     let opts = textwrap::Options::new(WIDTH)
         .initial_indent(first)
         .subsequent_indent(rest)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation)
         .break_words(false)
         .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
@@ -60,20 +72,33 @@ fn wrap(w: &mut dyn Write, text: &str, first: &str, rest: &str) -> io::Result<()
     Ok(())
 }
 
-/// Writes the text report.
-pub fn write(
-    w: &mut dyn Write,
-    s: &Summary,
-    ps: &PatternSet,
-    opts: &ReportOptions,
-) -> io::Result<()> {
+fn short(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        s.chars().take(max).collect::<String>() + "…"
+    } else {
+        s.to_string()
+    }
+}
+
+/// "3 messages (6 attempts)", or "3 messages" when each was tried once.
+pub(crate) fn messages(msgs: u64, attempts: u64) -> String {
+    let m = format!("{} {}", num(msgs), noun(msgs, "message", "messages"));
+    if attempts > msgs {
+        format!("{m} ({} attempts)", num(attempts))
+    } else {
+        m
+    }
+}
+
+/// The totals lines.
+fn totals(w: &mut dyn Write, s: &Summary) -> io::Result<()> {
     let l = &s.lines;
     let inputs = s.inputs.len();
     writeln!(
         w,
-        "bouncelog: {} input{}, {} {} ({} from mail programs, {} from other programs, {} unrecognised)",
+        "bouncelog: {} {}, {} {} ({} from mail programs, {} from other programs, {} unrecognised)",
         inputs,
-        if inputs == 1 { "" } else { "s" },
+        noun(inputs as u64, "input", "inputs"),
         num(l.total - l.blank),
         noun(l.total - l.blank, "line", "lines"),
         num(l.recognised),
@@ -81,7 +106,7 @@ pub fn write(
         num(l.unrecognised)
     )?;
     if !s.window.is_open() {
-        let t = |x: Option<chrono::DateTime<chrono::FixedOffset>>| {
+        let t = |x: Option<DateTime<FixedOffset>>| {
             x.map(|t| t.format("%Y-%m-%d %H:%M:%S %z").to_string())
                 .unwrap_or_else(|| "…".into())
         };
@@ -95,21 +120,42 @@ pub fn write(
         )?;
     }
     for i in s.inputs.iter().filter(|i| i.error.is_some()) {
-        writeln!(
-            w,
-            "  input error: {}",
+        let e = format!(
+            "input error: {}",
             terminal(i.error.as_deref().unwrap_or(""))
-        )?;
+        );
+        wrap(w, &e, "  ", "    ")?;
     }
+    let msgs = s.messages();
     let total = s.failures();
     writeln!(
         w,
-        "Failures: {} (inbound {}, outbound {}, local {})",
-        num(total),
-        num(s.failures_in(Direction::Inbound)),
-        num(s.failures_in(Direction::Outbound)),
-        num(s.failures_in(Direction::Local))
+        "Failures: {}{} (inbound {}, outbound {}, local {})",
+        messages(msgs, msgs),
+        if total > msgs {
+            format!(", {} attempts", num(total))
+        } else {
+            String::new()
+        },
+        num(s.messages_in(Direction::Inbound, None)),
+        num(s.messages_in(Direction::Outbound, None)),
+        num(s.messages_in(Direction::Local, None)),
     )?;
+    let o = super::outcomes(s);
+    if o.bounced + o.deferred + o.expired > 0 {
+        writeln!(
+            w,
+            "Deliveries failed: {} bounced, {} deferred{}, {} expired",
+            num(o.bounced),
+            num(o.deferred),
+            if o.deferral_attempts > o.deferred {
+                format!(" ({} attempts)", num(o.deferral_attempts))
+            } else {
+                String::new()
+            },
+            num(o.expired)
+        )?;
+    }
     let warnings: u64 = s.warnings.values().sum();
     writeln!(
         w,
@@ -129,45 +175,204 @@ pub fn write(
             noun(s.duplicates, "rejection", "rejections")
         )?;
     }
-    if !s.findings.is_empty() {
-        writeln!(w, "\nFindings:")?;
-        for f in &s.findings {
-            wrap(w, &terminal(&f.message), "  * ", "    ")?;
-            for h in &f.hints {
-                wrap(w, h, "      - ", "        ")?;
+    Ok(())
+}
+
+/// The findings, most urgent kind first; findings of one kind share their hints.
+fn findings(w: &mut dyn Write, s: &Summary, ps: &PatternSet) -> io::Result<()> {
+    if s.findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "\nFindings:")?;
+    for (kind, list, shared) in crate::findings::by_kind(&s.findings) {
+        let def = ps.findings.get(kind);
+        let title = def.and_then(|d| d.title.as_deref()).unwrap_or(kind);
+        let mark = if ps.finding_urgency(kind) == 0 {
+            "!"
+        } else {
+            "*"
+        };
+        if list.len() == 1 {
+            wrap(
+                w,
+                &format!("{title}: {}", terminal(&list[0].message)),
+                &format!("  {mark} "),
+                "    ",
+            )?;
+        } else {
+            writeln!(w, "  {mark} {title} ({}):", list.len())?;
+            for f in &list {
+                wrap(w, &terminal(&f.message), "    - ", "      ")?;
+                if shared.is_none() {
+                    for h in &f.hints {
+                        wrap(w, h, "        To do: ", "          ")?;
+                    }
+                }
             }
         }
+        let hints: &[String] = match shared {
+            Some(h) => h,
+            None if list.len() == 1 => &list[0].hints,
+            None => &[],
+        };
+        for h in hints {
+            wrap(w, h, "    To do: ", "      ")?;
+        }
     }
-    if total == 0 {
+    Ok(())
+}
+
+/// Failure attempts per hour of the day and per day, for all failures and
+/// the largest causes.
+fn trends(
+    w: &mut dyn Write,
+    s: &Summary,
+    groups: &[(&GroupKey, &Group)],
+    opts: &ReportOptions,
+) -> io::Result<()> {
+    let offset = s
+        .first_line
+        .or_else(|| groups.iter().find_map(|(_, g)| g.first))
+        .map(|t| t.offset().local_minus_utc() as i64)
+        .unwrap_or(0);
+    let Some((first_day, days)) = super::trend_days(s, offset) else {
+        return Ok(());
+    };
+    let hours: std::collections::BTreeSet<i64> = s
+        .groups
+        .values()
+        .flat_map(|g| g.hourly.keys().copied())
+        .collect();
+    if hours.len() < 2 {
+        return Ok(());
+    }
+    let per_day = days > 1 && days <= DAYS_MAX;
+    let mut big: Vec<&(&GroupKey, &Group)> = groups.iter().collect();
+    big.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
+    let zone = chrono::FixedOffset::east_opt(offset as i32)
+        .map(|z| z.to_string())
+        .unwrap_or_default();
+    let day_name = |d: i64| {
+        chrono::DateTime::from_timestamp(d * 86_400, 0)
+            .map(|t| t.format("%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    let mut head = format!(
+        "\nTrends (failure attempts; hours 00-23, {zone}{}):",
+        if per_day && days > DAY_COLUMNS {
+            format!(
+                "; days {} to {}",
+                day_name(first_day),
+                day_name(first_day + days as i64 - 1)
+            )
+        } else if days > DAYS_MAX {
+            format!("; {days} days, too many to show each")
+        } else {
+            String::new()
+        }
+    );
+    head.truncate(head.trim_end().len());
+    writeln!(w, "{head}")?;
+    let mut header = format!("  {:<32} {:<24} {:>7}", "", "00    06    12    18", "total");
+    if per_day && days <= DAY_COLUMNS {
+        for d in 0..days {
+            header.push_str(&format!(" {:>6}", day_name(first_day + d as i64)));
+        }
+    }
+    writeln!(w, "{}", header.trim_end())?;
+    let mut rows: Vec<(String, Vec<&Group>)> = vec![(
+        "all failures".into(),
+        groups.iter().map(|(_, g)| *g).collect(),
+    )];
+    for (k, g) in big.into_iter().take(TREND_ROWS) {
+        rows.push((format!("{} {}", k.cause, dir(k.direction)), vec![g]));
+    }
+    if rows.len() == 2 {
+        rows.truncate(1);
+    }
+    for (label, gs) in rows {
+        let t = super::trend(gs.into_iter(), offset, first_day, days);
+        let mut line = format!(
+            "  {:<32} {} {:>7}",
+            short(&label, 31),
+            super::sparkline(&t.hours, opts.unicode),
+            num(t.days.iter().sum())
+        );
+        if per_day && days <= DAY_COLUMNS {
+            for n in &t.days {
+                line.push_str(&format!(" {:>6}", num(*n)));
+            }
+        } else if per_day {
+            line.push_str(&format!(" {}", super::sparkline(&t.days, opts.unicode)));
+        }
+        writeln!(w, "{line}")?;
+    }
+    Ok(())
+}
+
+/// Writes the text report.
+pub fn write(
+    w: &mut dyn Write,
+    s: &Summary,
+    ps: &PatternSet,
+    opts: &ReportOptions,
+) -> io::Result<()> {
+    totals(w, s)?;
+    findings(w, s, ps)?;
+    if s.failures() == 0 {
         writeln!(w, "\nNo rejections or bounces found.")?;
         return Ok(());
     }
-    let groups = s.sorted_groups();
-    writeln!(w)?;
+    let groups = super::by_urgency(s, ps);
+    trends(w, s, &groups, opts)?;
+    let mtas: std::collections::BTreeSet<&str> =
+        groups.iter().map(|(k, _)| k.mta.as_str()).collect();
+    writeln!(
+        w,
+        "\nCauses, most urgent first (act: now = our side, soon, wait = retried, ok = refused as intended):"
+    )?;
     let mut t = table(opts);
-    t.set_header(vec![
-        "#",
-        "Cause",
-        "Direction",
-        "Severity",
-        "MTA",
-        "Events",
-        "Recipients",
-    ]);
+    let mut header = vec!["#", "Cause", "Dir", "Sev", "Act", "Msgs", "Tries", "Rcpts"];
+    if mtas.len() > 1 {
+        header.push("MTA");
+    }
+    t.set_header(header);
     for (i, (k, g)) in groups.iter().enumerate() {
-        t.add_row(vec![
+        let act = match super::urgency_of(ps, k) {
+            "intended" => "ok",
+            u => u,
+        };
+        let mut row = vec![
             Cell::new(i + 1),
-            Cell::new(&k.cause),
-            Cell::new(k.direction.as_str()),
+            Cell::new(terminal(&k.cause)),
+            Cell::new(dir(k.direction)),
             Cell::new(k.severity.as_str()),
-            Cell::new(&k.mta),
+            Cell::new(act),
+            Cell::new(num(g.messages())).set_alignment(CellAlignment::Right),
             Cell::new(num(g.count)).set_alignment(CellAlignment::Right),
             Cell::new(num(g.recipients.distinct() as u64)).set_alignment(CellAlignment::Right),
-        ]);
+        ];
+        if mtas.len() > 1 {
+            row.push(Cell::new(terminal(&k.mta)));
+        }
+        t.add_row(row);
+    }
+    // A cause id is never wrapped: the other columns give way.
+    if let Some(c) = t.column_mut(1) {
+        c.set_constraint(ColumnConstraint::ContentWidth);
     }
     writeln!(w, "{t}")?;
-    for (i, (k, g)) in groups.iter().enumerate() {
+    for (i, (k, g)) in groups.iter().enumerate().take(opts.details) {
         group(w, i + 1, k, g, ps, opts)?;
+    }
+    if groups.len() > opts.details {
+        writeln!(
+            w,
+            "\nCauses {}-{} are the table's rows only; `--details {}` shows each in full.",
+            opts.details + 1,
+            groups.len(),
+            groups.len()
+        )?;
     }
     let unmatched = s.diag.unmatched.len();
     if unmatched > 0 {
@@ -177,22 +382,35 @@ pub fn write(
         )?;
         let mut v: Vec<_> = s.diag.unmatched.iter().collect();
         v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
-        for (t, (n, sample)) in v.into_iter().take(opts.top.max(10)) {
+        for (t, (n, sample)) in v.into_iter().take(opts.top) {
             wrap(w, &format!("{n} × {}", terminal(t)), "  ", "      ")?;
-            let mut sample = terminal(sample).into_owned();
-            if sample.chars().count() > EXAMPLE_MAX {
-                sample = sample.chars().take(EXAMPLE_MAX).collect::<String>() + "…";
-            }
+            let sample = short(&terminal(sample), EXAMPLE_MAX);
             wrap(w, &format!("e.g. {sample}"), "      ", "        ")?;
+        }
+        if unmatched > opts.top {
+            writeln!(
+                w,
+                "  … and {} more (--top N shows more)",
+                unmatched - opts.top
+            )?;
         }
     }
     if !s.warnings.is_empty() {
         writeln!(w, "\nreject_warning (logged by warn_if_reject or soft_bounce tests; mail was not refused):")?;
         for ((mta, cause), n) in &s.warnings {
-            writeln!(w, "  {mta} {cause}: {}", num(*n))?;
+            writeln!(w, "  {} {}: {}", terminal(mta), terminal(cause), num(*n))?;
         }
     }
     Ok(())
+}
+
+/// A direction in a table cell.
+fn dir(d: Direction) -> &'static str {
+    match d {
+        Direction::Inbound => "in",
+        Direction::Outbound => "out",
+        Direction::Local => "local",
+    }
 }
 
 fn top_items(c: &Counter, n: usize) -> Vec<String> {
@@ -213,67 +431,74 @@ fn group(
     let idx = ps.cause_id(&k.cause);
     let cause = idx.map(|i| &ps.causes[i]);
     let title = cause.map(|c| c.title.as_str()).unwrap_or(k.cause.as_str());
-    writeln!(w, "\n{n}. {title}")?;
-    writeln!(
+    writeln!(w)?;
+    // Severity and MTA are in the table's row.
+    wrap(
         w,
-        "   {} · {} · {} · {}",
-        k.cause,
-        k.direction.as_str(),
-        k.severity.as_str(),
-        k.mta
+        &format!(
+            "{title} — {} · {}",
+            terminal(&k.cause),
+            k.direction.as_str(),
+        ),
+        &format!("{n}. "),
+        "   ",
     )?;
     let distinct = g.recipients.distinct();
-    writeln!(
-        w,
-        "   {} event{}, {}{} distinct recipient{}, first {}, last {}",
-        num(g.count),
-        if g.count == 1 { "" } else { "s" },
+    let span = if g.first == g.last {
+        format!("at {}", when(g.first))
+    } else {
+        format!("first {}, last {}", when(g.first), when(g.last))
+    };
+    let counts = format!(
+        "{}, {}{} distinct {}, {span}",
+        messages(g.messages(), g.count),
         if g.recipients.capped() {
             "at least "
         } else {
             ""
         },
         num(distinct as u64),
-        if distinct == 1 { "" } else { "s" },
-        when(g.first),
-        when(g.last)
-    )?;
+        noun(distinct as u64, "recipient", "recipients"),
+    );
+    wrap(w, &counts, "   ", "   ")?;
     let peer_title = if k.direction == Direction::Inbound {
         "Clients"
     } else {
         "Remote hosts"
     };
+    let more = distinct.saturating_sub(opts.top);
     let lists = [
-        ("Recipients", &g.recipients),
-        ("Domains", &g.domains),
-        (peer_title, &g.peers),
-        ("Senders", &g.senders),
+        ("Recipients", &g.recipients, more),
+        ("Domains", &g.domains, 0),
+        (peer_title, &g.peers, 0),
+        ("Senders", &g.senders, 0),
     ];
-    for (name, c) in lists {
-        let top = top_items(c, opts.top);
-        if top.is_empty() {
+    for (name, c, more) in lists {
+        // One domain is in every recipient shown; one sender of our own
+        // mail says little.
+        if c.distinct() == 0
+            || (name == "Domains" && c.distinct() == 1 && distinct > 0)
+            || (name == "Senders" && c.distinct() == 1 && k.direction != Direction::Inbound)
+        {
             continue;
         }
+        let mut top = top_items(c, opts.top).join(", ");
+        if more > 0 {
+            top.push_str(&format!(" … and {} more", num(more as u64)));
+        }
         let first = format!("   {name:<13}");
-        wrap(w, &top.join(", "), &first, &" ".repeat(first.len()))?;
-    }
-    let more = g.recipients.distinct().saturating_sub(opts.top);
-    if more > 0 {
-        writeln!(
-            w,
-            "   … and {} more recipient{}",
-            num(more as u64),
-            if more == 1 { "" } else { "s" }
-        )?;
+        wrap(w, &top, &first, &" ".repeat(first.len()))?;
     }
     if let Some(ex) = &g.example {
-        let mut text = terminal(&ex.text).into_owned();
-        if text.chars().count() > EXAMPLE_MAX {
-            text = text.chars().take(EXAMPLE_MAX).collect::<String>() + "…";
-        }
-        writeln!(w, "   Example ({}:{}):", terminal(&ex.file), ex.line)?;
-        wrap(w, &text, "     ", "       ")?;
+        let text = short(&terminal(&ex.text), EXAMPLE_MAX);
+        let head = format!(
+            "Example ({}:{}):",
+            terminal(super::input_name(&ex.file)),
+            ex.line
+        );
+        wrap(w, &format!("{head} {text}"), "   ", "     ")?;
     }
+    // The meaning is in the Markdown and JSON reports and `bouncelog explain`.
     if let Some((actor, action)) = idx.and_then(|i| ps.act(i, Some(k.direction))) {
         writeln!(
             w,
@@ -282,19 +507,11 @@ fn group(
             action.replace('_', " ")
         )?;
     }
-    if let Some(c) = cause {
-        if !c.meaning.is_empty() {
-            wrap(w, &format!("Meaning: {}", c.meaning), "   ", "   ")?;
-        }
-    }
     let hints = idx
         .map(|i| ps.hints(i, k.direction, &k.mta))
         .unwrap_or_default();
-    if !hints.is_empty() {
-        writeln!(w, "   What to do:")?;
-        for h in hints {
-            wrap(w, h, "   - ", "     ")?;
-        }
+    for h in hints {
+        wrap(w, h, "   - ", "     ")?;
     }
     Ok(())
 }

@@ -45,12 +45,25 @@ fn text_report_shows_causes_counts_and_hints() {
     );
     let text = String::from_utf8(out.stdout).expect("utf8");
     assert!(
-        text.contains("Failures: 45 (inbound 27, outbound 14, local 4)"),
+        text.contains("Failures: 43 messages, 45 attempts (inbound 27, outbound 12, local 4)"),
         "{text}"
     );
-    assert!(text.contains("1. User unknown in local recipient table"));
-    assert!(text.contains("What to do:"));
-    assert!(text.contains("postmap -q"));
+    // pflogsumm: 3 deferred (4 deferrals), and 12 bounced besides the postfix-out instance's.
+    assert!(
+        text.contains("Deliveries failed: 13 bounced, 3 deferred (4 attempts), 1 expired"),
+        "{text}"
+    );
+    // Most urgent first: our IP blocklisted (1 event) before inbound unknown users (5).
+    assert!(
+        text.contains("1. Sending IP or domain blocklisted — blocklisted · outbound"),
+        "{text}"
+    );
+    assert!(text.contains("| unknown_user.local_recipient_table | in "));
+    assert!(
+        text.contains("`--details 32` shows each in full."),
+        "{text}"
+    );
+    assert!(text.contains("request delisting"));
     assert!(!text.contains('\x1b'), "no ANSI codes when not a terminal");
     for line in text.lines() {
         assert!(line.chars().count() <= 100, "too wide: {line}");

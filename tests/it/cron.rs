@@ -240,7 +240,12 @@ fn markdown_and_csv_formats() {
     let md = String::from_utf8(out.stdout).expect("utf8");
     assert!(md.starts_with("# bouncelog report"));
     assert!(md.contains("| # | Cause | Direction |"));
-    assert!(md.contains("## 1. User unknown in local recipient table"));
+    // Most urgent first: our IP blocklisted, then the rest (--details 3 by default).
+    assert!(
+        md.contains("## 1. Sending IP or domain blocklisted"),
+        "{md}"
+    );
+    assert!(md.contains("| `unknown_user.local_recipient_table` | inbound |"));
     assert!(md.contains("**What to do:**"));
     let out = bouncelog()
         .args(["analyze", "--format", "csv", &path("postfix/mail.log")])

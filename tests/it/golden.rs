@@ -15,7 +15,15 @@ const LOGS: &[(&str, &str)] = &[
     ("exchange", "testdata/exchange/MSGTRK2025031007-1.LOG"),
 ];
 
-const FORMATS: &[&str] = &["text", "markdown", "csv", "json", "ndjson", "prometheus", "html"];
+const FORMATS: &[&str] = &[
+    "text",
+    "markdown",
+    "csv",
+    "json",
+    "ndjson",
+    "prometheus",
+    "html",
+];
 
 fn run(format: &str, log: &str) -> String {
     let out = bouncelog()

@@ -23,6 +23,7 @@ mod postfix;
 mod qmail;
 mod replies;
 mod robustness;
+mod textreport;
 mod typos;
 mod user_patterns;
 mod util;

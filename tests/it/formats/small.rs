@@ -77,12 +77,12 @@ fn counts_of_one_are_singular() {
     };
     let text = run("text");
     assert!(text.contains("1 input, 1 line ("), "{text}");
-    assert!(text.contains("1 event, 1 distinct recipient,"), "{text}");
+    assert!(text.contains("1 message, 1 distinct recipient,"), "{text}");
     assert!(text.contains("0 non-delivery notices sent"), "{text}");
     assert!(text.contains("0 verify probes"), "{text}");
     let md = run("markdown");
     assert!(md.contains("(1 line;"), "{md}");
-    assert!(md.contains("**1** event, 1 distinct recipient"), "{md}");
+    assert!(md.contains("**1 message**, 1 distinct recipient"), "{md}");
     let two = bouncelog()
         .arg("analyze")
         .write_stdin(format!("{line}{line}"))
@@ -90,7 +90,7 @@ fn counts_of_one_are_singular() {
         .expect("run");
     let two = String::from_utf8_lossy(&two.stdout);
     assert!(two.contains("1 input, 2 lines ("), "{two}");
-    assert!(two.contains("2 events, 1 distinct recipient,"), "{two}");
+    assert!(two.contains("2 messages, 1 distinct recipient,"), "{two}");
 }
 
 #[test]
