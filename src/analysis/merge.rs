@@ -119,9 +119,9 @@ pub fn from_json(v: &Value) -> Result<Summary, String> {
             peers: counter(&c["peers"], &c["peers_overflow"]),
             senders: counter(&c["senders"], &c["senders_overflow"]),
             without_recipient: u(&g["without_recipient"]),
-            // A report's messages stay distinct: each counts as one here.
-            attempts: Default::default(),
-            unqueued: u(&g["messages"]),
+            // Absent in older reports: each event then counts as a message.
+            attempts: counter(&c["messages"], &c["messages_overflow"]),
+            unqueued: u(&c["unqueued"]),
             first: time(&g["first_seen"]),
             last: time(&g["last_seen"]),
             example: g["example"].is_object().then(|| Example {

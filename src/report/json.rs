@@ -97,6 +97,9 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
                     "peers_overflow": g.peers.overflow,
                     "senders": all(&g.senders),
                     "senders_overflow": g.senders.overflow,
+                    "messages": all(&g.attempts),
+                    "messages_overflow": g.attempts.overflow,
+                    "unqueued": g.unqueued,
                     "hourly": Value::Object(g.hourly.iter().map(|(h, n)| (h.to_string(), json!(n))).collect()),
                 },
             })
