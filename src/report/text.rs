@@ -285,7 +285,9 @@ fn trends(
         groups.iter().map(|(_, g)| *g).collect(),
     )];
     for (k, g) in big.into_iter().take(TREND_ROWS) {
-        rows.push((format!("{} {}", k.cause, dir(k.direction)), vec![g]));
+        // The cause id shortened, never the direction.
+        let d = dir(k.direction);
+        rows.push((format!("{} {d}", short(&k.cause, 30 - d.len())), vec![g]));
     }
     if rows.len() == 2 {
         rows.truncate(1);

@@ -355,3 +355,55 @@ fn stdin_is_named_and_kinds_are_spelled_as_in_pattern_files() {
     assert!(rule.contains(" expired "), "{rule}");
     assert!(!list.contains(" Reject "), "kinds in lower case");
 }
+
+#[test]
+fn trends_show_each_hour_and_each_day() {
+    // Three days, the same three inbound hours and one deferral a day.
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut log = String::new();
+    for d in 10..13 {
+        let day = format!("Mar {d}");
+        for h in [8, 9, 14] {
+            let ip = format!("203.0.113.{}", d + h);
+            log += &reject(
+                &format!("{h:02}:00:00"),
+                &ip,
+                &format!("u{d}{h}@example.com"),
+            )
+            .replace("Mar 10", &day);
+        }
+        let reply = "451 4.7.1 greylisted, try again later";
+        log += &bounce(
+            "10:00:00",
+            "1A2B3C4D5E",
+            "slow@isp.example",
+            "deferred",
+            reply,
+        )
+        .replace("Mar 10", &day);
+    }
+    let p = dir.path().join("mail.log");
+    fs::write(&p, log).expect("write");
+    let text = run(&["analyze"], &p);
+    let head = text
+        .lines()
+        .find(|l| l.contains(" total "))
+        .unwrap_or_else(|| panic!("no trends: {text}"));
+    assert!(head.ends_with("03-10  03-11  03-12"), "{head}");
+    let all = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("all failures"))
+        .expect("all row");
+    let cols: Vec<&str> = all.split_whitespace().collect();
+    assert_eq!(&cols[cols.len() - 4..], ["12", "4", "4", "4"], "{all}");
+    // The hours: 08, 09, 10 and 14 have failures, the others none.
+    let spark = cols[2];
+    let marked: Vec<usize> = spark
+        .char_indices()
+        .filter(|(_, c)| *c != '.')
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(marked, [8, 9, 10, 14], "{all}");
+    assert!(text.contains("greylisted out"), "{text}");
+    assert!(text.contains("1 message (3 attempts)"), "{text}");
+}
