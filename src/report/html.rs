@@ -350,7 +350,7 @@ fn findings(h: &mut String, s: &Summary, opts: &ReportOptions) {
         if shared {
             let _ = writeln!(
                 h,
-                "<div class=\"m\" style=\"margin-top:6px\">What to do:</div>"
+                "<div class=\"m\" style=\"margin-top:6px;font-size:13px\">What to do:</div>"
             );
             hints(h, &fs[0].hints);
         }
