@@ -4,6 +4,7 @@
 //! Aho-Corasick automaton over all of them that tells, in a single pass over a
 //! line, which rules could match. Lines no rule could match (connects, TLS
 //! notes, message-ids: about half of a Postfix log) never reach a regex.
+//! Also the test behind a rule's `onepass = true` ([`one_pass`]).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use regex_syntax::hir::{Hir, HirKind};
@@ -150,6 +151,18 @@ pub fn required_literals(re: &str) -> Option<Vec<Vec<u8>>> {
         .parse(re)
         .ok()?;
     required(&hir).filter(|set| set.iter().all(|l| l.len() >= MIN_LITERAL))
+}
+
+/// Whether `re` (compiled as line rules are: bytes, no Unicode) is a
+/// one-pass regex, which the regex engine captures with its one-pass DFA
+/// (one scan, no backtracking): `Err` says why not.
+pub fn one_pass(re: &str) -> Result<(), String> {
+    use regex_automata::{dfa::onepass, util::syntax};
+    onepass::DFA::builder()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .build(re)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Score of a literal set: its shortest literal (longer is rarer), then fewer literals.
@@ -320,6 +333,22 @@ mod tests {
         assert_eq!(c.iter().collect::<Vec<_>>(), vec![0, 1, 2, 3]);
         p.candidates(b"x status=deferred", &mut c);
         assert_eq!(c.iter().collect::<Vec<_>>(), vec![1]);
+    }
+}
+
+#[cfg(test)]
+mod one_pass_tests {
+    use super::one_pass;
+
+    #[test]
+    fn one_pass_regexes_are_told_apart() {
+        assert!(
+            one_pass(r"^(?P<id>\w+) (?P<status>=>|->) (?P<rcpt>\S+)(?: <(?P<o>[^>]*)>)?").is_ok()
+        );
+        assert!(one_pass(r"^delivery (?P<d>\d+): (?P<status>success): ").is_ok());
+        // A lazy repeat followed by what it repeats, alternatives that start alike.
+        assert!(one_pass(r"^(?P<id>\w+) <= (?:\S+ )*?H=(?P<h>\S+)").is_err());
+        assert!(one_pass(r"^(?:(?P<a>\d{4}-)|(?P<b>\d{9}\.))").is_err());
     }
 }
 

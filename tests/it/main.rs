@@ -8,6 +8,7 @@ mod coverage;
 mod cron;
 mod exchange;
 mod exim;
+mod fastpath;
 mod findings;
 mod formats;
 mod journal;
