@@ -32,7 +32,7 @@ expect = { queue_id = "1trZD6-0007Ll-2T" }
 "#,
     );
     let (code, out) = check_dir(dir.path());
-    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(code, Some(2), "{out}");
     assert!(
         out.contains("site.received") && out.contains("not one-pass"),
         "{out}"
@@ -55,7 +55,7 @@ expect = { queue_id = "1trZD6-0007Ll-2T", sender = "news" }
 "#,
     );
     let (code, out) = check_dir(dir.path());
-    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(code, Some(2), "{out}");
     assert!(
         out.contains("sender is \"news\", but \"news@example.com\" by \"exim.received\""),
         "{out}"
