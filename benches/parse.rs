@@ -1,19 +1,17 @@
-//! Criterion micro-benchmarks of the hot path: parsing a chunk of Postfix
-//! lines (syslog envelope, rule set, captures, classification) and
-//! classifying reply texts. Input is the test data repeated to 1 MiB, so the
-//! benchmark needs no large files. Run: `cargo bench --bench parse`.
+//! Criterion micro-benchmarks of the hot path: parsing a chunk of Postfix,
+//! Exim and qmail lines (syslog envelope or the MTA's own prefix, rule set,
+//! captures, classification) and classifying reply texts. Input is the test
+//! data repeated to 1 MiB, so the benchmark needs no large files. Run:
+//! `cargo bench --bench parse`.
 
 use bouncelog::parse::parse_chunk;
 use bouncelog::parse::syslog::TimeContext;
 use bouncelog::patterns::PatternSet;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-fn chunk() -> Vec<u8> {
-    let one = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/testdata/postfix/mail.log"
-    ))
-    .expect("testdata");
+fn chunk(file: &str) -> Vec<u8> {
+    let path = format!("{}/testdata/{file}", env!("CARGO_MANIFEST_DIR"));
+    let one = std::fs::read(path).expect("testdata");
     let mut data = Vec::with_capacity(1 << 20);
     while data.len() < 1 << 20 {
         data.extend_from_slice(&one);
@@ -24,12 +22,18 @@ fn chunk() -> Vec<u8> {
 fn bench(c: &mut Criterion) {
     let ps = PatternSet::load(None).expect("patterns");
     let ctx = TimeContext::at(chrono::Local::now());
-    let data = chunk();
     let mut g = c.benchmark_group("parse");
-    g.throughput(Throughput::Bytes(data.len() as u64));
-    g.bench_function("parse_chunk 1 MiB postfix", |b| {
-        b.iter(|| parse_chunk(&ps, &ctx, &data).records.len())
-    });
+    for (name, file) in [
+        ("postfix", "postfix/mail.log"),
+        ("exim", "exim/mainlog"),
+        ("qmail", "qmail/send-multilog"),
+    ] {
+        let data = chunk(file);
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.bench_function(format!("parse_chunk 1 MiB {name}"), |b| {
+            b.iter(|| parse_chunk(&ps, &ctx, &data).records.len())
+        });
+    }
     g.finish();
     let texts: Vec<&str> = ps
         .reply

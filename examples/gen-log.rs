@@ -1,6 +1,11 @@
-//! Generates a Postfix log for benchmarks: `cargo run --release --example
-//! gen-log -- --mb 1024 [--profile light|realistic] [--seed N] > big.log`.
-//! Deterministic (a seeded xorshift); queue ids link the lines of one message.
+//! Generates a mail log for benchmarks: `cargo run --release --example
+//! gen-log -- --mb 1024 [--mta postfix|exim|qmail|exchange] [--profile
+//! light|realistic] [--seed N] > big.log`. Deterministic (a seeded xorshift);
+//! queue ids link the lines of one message.
+//!
+//! `--mta exim|qmail|exchange` writes the realistic traffic (see [`traffic`])
+//! as that MTA's log: an Exim mainlog, a qmail multilog stream, Exchange
+//! message tracking CSV (`--profile` is then ignored).
 //!
 //! `light` (the default, unchanged): every line shape of the test data in
 //! realistic proportions (about 2 % failures: unknown users, other rejects,
@@ -56,6 +61,29 @@ fn main() -> io::Result<()> {
         .unwrap_or(0x2545_f491_4f6c_dd1d);
     let limit = mb << 20;
     let out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let seed1 = seed.max(1);
+    match arg("--mta").map(String::as_str).unwrap_or("postfix") {
+        "postfix" => {}
+        "exim" => {
+            let mut s = exim::Exim::new(out);
+            traffic::run(&mut s, limit, mb, seed1)?;
+            return s.flush();
+        }
+        "qmail" => {
+            let mut s = qmail::Qmail::new(out);
+            traffic::run(&mut s, limit, mb, seed1)?;
+            return s.flush();
+        }
+        "exchange" => {
+            let mut s = exchange::Exchange::new(out);
+            traffic::run(&mut s, limit, mb, seed1)?;
+            return s.flush();
+        }
+        m => {
+            eprintln!("gen-log: unknown MTA {m:?} (postfix, exim, qmail, exchange)");
+            std::process::exit(2)
+        }
+    }
     match arg("--profile").map(String::as_str).unwrap_or("light") {
         "light" => light(out, limit),
         "realistic" => realistic::run(out, limit, mb, seed.max(1)),
@@ -177,5 +205,13 @@ fn light(mut out: impl Write, limit: u64) -> io::Result<()> {
     out.flush()
 }
 
+#[path = "gen-log/exchange.rs"]
+mod exchange;
+#[path = "gen-log/exim.rs"]
+mod exim;
+#[path = "gen-log/qmail.rs"]
+mod qmail;
 #[path = "gen-log/realistic.rs"]
 mod realistic;
+#[path = "gen-log/traffic.rs"]
+mod traffic;

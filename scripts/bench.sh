@@ -1,25 +1,50 @@
 #!/usr/bin/env bash
-# Times bouncelog against cat, ripgrep and pflogsumm on a generated Postfix log.
-# Usage: [PROFILE=light|realistic] [BIN=path] scripts/bench.sh [MB]   (default light, 1024 MB).
-# PROFILE picks the generator's profile (examples/gen-log.rs); BIN another bouncelog binary
-# to time (e.g. an older build) instead of this tree's release build.
-# Needs: ripgrep, pflogsumm (apt-get install).
+# Times bouncelog against cat, ripgrep and each MTA's own log summariser on a generated log.
+# Usage: [MTA=postfix|exim|qmail|exchange] [PROFILE=light|realistic] [BIN=path] scripts/bench.sh [MB]
+#   (default postfix, light profile, 1024 MB).
+# MTA picks the log (examples/gen-log.rs --mta; exim, qmail and exchange have the realistic
+# traffic only, PROFILE is then ignored); BIN another bouncelog binary to time (e.g. an older
+# build) instead of this tree's release build.
+# Peers, beside bouncelog: `rg -c` of the MTA's failure markers (the floor: a scan that finds the
+# lines and understands none), and the MTA's summariser where one exists:
+#   postfix  pflogsumm (apt-get install pflogsumm), on the first 100 MiB
+#   exim     eximstats (apt-get install exim4-base: /usr/sbin/eximstats), on the whole log, once
+#   qmail    qmailanalog's `matchup | zoverall` (not packaged by Debian: set QMAILANALOG to the
+#            directory holding the built matchup and zoverall, see BENCHMARKS.md); multilog's
+#            TAI64N labels are turned into the seconds matchup reads by an awk step first
+#   exchange none (message tracking is read with PowerShell's Get-MessageTrackingLog on Windows)
 # Prints wall time, MB/s, ratio to rg and peak RSS (from /usr/bin/time) for each command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-1024}
+MTA=${MTA:-postfix}
 PROFILE=${PROFILE:-light}
-if [ "$PROFILE" = light ]; then
-  LOG=${BENCH_LOG:-/tmp/bouncelog-bench-$MB.log}
-else
-  LOG=${BENCH_LOG:-/tmp/bouncelog-bench-$PROFILE-$MB.log}
-fi
+case "$MTA" in
+  postfix)
+    if [ "$PROFILE" = light ]; then
+      LOG=${BENCH_LOG:-/tmp/bouncelog-bench-$MB.log}
+    else
+      LOG=${BENCH_LOG:-/tmp/bouncelog-bench-$PROFILE-$MB.log}
+    fi
+    MARKERS='reject:|status=bounced|status=expired|milter-reject' ;;
+  exim) LOG=${BENCH_LOG:-/tmp/bouncelog-bench-exim-$MB.log}; MARKERS=' \*\* | == |rejected' ;;
+  qmail) LOG=${BENCH_LOG:-/tmp/bouncelog-bench-qmail-$MB.log}
+    MARKERS=': (failure|deferral): |CHKUSER rejected|rblsmtpd' ;;
+  exchange) LOG=${BENCH_LOG:-/tmp/bouncelog-bench-exchange-$MB.log}; MARKERS=',(FAIL|DEFER),' ;;
+  *) echo "bench.sh: unknown MTA $MTA (postfix, exim, qmail, exchange)" >&2; exit 2 ;;
+esac
 cargo build --release --quiet --example gen-log
 if [ -z "${BIN:-}" ]; then
   cargo build --release --quiet
   BIN=target/release/bouncelog
 fi
-[ -s "$LOG" ] || target/release/examples/gen-log --mb "$MB" --profile "$PROFILE" > "$LOG"
+if [ ! -s "$LOG" ]; then
+  if [ "$MTA" = postfix ]; then
+    target/release/examples/gen-log --mb "$MB" --profile "$PROFILE" > "$LOG"
+  else
+    target/release/examples/gen-log --mb "$MB" --mta "$MTA" > "$LOG"
+  fi
+fi
 SIZE=$(stat -c %s "$LOG")
 cat "$LOG" > /dev/null   # warm the page cache
 run() { # name, command...
@@ -33,20 +58,48 @@ run() { # name, command...
   done
   echo "$name $best $rss"
 }
-echo "# $(nproc) cores, $(uname -m), $PROFILE log $((SIZE >> 20)) MiB, best of 3, page cache warm"
+once() { # name, shell command (timed once: the slow peers)
+  local name=$1 out
+  out=$( { /usr/bin/time -f "%e %M" bash -c "$2" > /dev/null; } 2>&1 | tail -1 )
+  echo "$name ${out% *} ${out#* }"
+}
+if [ "$MTA" = postfix ]; then
+  echo "# $(nproc) cores, $(uname -m), $PROFILE log $((SIZE >> 20)) MiB, best of 3, page cache warm"
+else
+  echo "# $(nproc) cores, $(uname -m), $MTA realistic log $((SIZE >> 20)) MiB, best of 3 (peers once), page cache warm"
+fi
 {
   run cat cat "$LOG"
-  run rg rg -c 'reject:|status=bounced|status=expired|milter-reject' "$LOG"
+  run rg rg -c "$MARKERS" "$LOG"
   run bouncelog-1-thread "$BIN" analyze --format json --threads 1 "$LOG"
   run bouncelog "$BIN" analyze --format json "$LOG"
+  EXIMSTATS=$(command -v eximstats || echo /usr/sbin/eximstats)
+  if [ "$MTA" = exim ] && [ -x "$EXIMSTATS" ]; then
+    once eximstats "$EXIMSTATS $LOG"
+  fi
+  QA=${QMAILANALOG:-}
+  if [ "$MTA" = qmail ] && [ -n "$QA" ] && [ -x "$QA/matchup" ]; then
+    # multilog's @TAI64N label -> the "seconds.fraction" stamp matchup reads.
+    once 'matchup|zoverall' "awk '/^@4/ { s = strtonum(\"0x\" substr(\$1, 10, 8)) - 10;
+      n = strtonum(\"0x\" substr(\$1, 18, 8)); \$1 = sprintf(\"%d.%06d\", s, n / 1000) } 1' $LOG \
+      | $QA/matchup 5>/dev/null | $QA/zoverall"
+  fi
 } | awk -v size="$SIZE" '
   { t[$1]=$2; r[$1]=$3; order[NR]=$1 }
   END {
     printf "%-20s %9s %10s %9s %10s\n", "command", "seconds", "MB/s", "x rg", "peak RSS";
     for (i = 1; i <= NR; i++) { n = order[i];
       printf "%-20s %9.2f %10.0f %9.1f %7.0f MiB\n", n, t[n], size / 1048576 / t[n], t[n] / t["rg"], r[n] / 1024 }
+    if ("eximstats" in t) printf "bouncelog is %.1fx faster than eximstats\n", t["eximstats"] / t["bouncelog"];
+    if ("matchup|zoverall" in t) printf "bouncelog is %.1fx faster than matchup|zoverall\n", t["matchup|zoverall"] / t["bouncelog"];
   }'
-if command -v pflogsumm > /dev/null; then
+if [ "$MTA" = qmail ] && { [ -z "${QMAILANALOG:-}" ] || [ ! -x "${QMAILANALOG:-}/matchup" ]; }; then
+  echo "qmailanalog: not timed (set QMAILANALOG to the directory of a built matchup and zoverall)"
+fi
+if [ "$MTA" = exim ] && ! command -v eximstats > /dev/null && [ ! -x /usr/sbin/eximstats ]; then
+  echo "eximstats: not installed (apt-get install exim4-base)"
+fi
+if [ "$MTA" = postfix ] && command -v pflogsumm > /dev/null; then
   SLICE=/tmp/bouncelog-bench-slice.log
   head -c $((100 << 20)) "$LOG" > "$SLICE"
   s=$( { /usr/bin/time -f "%e" pflogsumm "$SLICE" > /dev/null; } 2>&1 | tail -1 )

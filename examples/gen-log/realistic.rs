@@ -22,7 +22,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, Write};
 
-const FIRST: [&str; 48] = [
+pub(super) const FIRST: [&str; 48] = [
     "james",
     "mary",
     "robert",
@@ -130,10 +130,10 @@ const BIG: [&str; 6] = [
     "telco.example",
     "university.example",
 ];
-const OURS: u64 = 3_000;
+pub(super) const OURS: u64 = 3_000;
 
 /// A local part: names first, a number once the names run out.
-fn local(i: u64) -> String {
+pub(super) fn local(i: u64) -> String {
     let (f, l, n) = (
         FIRST[(i % 48) as usize],
         LAST[((i / 48) % 48) as usize],
@@ -152,7 +152,7 @@ fn local(i: u64) -> String {
 }
 
 /// A string one random edit away (a typo).
-fn typo(s: &str, rng: &mut Rng) -> String {
+pub(super) fn typo(s: &str, rng: &mut Rng) -> String {
     let mut b = s.as_bytes().to_vec();
     let p = rng.below(b.len() as u64) as usize;
     let c = b'a' + rng.below(26) as u8;
@@ -168,8 +168,8 @@ fn typo(s: &str, rng: &mut Rng) -> String {
 }
 
 /// The recipient population: Zipf-sized domains.
-struct World {
-    names: Vec<String>,
+pub(super) struct World {
+    pub(super) names: Vec<String>,
     /// Cumulative weights of the domains.
     cdf: Vec<f64>,
     /// Addresses of each domain.
@@ -177,7 +177,7 @@ struct World {
 }
 
 impl World {
-    fn new(population: u64) -> World {
+    pub(super) fn new(population: u64) -> World {
         let n = 3_000usize;
         let w: Vec<f64> = (1..=n).map(|k| 1.0 / k as f64).collect();
         let total: f64 = w.iter().sum();
@@ -203,13 +203,13 @@ impl World {
     }
 
     /// A domain, by its share of the traffic.
-    fn domain(&self, rng: &mut Rng) -> usize {
+    pub(super) fn domain(&self, rng: &mut Rng) -> usize {
         let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
         self.cdf.partition_point(|&c| c < u).min(self.cdf.len() - 1)
     }
 
     /// An address of a domain, popular ones more often (squared uniform).
-    fn address(&self, d: usize, rng: &mut Rng) -> String {
+    pub(super) fn address(&self, d: usize, rng: &mut Rng) -> String {
         let a = rng.below(self.size[d]);
         let i = a * rng.below(self.size[d]) / self.size[d].max(1);
         format!("{}@{}", local(i), self.names[d])

@@ -276,12 +276,21 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                         );
                     }
                 }
-                let msg = crate::parse::syslog::parse_header(s.line.as_bytes())
-                    .map(|h| h.msg)
-                    .unwrap_or_default();
+                let msg = rule_text(m, s.line.as_bytes());
                 let narrows = m.rules[ri].narrows.as_deref();
                 if let Some(general) = narrows {
                     let found = m.rules[ri + 1..].iter().find(|r| r.id == general);
+                    if let Some(g) = found {
+                        narrowed_fields(m, ri, g, msg, &mut |f, text| {
+                            diag(
+                                true,
+                                file,
+                                id,
+                                format!("rule \"{id}\": sample {n}: {text}"),
+                                Some(f),
+                            );
+                        });
+                    }
                     if !found.is_some_and(|r| r.regex.is_match(msg)) {
                         diag(
                             true,
@@ -294,6 +303,10 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                         );
                     }
                 }
+                // (Overlaps are looked for in the syslog message, as before.)
+                let msg = crate::parse::syslog::parse_header(s.line.as_bytes())
+                    .map(|h| h.msg)
+                    .unwrap_or_default();
                 let later: Vec<&str> = m.rules[ri + 1..]
                     .iter()
                     .filter(|r| Some(r.id.as_str()) != narrows && r.regex.is_match(msg))
@@ -331,4 +344,47 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// The text a line rule of `m` sees in a whole log line: the message after
+/// the syslog envelope, and after the MTA's own prefix when it has one.
+fn rule_text<'a>(m: &crate::patterns::MtaSet, line: &'a [u8]) -> &'a [u8] {
+    let msg = match crate::parse::syslog::parse_header(line) {
+        Some(h) => h.msg,
+        None => crate::parse::syslog::container_output(line).unwrap_or(line),
+    };
+    match m.native.as_ref().and_then(|n| n.regex.find(msg)) {
+        Some(f) => &msg[f.end()..],
+        None => msg,
+    }
+}
+
+/// A rule that narrows `general` must read every field it captures as the
+/// general rule does (so taking the line first changes nothing): reports
+/// each field that differs.
+fn narrowed_fields(
+    m: &crate::patterns::MtaSet,
+    ri: usize,
+    general: &crate::patterns::LineRule,
+    msg: &[u8],
+    report: &mut dyn FnMut(&str, String),
+) {
+    let (Some(a), Some(b)) = (m.rules[ri].regex.captures(msg), general.regex.captures(msg)) else {
+        return;
+    };
+    for name in FIELDS {
+        let Some(x) = a.name(name) else { continue };
+        let y = b.name(name).map(|y| y.as_bytes());
+        if y != Some(x.as_bytes()) {
+            report(
+                "a narrowing rule must capture what the rule it narrows captures",
+                format!(
+                    "{name} is \"{}\", but \"{}\" by \"{}\"",
+                    String::from_utf8_lossy(x.as_bytes()),
+                    y.map_or("not captured".into(), String::from_utf8_lossy),
+                    general.id
+                ),
+            );
+        }
+    }
 }

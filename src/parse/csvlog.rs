@@ -14,7 +14,6 @@ use crate::analysis::summary::LineStats;
 use crate::event::{Fields, Record, Text};
 use crate::parse::build_record;
 use crate::patterns::PatternSet;
-use chrono::DateTime;
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -218,20 +217,22 @@ pub fn records(
         return Vec::new();
     };
     let mut lossy = false;
-    let mut col = |name: &str| -> Option<String> {
-        let v = row.get(*cols.get(name)?)?;
-        let s = String::from_utf8_lossy(v);
+    // A column as text; matching rules reads it borrowed (every row is tried
+    // against the rules in order, so this runs several times a row).
+    let mut cell = |name: &str| {
+        let s = String::from_utf8_lossy(row.get(*cols.get(name)?)?);
         lossy |= matches!(s, std::borrow::Cow::Owned(_));
-        Some(s.into_owned())
+        Some(s)
     };
     let Some(rule_idx) = mta.rules.iter().position(|r| {
         !r.when.is_empty()
             && r.when
                 .iter()
-                .all(|(c, re)| col(c).is_some_and(|v| re.is_match(v.as_bytes())))
+                .all(|(c, re)| cell(c).is_some_and(|v| re.is_match(v.as_bytes())))
     }) else {
         return Vec::new();
     };
+    let mut col = |name: &str| cell(name).map(std::borrow::Cow::into_owned);
     stats.matched += 1;
     let rule = &mta.rules[rule_idx];
     let mut values: HashMap<&str, Vec<String>> = HashMap::new();
@@ -268,7 +269,7 @@ pub fn records(
             .and_then(|v| v.get(i).or(v.last()))
             .map(|v| Text::from(v.as_str()))
     };
-    let time = get("time", 0).and_then(|t| DateTime::parse_from_rfc3339(&t).ok());
+    let time = get("time", 0).and_then(|t| super::stamp::rfc3339(&t));
     // The example line: the row's fields joined again (quotes are not kept).
     let raw = row
         .iter()

@@ -7,13 +7,13 @@
 //! `correlate`'s job).
 
 pub mod csvlog;
+pub mod stamp;
 pub mod syslog;
 
 use crate::analysis::summary::LineStats;
 use crate::event::{Direction, Fields, Kind, Outcome, Record, Severity, Text};
 use crate::patterns::prefilter::Candidates;
 use crate::patterns::PatternSet;
-use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use std::borrow::Cow;
 use syslog::TimeContext;
 
@@ -120,10 +120,9 @@ pub fn parse_line(
         // An MTA's own line, bare or after a `docker compose logs` prefix.
         let own = syslog::container_output(line).unwrap_or(line);
         target = ps.mtas.iter().enumerate().find_map(|(i, m)| {
-            let n = m.native.as_ref()?;
-            let c = n.regex.captures(own)?;
-            native_time = Some(native_stamp(&c, &n.time_format)?);
-            Some((i, None, &own[c.get(0)?.end()..]))
+            let (time, end) = stamp::native_prefix(m.native.as_ref()?, own)?;
+            native_time = Some(time);
+            Some((i, None, &own[end..]))
         });
     }
     let Some((mta_idx, service, mut msg)) = target else {
@@ -146,9 +145,9 @@ pub fn parse_line(
     // Syslog-wrapped native lines: drop the inner prefix, keep its time (it has a year).
     if header.is_some() {
         if let Some(n) = &mta.native {
-            if let Some(c) = n.regex.captures(msg) {
-                native_time = native_stamp(&c, &n.time_format);
-                msg = &msg[c.get(0).map_or(0, |m| m.end())..];
+            if let Some(m) = n.regex.find(msg) {
+                native_time = stamp::native_prefix(n, msg).map(|(t, _)| t);
+                msg = &msg[m.end()..];
             }
         }
     }
@@ -431,50 +430,7 @@ fn direction_of(mta: &crate::patterns::MtaSet, service: Option<&str>) -> Directi
         .unwrap_or(mta.default_direction)
 }
 
-/// The time of a native prefix: `time` in `format`, local unless `tz` (`+0100`).
-///
-/// Two encodings are decoded by name: `tai64n` (daemontools' `@4000…` label:
-/// TAI64 seconds + nanoseconds, UTC = label − 2^62 − 10, as libtai defines it)
-/// and `epoch` (seconds.fraction since 1970, as splogger writes).
-pub(crate) fn native_stamp(
-    c: &regex::bytes::Captures<'_>,
-    format: &str,
-) -> Option<DateTime<FixedOffset>> {
-    if let Some(h) = c
-        .name("tai64n")
-        .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
-    {
-        let secs = u64::from_str_radix(h.get(..16)?, 16)
-            .ok()?
-            .checked_sub((1u64 << 62) + 10)?;
-        let nanos = u32::from_str_radix(h.get(16..24)?, 16).ok()?;
-        return DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
-            .map(|t| t.fixed_offset());
-    }
-    if let Some(e) = c
-        .name("epoch")
-        .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
-    {
-        let (s, frac) = e.split_once('.').unwrap_or((e, "0"));
-        let frac = format!("{frac:0<9}");
-        let nanos: u32 = frac.get(..9)?.parse().ok()?;
-        return DateTime::from_timestamp(s.parse().ok()?, nanos).map(|t| t.fixed_offset());
-    }
-    let t = std::str::from_utf8(c.name("time")?.as_bytes()).ok()?;
-    let naive = NaiveDateTime::parse_from_str(t, format).ok()?;
-    match c
-        .name("tz")
-        .and_then(|z| std::str::from_utf8(z.as_bytes()).ok())
-    {
-        Some(z) => {
-            let secs =
-                z.get(1..3)?.parse::<i32>().ok()? * 3600 + z.get(3..5)?.parse::<i32>().ok()? * 60;
-            let off = FixedOffset::east_opt(if z.starts_with('-') { -secs } else { secs })?;
-            naive.and_local_timezone(off).single()
-        }
-        None => syslog::local(naive),
-    }
-}
+pub(crate) use stamp::native_stamp;
 
 /// Severity from a reply code or enhanced status code: 5 is permanent, 4 temporary.
 fn severity_of(code: Option<&str>, dsn: Option<&str>) -> Option<Severity> {

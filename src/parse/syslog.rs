@@ -5,11 +5,11 @@
 //! inference for RFC 3164 stamps, which carry no year.
 //!
 //! Parsing the envelope is cheap and done for every line; turning the stamp
-//! into a time is done only for lines that become events.
+//! into a time is done only for lines that become events, by `stamp` (the
+//! year inference, the time zone, the hand-written decoders), re-exported
+//! here.
 
-use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone,
-};
+pub use super::stamp::{local, resolve, TimeContext};
 
 /// How a line's stamp is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ pub const LOCAL_MONTHS: [&[&str]; 12] = [
 
 /// The month of an RFC 3164 stamp and the length of its name: English names
 /// by a three-byte compare (nearly every log), else [`LOCAL_MONTHS`].
-fn bsd_month(b: &[u8]) -> Option<(u32, usize)> {
+pub(crate) fn bsd_month(b: &[u8]) -> Option<(u32, usize)> {
     if b.get(3) == Some(&b' ') {
         if let Some(i) = MONTHS.iter().position(|m| &b[..3] == *m) {
             return Some((i as u32 + 1, 3));
@@ -108,26 +108,6 @@ fn local_month(b: &[u8]) -> Option<(u32, usize)> {
                 .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
         })
         .map(|i| (i as u32 + 1, end))
-}
-
-/// `HH:MM:SS`, read by hand in the common exact form (chrono's format parser
-/// was a tenth of the parse time), by chrono otherwise.
-fn hms(t: &str) -> Option<chrono::NaiveTime> {
-    let b = t.as_bytes();
-    let two = |i: usize| -> Option<u32> {
-        let (h, l) = (b[i], b[i + 1]);
-        (h.is_ascii_digit() && l.is_ascii_digit())
-            .then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
-    };
-    if b.len() == 8 && b[2] == b':' && b[5] == b':' {
-        if let (Some(h), Some(m), Some(s)) = (two(0), two(3), two(6)) {
-            if let Some(t) = chrono::NaiveTime::from_hms_opt(h, m, s) {
-                return Some(t);
-            }
-        }
-    }
-    // Anything else (a leap second, one-digit fields) as chrono reads it.
-    chrono::NaiveTime::parse_from_str(t, "%H:%M:%S").ok()
 }
 
 /// Splits off the next space-delimited token, skipping leading spaces.
@@ -364,133 +344,10 @@ fn rfc5424(b: &[u8]) -> Option<Header<'_>> {
     })
 }
 
-/// What year-less stamps are resolved against.
-#[derive(Debug, Clone, Copy)]
-pub struct TimeContext {
-    /// Local time when the input was last written (file mtime; now for stdin).
-    pub reference: NaiveDateTime,
-    /// Resolve the time of every counted line (deliveries, notices), not only
-    /// of failures: needed when a time window filters the counts.
-    pub all_times: bool,
-}
-
-impl TimeContext {
-    /// A context whose reference is the given instant, in local time.
-    pub fn at(t: DateTime<Local>) -> TimeContext {
-        TimeContext {
-            reference: t.naive_local(),
-            all_times: true,
-        }
-    }
-}
-
-/// Resolves a stamp to a time.
-///
-/// RFC 3164 stamps have no year. The rule: a line cannot have been written
-/// after its file was last modified, so the year is the reference's year,
-/// unless that puts the line more than a day after the reference, in which
-/// case it is the year before. A file modified on 2 January that starts on
-/// 30 December therefore gets December of the previous year and January of
-/// the current one: the December → January rollover inside one file is
-/// handled line by line, without state. Files spanning more than a year
-/// cannot be told apart and are not supported. Local stamps are read in the
-/// machine's time zone (`TZ`), as syslog wrote them.
-pub fn resolve(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset>> {
-    // Lines of one second share their stamp: the last one converted is kept.
-    LAST_STAMP.with_borrow_mut(|(stamp, reference, time)| {
-        if stamp.as_slice() != h.stamp || *reference != Some(ctx.reference) {
-            *time = resolve_uncached(h, ctx);
-            stamp.clear();
-            stamp.extend_from_slice(h.stamp);
-            *reference = Some(ctx.reference);
-        }
-        *time
-    })
-}
-
-type StampCache = (
-    Vec<u8>,
-    Option<NaiveDateTime>,
-    Option<DateTime<FixedOffset>>,
-);
-
-thread_local! {
-    /// The last stamp converted, the reference time it was converted against, and the result.
-    static LAST_STAMP: std::cell::RefCell<StampCache> = const { std::cell::RefCell::new((Vec::new(), None, None)) };
-}
-
-fn resolve_uncached(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset>> {
-    // Only the month name of a BSD stamp may be other than ASCII (Latin-1 "M\xe4r").
-    fn text(b: &[u8]) -> Option<&str> {
-        std::str::from_utf8(b).ok()
-    }
-    match h.form {
-        StampForm::None => None,
-        StampForm::IsoSpace => {
-            let s = text(h.stamp)?;
-            let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok()?;
-            local(naive)
-        }
-        StampForm::Iso => {
-            let s = text(h.stamp)?;
-            DateTime::parse_from_rfc3339(s)
-                .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
-                .ok()
-        }
-        StampForm::Bsd => {
-            let (month, len) = bsd_month(h.stamp)?;
-            let mut parts = text(h.stamp.get(len..)?)?.split_whitespace();
-            let day: u32 = parts.next()?.parse().ok()?;
-            let time = hms(parts.next()?)?;
-            let limit = ctx.reference + Duration::days(1);
-            let year0 = ctx.reference.year();
-            // Try this year, then earlier ones (Feb 29 needs a leap year).
-            let naive = (0..=8).find_map(|back| {
-                let d = NaiveDate::from_ymd_opt(year0 - back, month, day)?;
-                let dt = d.and_time(time);
-                (dt <= limit).then_some(dt)
-            })?;
-            local(naive)
-        }
-    }
-}
-
-thread_local! {
-    /// The UTC offset of the last local hour converted: log lines come in
-    /// time order, so nearly every line reuses it (asking the time zone
-    /// database costs far more than parsing a line).
-    static LAST_HOUR: std::cell::Cell<Option<(NaiveDateTime, FixedOffset)>> = const { std::cell::Cell::new(None) };
-}
-
-/// A local wall-clock time as an instant in the machine's time zone (`TZ`).
-/// Offsets change only on whole hours, so one lookup per local hour is cached.
-pub fn local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-    use chrono::Timelike;
-    let hour = naive.with_minute(0)?.with_second(0)?.with_nanosecond(0)?;
-    if let Some((h, off)) = LAST_HOUR.get() {
-        if h == hour {
-            return naive.and_local_timezone(off).single();
-        }
-    }
-    let t = local_uncached(naive)?;
-    LAST_HOUR.set(Some((hour, *t.offset())));
-    Some(t)
-}
-
-fn local_uncached(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-    let t = Local.from_local_datetime(&naive).earliest().or_else(|| {
-        // In a DST gap: use the offset in force an hour earlier.
-        Local
-            .from_local_datetime(&(naive - Duration::hours(1)))
-            .earliest()
-            .map(|t| t + Duration::hours(1))
-    })?;
-    Some(t.fixed_offset())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Datelike, Local, NaiveDate};
 
     fn hdr(line: &str) -> Header<'_> {
         parse_header(line.as_bytes()).expect("header")
@@ -590,19 +447,5 @@ mod tests {
         assert!(dec < jan);
         let leap = resolve(&hdr("Feb 29 12:00:00 mx p[1]: m"), &ctx).expect("t");
         assert_eq!(leap.year(), 2024);
-    }
-
-    #[test]
-    fn clock_times_read_by_hand_agree_with_chrono() {
-        for t in [
-            "00:00:00", "23:59:59", "09:05:07", "23:59:60", "7:05:07", "24:00:00", "ab:cd:ef",
-            "12:34",
-        ] {
-            assert_eq!(
-                hms(t),
-                chrono::NaiveTime::parse_from_str(t, "%H:%M:%S").ok(),
-                "{t}"
-            );
-        }
     }
 }

@@ -458,6 +458,17 @@ impl PatternSet {
                         continue;
                     }
                 };
+                if r.onepass {
+                    if let Err(e) = super::prefilter::one_pass(r.regex.as_deref().unwrap_or(NEVER))
+                    {
+                        diags.push(err(
+                            s,
+                            line,
+                            format!("rule \"{}\": `onepass = true`, but the regex is not one-pass: {e}", r.id),
+                            Some("each byte must decide the next step: no two branches or repeats may go on alike".into()),
+                        ));
+                    }
+                }
                 if m.rules.iter().any(|x| x.id == r.id) {
                     continue; // overridden by a later file
                 }

@@ -4,6 +4,7 @@
 //! Aho-Corasick automaton over all of them that tells, in a single pass over a
 //! line, which rules could match. Lines no rule could match (connects, TLS
 //! notes, message-ids: about half of a Postfix log) never reach a regex.
+//! Also the test behind a rule's `onepass = true` ([`one_pass`]).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use regex_syntax::hir::{Hir, HirKind};
@@ -152,6 +153,18 @@ pub fn required_literals(re: &str) -> Option<Vec<Vec<u8>>> {
     required(&hir).filter(|set| set.iter().all(|l| l.len() >= MIN_LITERAL))
 }
 
+/// Whether `re` (compiled as line rules are: bytes, no Unicode) is a
+/// one-pass regex, which the regex engine captures with its one-pass DFA
+/// (one scan, no backtracking): `Err` says why not.
+pub fn one_pass(re: &str) -> Result<(), String> {
+    use regex_automata::{dfa::onepass, util::syntax};
+    onepass::DFA::builder()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .build(re)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// Score of a literal set: its shortest literal (longer is rarer), then fewer literals.
 fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
     let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
@@ -163,7 +176,24 @@ fn required(h: &Hir) -> Option<Vec<Vec<u8>>> {
         HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
         HirKind::Capture(c) => required(&c.sub),
         HirKind::Repetition(r) if r.min >= 1 => required(&r.sub),
-        HirKind::Concat(subs) => subs.iter().filter_map(required).max_by_key(|s| score(s)),
+        HirKind::Concat(subs) => {
+            // Each part alone, and each run of parts with few exact spellings
+            // joined: ` (?P<status>\*\*|==) ` gives " ** " and " == ", where
+            // its parts alone give only one-byte " " or two-byte "**".
+            let mut sets: Vec<Vec<Vec<u8>>> = subs.iter().filter_map(required).collect();
+            let mut run: Option<Vec<Vec<u8>>> = None;
+            for s in subs {
+                let e = exact(s);
+                run = match (run, e) {
+                    (Some(r), Some(e)) => product(&r, &e).or(Some(e)),
+                    (_, e) => e,
+                };
+                if let Some(r) = &run {
+                    sets.push(r.clone());
+                }
+            }
+            sets.into_iter().max_by_key(|s| score(s))
+        }
         HirKind::Alternation(subs) => {
             let mut all: Vec<Vec<u8>> = Vec::new();
             for s in subs {
@@ -177,6 +207,47 @@ fn required(h: &Hir) -> Option<Vec<Vec<u8>>> {
         }
         _ => None,
     }
+}
+
+/// Every string `h` matches, when they are few: literals, and alternations
+/// and concatenations of them (`None` for anything else).
+fn exact(h: &Hir) -> Option<Vec<Vec<u8>>> {
+    match h.kind() {
+        HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
+        HirKind::Capture(c) => exact(&c.sub),
+        HirKind::Alternation(subs) => {
+            let mut all: Vec<Vec<u8>> = Vec::new();
+            for s in subs {
+                for l in exact(s)? {
+                    if !all.contains(&l) {
+                        all.push(l);
+                    }
+                }
+            }
+            (all.len() <= MAX_LITERALS).then_some(all)
+        }
+        HirKind::Concat(subs) => subs
+            .iter()
+            .try_fold(vec![Vec::new()], |acc, s| product(&acc, &exact(s)?)),
+        _ => None,
+    }
+}
+
+/// Each string of `a` followed by each of `b`, unless that makes too many.
+fn product(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if a.len() * b.len() > MAX_LITERALS {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(a.len() * b.len());
+    for x in a {
+        for y in b {
+            let l = [x.as_slice(), y.as_slice()].concat();
+            if !out.contains(&l) {
+                out.push(l);
+            }
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -197,9 +268,27 @@ mod tests {
             lits(r"^(?:NOQUEUE: )?(?:milter-)?reject: (?P<stage>[A-Z]+)"),
             Some(vec!["reject: ".into()])
         );
+        // Runs of literals and small alternations are joined.
         assert_eq!(
             lits(r"^(?P<q>\w+): (?:sender|postmaster) non-delivery"),
-            Some(vec![" non-delivery".into()])
+            Some(vec![
+                ": sender non-delivery".into(),
+                ": postmaster non-delivery".into()
+            ])
+        );
+        assert_eq!(
+            lits(r"^(?P<id>\w{6}-\w{6}-\w{2}) (?P<status>\*\*|==) (?P<rcpt>\S+)"),
+            Some(vec![" ** ".into(), " == ".into()])
+        );
+        // A run that would spell too many strings starts again.
+        assert_eq!(
+            lits(r"^\w+ (?:aa|bb|cc|dd|ee)(?:ff|gg|hh|ii)xyz"),
+            Some(vec![
+                "ffxyz".into(),
+                "ggxyz".into(),
+                "hhxyz".into(),
+                "iixyz".into()
+            ])
         );
         assert_eq!(
             lits(r"(?:unknown user|no mailbox)"),
@@ -244,5 +333,57 @@ mod tests {
         assert_eq!(c.iter().collect::<Vec<_>>(), vec![0, 1, 2, 3]);
         p.candidates(b"x status=deferred", &mut c);
         assert_eq!(c.iter().collect::<Vec<_>>(), vec![1]);
+    }
+}
+
+#[cfg(test)]
+mod one_pass_tests {
+    use super::one_pass;
+
+    #[test]
+    fn one_pass_regexes_are_told_apart() {
+        assert!(
+            one_pass(r"^(?P<id>\w+) (?P<status>=>|->) (?P<rcpt>\S+)(?: <(?P<o>[^>]*)>)?").is_ok()
+        );
+        assert!(one_pass(r"^delivery (?P<d>\d+): (?P<status>success): ").is_ok());
+        // A lazy repeat followed by what it repeats, alternatives that start alike.
+        assert!(one_pass(r"^(?P<id>\w+) <= (?:\S+ )*?H=(?P<h>\S+)").is_err());
+        assert!(one_pass(r"^(?:(?P<a>\d{4}-)|(?P<b>\d{9}\.))").is_err());
+    }
+}
+
+#[cfg(test)]
+mod builtin {
+    use super::required_literals;
+
+    /// The rules of the hot line shapes of each MTA reach the prefilter with a
+    /// literal (a rule without one is tried on every line of its MTA).
+    #[test]
+    fn hot_rules_have_literals() {
+        let ps = crate::patterns::PatternSet::load(None).expect("built-in patterns");
+        for (id, want) in [
+            ("exim.delivery.ok", " => "),
+            ("exim.received", " <= "),
+            ("exim.completed", " Completed"),
+            ("exim.delivery.router", " ** "),
+            ("qmail.send.delivery", ": success: "),
+            ("qmail.send.start", "starting delivery "),
+        ] {
+            let rule = ps
+                .mtas
+                .iter()
+                .flat_map(|m| &m.rules)
+                .find(|r| r.id == id)
+                .unwrap_or_else(|| panic!("no rule {id}"));
+            let lits = required_literals(rule.regex.as_str()).unwrap_or_default();
+            let lits: Vec<String> = lits
+                .iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect();
+            assert!(
+                lits.iter().any(|l| l.contains(want)),
+                "{id}: {lits:?} has no literal with {want:?}"
+            );
+        }
     }
 }

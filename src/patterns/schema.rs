@@ -138,6 +138,11 @@ pub struct LineRuleDef {
     /// (its samples must match that rule too; the overlap is not a warning).
     #[serde(default)]
     pub narrows: Option<String>,
+    /// The regex is one-pass (each byte decides the next step, so the regex
+    /// engine captures with its fastest engine in one scan): loading fails
+    /// when it is not. Meant for the rules of a log's most common lines.
+    #[serde(default)]
+    pub onepass: bool,
     /// Sample lines with the values the rule must capture.
     #[serde(default)]
     pub sample: Vec<LineSample>,

@@ -9,6 +9,7 @@ mod cron;
 mod csv_events;
 mod exchange;
 mod exim;
+mod fastpath;
 mod findings;
 mod formats;
 mod golden;
