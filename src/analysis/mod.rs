@@ -10,6 +10,7 @@ pub mod correlate;
 pub mod counter;
 pub mod dedupe;
 pub mod evidence;
+pub mod evidence_json;
 pub mod merge;
 pub mod pipeline;
 pub mod summary;

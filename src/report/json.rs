@@ -130,6 +130,8 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
         "groups": groups,
         "reject_warnings": warnings,
         "unmatched": unmatched(s, opts.top.max(10)),
+        // What `merge` needs to compute the findings of merged reports.
+        "evidence": s.diag.to_json(),
     })
 }
 

@@ -13,6 +13,7 @@ mod formats;
 mod journal;
 mod lineforms;
 mod merge;
+mod merge_findings;
 mod output;
 mod patterns;
 mod plumbing;
