@@ -12,7 +12,7 @@
 //! by which), attempts name their client, sender and HELO by number, and a
 //! recipient tried by its 64-bit hash. The evidence is a monoid like the
 //! summary ([`Diagnostics::merge`]) and travels in JSON reports
-//! ([`Diagnostics::to_json`], [`Diagnostics::from_json`]), so that merged
+//! (`evidence_json`), so that merged
 //! reports give the findings of one run over all their inputs.
 
 use crate::analysis::counter::Counter;
@@ -203,33 +203,35 @@ impl ValidSets {
         }
     }
 
-    /// Every client with its recipient hashes and whether more were seen,
-    /// sorted by client hash.
-    pub(crate) fn entries(&self) -> Vec<(u64, Vec<u32>, bool)> {
-        let mut v: Vec<(u64, Vec<u32>, bool)> = self
-            .map
-            .iter()
-            .map(|(&ip, v)| {
-                let mut hashes = vec![v.first];
-                let mut saturated = false;
-                if let Some(m) = v
-                    .more
-                    .checked_sub(1)
-                    .and_then(|i| self.arena.get(i as usize))
-                {
-                    hashes.extend(&m.hashes);
-                    saturated = m.saturated;
-                }
-                (ip, hashes, saturated)
-            })
-            .collect();
-        v.sort_unstable_by_key(|e| e.0);
+    /// Every client kept, by the hash of its address, sorted.
+    pub(crate) fn clients(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.map.keys().copied().collect();
+        v.sort_unstable();
         v
+    }
+
+    /// A client's recipient hashes, and whether more were seen than kept.
+    pub(crate) fn recipients(&self, ip: u64) -> (Vec<u32>, bool) {
+        let Some(v) = self.map.get(&ip) else {
+            return (Vec::new(), false);
+        };
+        let mut hashes = vec![v.first];
+        let mut saturated = false;
+        if let Some(m) = v
+            .more
+            .checked_sub(1)
+            .and_then(|i| self.arena.get(i as usize))
+        {
+            hashes.extend(&m.hashes);
+            saturated = m.saturated;
+        }
+        (hashes, saturated)
     }
 
     fn merge(&mut self, o: &ValidSets) {
         self.capped |= o.capped;
-        for (ip, hashes, saturated) in o.entries() {
+        for ip in o.clients() {
+            let (hashes, saturated) = o.recipients(ip);
             for h in hashes {
                 self.add_hashed(ip, h);
             }

@@ -1,4 +1,5 @@
-//! The evidence in JSON reports (`evidence`): what `bouncelog merge` needs to
+//! The evidence in JSON reports (`evidence`, written by [`WithEvidence`] and
+//! read by [`Diagnostics::from_json`]): what `bouncelog merge` needs to
 //! compute the findings of merged reports exactly as one run over all their
 //! inputs would. Hashes are hex strings, several to a string where there are
 //! many (a client's valid recipients, a domain's unknown ones), so that the
@@ -7,7 +8,8 @@
 use crate::analysis::counter::Counter;
 use crate::analysis::evidence::{Diagnostics, DomainStat};
 use chrono::DateTime;
-use serde_json::{json, Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{json, Value};
 
 type Time = DateTime<chrono::FixedOffset>;
 
@@ -28,77 +30,122 @@ fn hex(s: &str) -> Option<u64> {
     u64::from_str_radix(s, 16).ok()
 }
 
-impl Diagnostics {
-    /// The evidence as the `evidence` object of a JSON report.
-    pub fn to_json(&self) -> Value {
-        let delivered: Map<String, Value> = self
-            .delivered
-            .entries()
-            .into_iter()
-            .map(|(k, n)| (k.to_string(), json!(n)))
-            .collect();
-        let domains: Map<String, Value> = self
-            .domains
-            .iter()
-            .map(|(d, s)| {
-                let rcpts: Vec<String> = s.unknown_rcpts.iter().map(|h| format!("{h:x}")).collect();
-                (
-                    d.clone(),
-                    json!({"delivered": s.delivered, "delivered_before": s.delivered_before,
-                        "last_before": t(s.last_before), "delivered_after": s.delivered_after,
-                        "last_delivered": t(s.last_delivered), "unknown": s.unknown,
-                        "unknown_rcpts": rcpts.join(" "), "first_unknown": t(s.first_unknown),
-                        "last_unknown": t(s.last_unknown)}),
-                )
-            })
-            .collect();
-        let valid: Vec<Value> = self
-            .valid_by_client
-            .entries()
-            .into_iter()
-            .map(|(ip, hashes, saturated)| {
-                let mut s = format!("{ip:x}");
-                for h in hashes {
-                    s.push_str(&format!(" {h:x}"));
-                }
-                if saturated {
-                    s.push_str(" +");
-                }
-                Value::String(s)
-            })
-            .collect();
-        let name = |i: Option<u32>| i.map_or(Value::Null, |i| json!(self.names.get(i)));
-        let probes: Vec<Value> = self
-            .probes
-            .iter()
-            .map(|p| {
-                json!([
-                    t(p.time),
-                    self.names.get(p.ip),
-                    format!("{:x}", p.rcpt),
-                    name(p.sender),
-                    name(p.helo)
-                ])
-            })
-            .collect();
-        let unmatched: Vec<Value> = self
-            .unmatched
-            .iter()
-            .map(|(k, (n, sample))| json!([k, n, sample]))
-            .collect();
-        json!({
-            "delivered": delivered,
-            "delivered_overflow": self.delivered.overflow,
-            "domains": domains,
-            "domain_events_not_kept": self.domain_events_not_kept,
-            "valid_by_client": valid,
-            "valid_clients_capped": self.valid_by_client.capped,
-            "probes": probes,
-            "probes_not_kept": self.probes_not_kept,
-            "unmatched": unmatched,
-        })
-    }
+/// Serialises an iterator's items as a sequence, one at a time.
+struct Seq<F>(F);
 
+impl<F, I> Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: IntoIterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+/// Serialises an iterator's pairs as a map, one at a time.
+struct MapOf<F>(F);
+
+impl<F, I, K, V> Serialize for MapOf<F>
+where
+    F: Fn() -> I,
+    I: IntoIterator<Item = (K, V)>,
+    K: Serialize,
+    V: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map((self.0)())
+    }
+}
+
+/// The evidence, serialised as it is read (a report of a large log holds
+/// hundreds of thousands of clients: no JSON tree of them is built).
+struct Evidence<'a>(&'a Diagnostics);
+
+impl Serialize for Evidence<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("delivered", &MapOf(|| d.delivered.entries()))?;
+        m.serialize_entry("delivered_overflow", &d.delivered.overflow)?;
+        m.serialize_entry(
+            "domains",
+            &MapOf(|| {
+                d.domains.iter().map(|(dom, s)| {
+                    let rcpts: Vec<String> =
+                        s.unknown_rcpts.iter().map(|h| format!("{h:x}")).collect();
+                    (
+                        dom,
+                        json!({"delivered": s.delivered, "delivered_before": s.delivered_before,
+                            "last_before": t(s.last_before), "delivered_after": s.delivered_after,
+                            "last_delivered": t(s.last_delivered), "unknown": s.unknown,
+                            "unknown_rcpts": rcpts.join(" "), "first_unknown": t(s.first_unknown),
+                            "last_unknown": t(s.last_unknown)}),
+                    )
+                })
+            }),
+        )?;
+        m.serialize_entry("domain_events_not_kept", &d.domain_events_not_kept)?;
+        let v = &d.valid_by_client;
+        m.serialize_entry(
+            "valid_by_client",
+            &Seq(|| {
+                v.clients().into_iter().map(|ip| {
+                    let (hashes, saturated) = v.recipients(ip);
+                    let mut s = format!("{ip:x}");
+                    for h in hashes {
+                        s.push_str(&format!(" {h:x}"));
+                    }
+                    if saturated {
+                        s.push_str(" +");
+                    }
+                    s
+                })
+            }),
+        )?;
+        m.serialize_entry("valid_clients_capped", &v.capped)?;
+        let name = |i: Option<u32>| i.map(|i| d.names.get(i));
+        m.serialize_entry(
+            "probes",
+            &Seq(|| {
+                d.probes.iter().map(|p| {
+                    (
+                        t(p.time),
+                        d.names.get(p.ip),
+                        format!("{:x}", p.rcpt),
+                        name(p.sender),
+                        name(p.helo),
+                    )
+                })
+            }),
+        )?;
+        m.serialize_entry("probes_not_kept", &d.probes_not_kept)?;
+        m.serialize_entry(
+            "unmatched",
+            &Seq(|| d.unmatched.iter().map(|(k, (n, sample))| (k, n, sample))),
+        )?;
+        m.end()
+    }
+}
+
+/// A JSON report followed by its `evidence` object, written as it is
+/// serialised: `serde_json::to_writer_pretty(w, &WithEvidence(&report, &summary.diag))`.
+pub struct WithEvidence<'a>(pub &'a Value, pub &'a Diagnostics);
+
+impl Serialize for WithEvidence<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.0.as_object().into_iter().flatten() {
+            m.serialize_entry(k, v)?;
+        }
+        // What `merge` needs to compute the findings of merged reports.
+        m.serialize_entry("evidence", &Evidence(self.1))?;
+        m.end()
+    }
+}
+
+impl Diagnostics {
     /// The evidence of a report's `evidence` object; a report without one
     /// (written by an older bouncelog) gives empty evidence that says so.
     pub fn from_json(v: &Value) -> Diagnostics {

@@ -313,7 +313,8 @@ fn finish(
                 if check_coverage || summary.first_line.is_some() {
                     window::annotate_json(&mut v, summary, now);
                 }
-                serde_json::to_writer_pretty(&mut *w, &v).map_err(io::Error::other)?;
+                let report = crate::analysis::evidence_json::WithEvidence(&v, &summary.diag);
+                serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;
                 writeln!(w)?;
             }
             FormatArg::Ndjson => {}

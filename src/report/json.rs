@@ -130,8 +130,6 @@ pub fn to_value(s: &Summary, ps: &PatternSet, opts: &ReportOptions) -> Value {
         "groups": groups,
         "reject_warnings": warnings,
         "unmatched": unmatched(s, opts.top.max(10)),
-        // What `merge` needs to compute the findings of merged reports.
-        "evidence": s.diag.to_json(),
     })
 }
 
@@ -142,6 +140,8 @@ pub fn write(
     ps: &PatternSet,
     opts: &ReportOptions,
 ) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &to_value(s, ps, opts)).map_err(io::Error::other)?;
+    let v = to_value(s, ps, opts);
+    let report = crate::analysis::evidence_json::WithEvidence(&v, &s.diag);
+    serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;
     w.write_all(b"\n")
 }
