@@ -5,35 +5,88 @@
 //! evidence but counted (`*_not_kept`), so that the findings can say that they
 //! may be incomplete (a finding is never made from a partial count it does
 //! not say).
+//!
+//! The state is compact, since it grows with the traffic: a client's valid
+//! recipients are 32-bit hashes under a 64-bit hash of its address (a
+//! harvester is judged by how *many* distinct valid recipients it named, never
+//! by which), attempts name their client, sender and HELO by number, and a
+//! recipient tried by its 64-bit hash. The evidence is a monoid like the
+//! summary ([`Diagnostics::merge`]) and travels in JSON reports
+//! (`evidence_json`), so that merged
+//! reports give the findings of one run over all their inputs.
 
-use crate::analysis::summary::Counter;
+use crate::analysis::counter::Counter;
 use crate::event::{Direction, Event};
 use chrono::{DateTime, FixedOffset};
 use regex::Regex;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 /// Inbound unknown-user attempts kept.
 pub const PROBE_CAP: usize = 500_000;
-/// Domains, clients, and recipients per client or domain kept.
+/// Domains, and distinct unknown recipients per domain, kept.
 pub const SET_CAP: usize = 10_000;
+/// Client addresses whose valid recipients are kept (about 16 bytes each).
+pub const CLIENT_CAP: usize = 1_000_000;
+/// Distinct valid recipients kept per client: beyond, the client has "many"
+/// (a harvester names few or none) and is not judged as a harvester.
+pub const VALID_CAP: usize = 1024;
+/// Valid-recipient hashes kept in all (4 bytes each) beyond each client's first.
+const VALID_TOTAL_CAP: usize = 4_000_000;
+/// Distinct client addresses, senders and HELO names of the attempts kept.
+const NAME_CAP: usize = 200_000;
 const TEXT_CAP: usize = 10_000;
 
 type Time = DateTime<FixedOffset>;
 
+/// A stable 64-bit hash (XXH3, seed 0: the same in every build, so that the
+/// hashes of two reports can be merged).
+fn hash64(s: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(s.as_bytes())
+}
+
+/// Strings stored once and named by number (client addresses, senders and
+/// HELO names of the attempts), at most `NAME_CAP` of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    index: foldhash::HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Names {
+    /// The number of a name, storing it when new (`None` when full).
+    fn id(&mut self, s: &str) -> Option<u32> {
+        if let Some(&i) = self.index.get(s) {
+            return Some(i);
+        }
+        if self.names.len() >= NAME_CAP {
+            return None;
+        }
+        let i = u32::try_from(self.names.len()).ok()?;
+        self.names.push(s.into());
+        self.index.insert(s.into(), i);
+        Some(i)
+    }
+
+    /// The name of a number.
+    pub fn get(&self, i: u32) -> &str {
+        self.names.get(i as usize).map_or("", |s| s)
+    }
+}
+
 /// One inbound attempt at a recipient that does not exist.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Probe {
-    /// Client IP address.
-    pub ip: String,
+    /// Client IP address (in [`Diagnostics::names`]).
+    pub ip: u32,
     /// When.
     pub time: Option<Time>,
-    /// Recipient tried.
-    pub rcpt: String,
-    /// Envelope sender.
-    pub sender: Option<String>,
-    /// HELO name.
-    pub helo: Option<String>,
+    /// Hash of the recipient tried (lowercase).
+    pub rcpt: u64,
+    /// Envelope sender (in [`Diagnostics::names`]).
+    pub sender: Option<u32>,
+    /// HELO name (in [`Diagnostics::names`]).
+    pub helo: Option<u32>,
 }
 
 /// Deliveries and unknown-user bounces to one recipient domain, in time order.
@@ -51,12 +104,156 @@ pub struct DomainStat {
     pub last_delivered: Option<Time>,
     /// Unknown-user bounces.
     pub unknown: u64,
-    /// Distinct recipients that bounced as unknown.
-    pub unknown_rcpts: BTreeSet<String>,
+    /// Hashes of the distinct recipients that bounced as unknown.
+    pub unknown_rcpts: BTreeSet<u64>,
     /// First unknown-user bounce.
     pub first_unknown: Option<Time>,
     /// Last unknown-user bounce.
     pub last_unknown: Option<Time>,
+}
+
+/// The distinct valid recipients of one client: the first inline, the
+/// others in the arena (`more` is 1 + the index there, 0 for none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Valid {
+    first: u32,
+    more: u32,
+}
+
+/// The valid recipients of one client beyond its first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct More {
+    hashes: Vec<u32>,
+    /// More distinct valid recipients than were kept.
+    saturated: bool,
+}
+
+/// Valid (delivered) recipients by client address, as hashes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidSets {
+    map: foldhash::HashMap<u64, Valid>,
+    arena: Vec<More>,
+    total: usize,
+    /// True when a client's deliveries were not recorded (more than
+    /// `CLIENT_CAP` clients): a client not kept then has an unknown count.
+    pub capped: bool,
+}
+
+impl ValidSets {
+    pub(crate) fn add_hashed(&mut self, ip: u64, rcpt: u32) {
+        let Some(v) = self.map.get_mut(&ip) else {
+            if self.map.len() < CLIENT_CAP {
+                self.map.insert(
+                    ip,
+                    Valid {
+                        first: rcpt,
+                        more: 0,
+                    },
+                );
+            } else {
+                self.capped = true;
+            }
+            return;
+        };
+        if v.first == rcpt {
+            return;
+        }
+        if v.more == 0 {
+            if self.total >= VALID_TOTAL_CAP || self.arena.len() >= u32::MAX as usize - 1 {
+                return self.saturate_new(ip);
+            }
+            self.arena.push(More::default());
+            v.more = self.arena.len() as u32;
+        }
+        let m = &mut self.arena[v.more as usize - 1];
+        if m.saturated || m.hashes.contains(&rcpt) {
+            return;
+        }
+        if m.hashes.len() + 1 >= VALID_CAP || self.total >= VALID_TOTAL_CAP {
+            m.saturated = true;
+            return;
+        }
+        m.hashes.push(rcpt);
+        self.total += 1;
+    }
+
+    /// A client with a second recipient when the arena is full.
+    fn saturate_new(&mut self, ip: u64) {
+        self.arena.push(More {
+            hashes: Vec::new(),
+            saturated: true,
+        });
+        let n = self.arena.len() as u32;
+        if let Some(v) = self.map.get_mut(&ip) {
+            v.more = n;
+        }
+    }
+
+    /// Distinct valid recipients accepted from `ip`; `None` when not known
+    /// (more than were kept, or the client was not kept).
+    pub fn count(&self, ip: &str) -> Option<usize> {
+        match self.map.get(&hash64(ip)) {
+            Some(v) if v.more == 0 => Some(1),
+            Some(v) => {
+                let m = self.arena.get(v.more as usize - 1)?;
+                (!m.saturated).then_some(1 + m.hashes.len())
+            }
+            None if self.capped => None,
+            None => Some(0),
+        }
+    }
+
+    /// Every client kept, by the hash of its address, sorted.
+    pub(crate) fn clients(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.map.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// A client's recipient hashes, and whether more were seen than kept.
+    pub(crate) fn recipients(&self, ip: u64) -> (Vec<u32>, bool) {
+        let Some(v) = self.map.get(&ip) else {
+            return (Vec::new(), false);
+        };
+        let mut hashes = vec![v.first];
+        let mut saturated = false;
+        if let Some(m) = v
+            .more
+            .checked_sub(1)
+            .and_then(|i| self.arena.get(i as usize))
+        {
+            hashes.extend(&m.hashes);
+            saturated = m.saturated;
+        }
+        (hashes, saturated)
+    }
+
+    fn merge(&mut self, o: &ValidSets) {
+        self.capped |= o.capped;
+        for ip in o.clients() {
+            let (hashes, saturated) = o.recipients(ip);
+            for h in hashes {
+                self.add_hashed(ip, h);
+            }
+            if saturated {
+                self.mark_saturated(ip);
+            }
+        }
+    }
+
+    pub(crate) fn mark_saturated(&mut self, ip: u64) {
+        let Some(v) = self.map.get(&ip).copied() else {
+            return;
+        };
+        match v.more.checked_sub(1) {
+            Some(i) => {
+                if let Some(m) = self.arena.get_mut(i as usize) {
+                    m.saturated = true;
+                }
+            }
+            None => self.saturate_new(ip),
+        }
+    }
 }
 
 /// The evidence of one run.
@@ -67,12 +264,11 @@ pub struct Diagnostics {
     /// Outbound/local statistics per recipient domain.
     pub domains: BTreeMap<String, DomainStat>,
     /// Recipients delivered from each client IP (accepted, so valid).
-    pub valid_by_client: HashMap<String, BTreeSet<String>>,
-    /// True when a client's deliveries were not recorded (too many clients):
-    /// a client missing from `valid_by_client` then has an unknown count.
-    pub valid_clients_capped: bool,
+    pub valid_by_client: ValidSets,
     /// Inbound unknown-user attempts.
     pub probes: Vec<Probe>,
+    /// Client addresses, senders and HELO names of the attempts.
+    pub names: Names,
     /// Inbound unknown-user attempts not kept (more than the cap).
     pub probes_not_kept: u64,
     /// Deliveries and unknown-user bounces not counted for a domain because
@@ -80,6 +276,9 @@ pub struct Diagnostics {
     pub domain_events_not_kept: u64,
     /// Unclassified failure texts, normalised: count and one sample line.
     pub unmatched: BTreeMap<String, (u64, String)>,
+    /// Parts merged whose evidence was not known (reports of an older
+    /// bouncelog): their findings are kept as they were, not computed again.
+    pub parts_without_evidence: u64,
 }
 
 /// The IP address in a client string (`host[192.0.2.1]`, `host [ip]`,
@@ -178,18 +377,11 @@ impl Diagnostics {
             s.last_delivered = time.or(s.last_delivered);
         }
         if let Some(ip) = client.and_then(client_ip) {
-            if !self.valid_by_client.contains_key(ip) {
-                if self.valid_by_client.len() < SET_CAP {
-                    self.valid_by_client.insert(ip.to_string(), BTreeSet::new());
-                } else {
-                    self.valid_clients_capped = true;
-                }
-            }
-            if let Some(set) = self.valid_by_client.get_mut(ip) {
-                if set.len() < SET_CAP && !set.contains(rcpt) {
-                    set.insert(rcpt.to_string());
-                }
-            }
+            // Only how many distinct recipients a client named counts: a
+            // 32-bit hash each (a collision, about one in 4·10⁹ pairs of one
+            // client's recipients, undercounts by one).
+            self.valid_by_client
+                .add_hashed(hash64(ip), hash64(rcpt) as u32);
         }
     }
 
@@ -217,30 +409,29 @@ impl Diagnostics {
                 .or_insert((0, e.raw.clone().unwrap_or_default()));
             entry.0 += 1;
         }
+        if !unknown {
+            return;
+        }
         let Some(rcpt) = e.recipient.as_deref().map(str::to_ascii_lowercase) else {
             return;
         };
-        if unknown && e.direction == Direction::Inbound {
+        if e.direction == Direction::Inbound {
             if let Some(ip) = e.client.as_deref().and_then(client_ip) {
-                if self.probes.len() < PROBE_CAP {
-                    self.probes.push(Probe {
-                        ip: ip.to_string(),
-                        time: e.time,
-                        rcpt,
-                        sender: e.sender.clone(),
-                        helo: e.helo.clone(),
-                    });
-                } else {
-                    self.probes_not_kept += 1;
-                }
+                self.probe(
+                    ip,
+                    e.time,
+                    hash64(&rcpt),
+                    e.sender.as_deref(),
+                    e.helo.as_deref(),
+                );
             }
             return;
         }
-        if unknown && e.direction == Direction::Outbound {
+        if e.direction == Direction::Outbound {
             if let Some(s) = domain(&rcpt).and_then(|d| self.domain_stat(d)) {
                 s.unknown += 1;
                 if s.unknown_rcpts.len() < SET_CAP {
-                    s.unknown_rcpts.insert(rcpt);
+                    s.unknown_rcpts.insert(hash64(&rcpt));
                 }
                 s.first_unknown = s.first_unknown.or(e.time);
                 s.last_unknown = e.time.or(s.last_unknown);
@@ -248,37 +439,85 @@ impl Diagnostics {
         }
     }
 
-    /// Adds the evidence of a later part of the input.
+    /// Keeps one inbound unknown-user attempt, while under the caps.
+    pub(crate) fn probe(
+        &mut self,
+        ip: &str,
+        time: Option<Time>,
+        rcpt: u64,
+        sender: Option<&str>,
+        helo: Option<&str>,
+    ) {
+        if self.probes.len() >= PROBE_CAP {
+            self.probes_not_kept += 1;
+            return;
+        }
+        let Some(ip) = self.names.id(ip) else {
+            self.probes_not_kept += 1;
+            return;
+        };
+        let sender = sender.and_then(|s| self.names.id(s));
+        let helo = helo.and_then(|h| self.names.id(h));
+        self.probes.push(Probe {
+            ip,
+            time,
+            rcpt,
+            sender,
+            helo,
+        });
+    }
+
+    /// Adds the evidence of a later part of the input, so that the evidence
+    /// of parts merged in input order is that of the whole (within the caps;
+    /// a later part's deliveries to a domain count as after the earlier
+    /// part's first unknown-user bounce there, as logs read in time order are).
     pub fn merge(&mut self, o: &Diagnostics) {
         self.delivered.merge(&o.delivered);
         for (d, s) in &o.domains {
-            let m = self.domains.entry(d.clone()).or_default();
+            let Some(m) = self.domain_stat(d) else {
+                self.domain_events_not_kept += s.delivered + s.unknown;
+                continue;
+            };
             m.delivered += s.delivered;
-            m.delivered_before += s.delivered_before;
-            m.last_before = s.last_before.or(m.last_before);
-            m.delivered_after += s.delivered_after;
+            if m.first_unknown.is_some() {
+                m.delivered_after += s.delivered_before + s.delivered_after;
+            } else {
+                m.delivered_before += s.delivered_before;
+                m.last_before = s.last_before.or(m.last_before);
+                m.delivered_after += s.delivered_after;
+            }
             m.last_delivered = s.last_delivered.or(m.last_delivered);
             m.unknown += s.unknown;
-            m.unknown_rcpts.extend(s.unknown_rcpts.iter().cloned());
+            for r in &s.unknown_rcpts {
+                if m.unknown_rcpts.len() >= SET_CAP {
+                    break;
+                }
+                m.unknown_rcpts.insert(*r);
+            }
             m.first_unknown = m.first_unknown.or(s.first_unknown);
             m.last_unknown = s.last_unknown.or(m.last_unknown);
         }
-        self.valid_clients_capped |= o.valid_clients_capped;
-        for (c, set) in &o.valid_by_client {
-            self.valid_by_client
-                .entry(c.clone())
-                .or_default()
-                .extend(set.iter().cloned());
+        self.valid_by_client.merge(&o.valid_by_client);
+        for p in &o.probes {
+            let name = |i: Option<u32>| i.map(|i| o.names.get(i));
+            self.probe(
+                o.names.get(p.ip),
+                p.time,
+                p.rcpt,
+                name(p.sender),
+                name(p.helo),
+            );
         }
-        self.probes.extend(o.probes.iter().cloned());
         self.probes_not_kept += o.probes_not_kept;
         self.domain_events_not_kept += o.domain_events_not_kept;
         for (k, (n, sample)) in &o.unmatched {
-            self.unmatched
-                .entry(k.clone())
-                .or_insert((0, sample.clone()))
-                .0 += n;
+            if let Some(e) = self.unmatched.get_mut(k) {
+                e.0 += n;
+            } else if self.unmatched.len() < TEXT_CAP {
+                self.unmatched.insert(k.clone(), (*n, sample.clone()));
+            }
         }
+        self.parts_without_evidence += o.parts_without_evidence;
     }
 }
 

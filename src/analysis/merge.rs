@@ -76,6 +76,7 @@ pub fn from_report(r: Report) -> Result<Summary, String> {
     for w in r.reject_warnings {
         *s.warnings.entry((w.mta, w.cause)).or_default() += w.count;
     }
+    s.diag = crate::analysis::evidence::Diagnostics::from_json(&r.evidence);
     s.findings = r.findings;
     for g in r.groups {
         let Some(c) = g.counts else {
@@ -193,17 +194,20 @@ pub fn without_duplicates(parts: Vec<Summary>, warn: &mut dyn FnMut(usize, usize
     out
 }
 
-/// The findings of a merged report: those that the merged groups hold the
+/// The findings of a merged report, computed from the merged evidence as
+/// for one run over all the inputs (the evidence of parts merged in input
+/// order is that of the whole). Reports of an older bouncelog carry no
+/// evidence: when one is merged, the findings that the merged groups hold the
 /// evidence for (our IP blocklisted, domain typos of well-known domains) are
-/// computed again from the merged counts, so that they appear when only the
-/// parts together reach the threshold; the others (typos next to delivered
-/// addresses, harvests, domain-wide failures need evidence that reports do
-/// not keep) are those of the parts, once each.
+/// computed, and the others are those of the parts, once each.
 pub fn findings(
     merged: &Summary,
     ps: &crate::patterns::PatternSet,
 ) -> Vec<crate::findings::Finding> {
     let mut out = crate::findings::compute(merged, ps, &crate::findings::Config::default());
+    if merged.diag.parts_without_evidence == 0 {
+        return out;
+    }
     for f in &merged.findings {
         let recomputed = ps.findings.get(&f.kind).is_some_and(|d| d.merge_recomputes);
         if !recomputed

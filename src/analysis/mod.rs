@@ -1,13 +1,16 @@
 //! The middle of the pipeline: what happens to parsed records. [`pipeline`]
 //! drives reading, parsing and correlation over the inputs; [`correlate`]
 //! joins the records of one message into failure events; [`dedupe`] drops
-//! lines seen twice; [`summary`] aggregates events into groups and counters;
+//! lines seen twice; [`counter`] counts distinct values under a cap (a leaf);
+//! [`summary`] aggregates events into groups and counters;
 //! [`evidence`] gathers what the findings need; [`window`] selects the time
 //! range; [`merge`] reads JSON reports back and combines them.
 
 pub mod correlate;
+pub mod counter;
 pub mod dedupe;
 pub mod evidence;
+pub mod evidence_json;
 pub mod merge;
 pub mod pipeline;
 pub mod summary;

@@ -7,14 +7,11 @@
 //! hosts) add up to the same result whatever the grouping. Maps are capped so
 //! memory stays bounded on hostile input; the excess is counted, never hidden.
 
+pub use crate::analysis::counter::{Counter, COUNTER_CAP};
 use crate::event::{Direction, Event, Severity};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Most distinct values a [`Counter`] keeps; later new values are counted in
-/// `overflow`.
-pub const COUNTER_CAP: usize = 100_000;
 
 /// Line counts of a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -45,67 +42,6 @@ impl LineStats {
         self.blank += o.blank;
         self.matched += o.matched;
         self.invalid_utf8 += o.invalid_utf8;
-    }
-}
-
-/// Counts of values, capped at [`COUNTER_CAP`] distinct values.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counter {
-    // Seeded per map (foldhash): the values are chosen by strangers, so
-    // colliding keys cannot be crafted to make counting quadratic.
-    map: foldhash::HashMap<String, u64>,
-    /// Occurrences of values that did not fit under the cap.
-    pub overflow: u64,
-}
-
-impl Counter {
-    /// Counts `n` occurrences of `v`.
-    pub fn add(&mut self, v: &str, n: u64) {
-        if let Some(c) = self.map.get_mut(v) {
-            *c += n;
-        } else if self.map.len() < COUNTER_CAP {
-            self.map.insert(v.to_string(), n);
-        } else {
-            self.overflow += n;
-        }
-    }
-
-    /// The count of one value.
-    pub fn get(&self, v: &str) -> u64 {
-        self.map.get(v).copied().unwrap_or(0)
-    }
-
-    /// Distinct values kept.
-    pub fn distinct(&self) -> usize {
-        self.map.len()
-    }
-
-    /// True when some values were not kept.
-    pub fn capped(&self) -> bool {
-        self.overflow > 0
-    }
-
-    /// The `n` most frequent values, ties broken by value.
-    pub fn top(&self, n: usize) -> Vec<(&str, u64)> {
-        let mut v: Vec<(&str, u64)> = self.map.iter().map(|(k, c)| (k.as_str(), *c)).collect();
-        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        v.truncate(n);
-        v
-    }
-
-    /// Every value with its count, sorted by value.
-    pub fn entries(&self) -> Vec<(&str, u64)> {
-        let mut v: Vec<(&str, u64)> = self.map.iter().map(|(k, c)| (k.as_str(), *c)).collect();
-        v.sort_unstable();
-        v
-    }
-
-    /// Adds another counter's counts.
-    pub fn merge(&mut self, o: &Counter) {
-        for (k, c) in o.entries() {
-            self.add(k, c);
-        }
-        self.overflow += o.overflow;
     }
 }
 
@@ -335,10 +271,12 @@ pub struct Summary {
     pub first_line: Option<DateTime<FixedOffset>>,
     /// Time of the latest dated MTA line read.
     pub last_line: Option<DateTime<FixedOffset>>,
-    /// Evidence for findings (not kept in JSON reports).
+    /// Evidence for findings (kept in JSON reports under `evidence`, so
+    /// that a merge computes the findings again from the merged evidence).
     pub diag: crate::analysis::evidence::Diagnostics,
-    /// Findings computed from the evidence (kept in JSON reports).
-    pub findings: Vec<crate::findings::Finding>,
+    /// Findings of the report, computed from the evidence after the run (or
+    /// the merge) by `findings::compute`; never an input of the analysis.
+    pub findings: Vec<crate::findings::finding::Finding>,
 }
 
 impl Summary {
@@ -432,52 +370,5 @@ impl Summary {
         let mut v: Vec<_> = self.groups.iter().collect();
         v.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
         v
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counter_top_is_ordered_and_capped() {
-        let mut c = Counter::default();
-        for (v, n) in [("b", 2), ("a", 2), ("c", 5)] {
-            c.add(v, n);
-        }
-        assert_eq!(c.top(2), vec![("c", 5), ("a", 2)]);
-        let mut big = Counter::default();
-        for i in 0..COUNTER_CAP + 10 {
-            big.add(&i.to_string(), 1);
-        }
-        assert_eq!(big.distinct(), COUNTER_CAP);
-        assert_eq!(big.overflow, 10);
-        assert!(big.capped());
-    }
-
-    #[test]
-    fn counter_maps_are_seeded() {
-        // An unseeded hash (FxHash) gives every map the same hash of a value,
-        // so a log can be crafted whose values all collide; a seeded one differs.
-        use std::hash::BuildHasher;
-        let (a, b) = (Counter::default(), Counter::default());
-        let same = (0..8)
-            .filter(|i| {
-                let v = format!("user{i}@example.com");
-                a.map.hasher().hash_one(&v) == b.map.hasher().hash_one(&v)
-            })
-            .count();
-        assert!(same < 8, "two counters hash values identically: unseeded");
-    }
-
-    #[test]
-    fn counter_merge_adds() {
-        let mut a = Counter::default();
-        a.add("x", 1);
-        let mut b = Counter::default();
-        b.add("x", 2);
-        b.add("y", 1);
-        a.merge(&b);
-        assert_eq!(a.entries(), vec![("x", 3), ("y", 1)]);
     }
 }

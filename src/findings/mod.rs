@@ -6,15 +6,17 @@
 //! built-in list of well-known domains), and a finding of its own
 //! (`evidence_capped`) when some evidence did not fit under its memory cap.
 
+pub mod finding;
 pub mod typo;
+
+pub use finding::Finding;
 
 use crate::analysis::evidence::Probe;
 use crate::analysis::summary::Summary;
 use crate::event::Direction;
 use crate::patterns::PatternSet;
 use chrono::Duration;
-use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Thresholds of the detectors.
@@ -59,21 +61,6 @@ impl Config {
     fn member_min(&self) -> usize {
         self.harvest_min.div_ceil(4).max(3)
     }
-}
-
-/// One finding.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct Finding {
-    /// `typo`, `harvest`, `domain_failure`, `blocklisted`.
-    pub kind: String,
-    /// What it is about (an address, a client, a domain).
-    pub subject: String,
-    /// One sentence for people.
-    pub message: String,
-    /// The numbers behind it.
-    pub evidence: Value,
-    /// What to do.
-    pub hints: Vec<String>,
 }
 
 /// All findings of a summary, in a stable order.
@@ -138,20 +125,20 @@ pub fn by_kind(findings: &[Finding]) -> Vec<KindGroup<'_>> {
 fn densest(probes: &[&Probe], window: Duration) -> (usize, Option<String>, Option<String>) {
     let mut v: Vec<&Probe> = probes.to_vec();
     v.sort_by_key(|p| p.time);
-    let mut in_window: HashMap<&str, usize> = HashMap::new();
+    let mut in_window: HashMap<u64, usize> = HashMap::new();
     let mut best = (0, None, None);
     let mut start = 0;
     for end in 0..v.len() {
-        *in_window.entry(v[end].rcpt.as_str()).or_default() += 1;
+        *in_window.entry(v[end].rcpt).or_default() += 1;
         while let (Some(a), Some(b)) = (v[start].time, v[end].time) {
             if b - a <= window {
                 break;
             }
-            let r = v[start].rcpt.as_str();
-            if let Some(n) = in_window.get_mut(r) {
+            let r = v[start].rcpt;
+            if let Some(n) = in_window.get_mut(&r) {
                 *n -= 1;
                 if *n == 0 {
-                    in_window.remove(r);
+                    in_window.remove(&r);
                 }
             }
             start += 1;
@@ -169,7 +156,10 @@ fn densest(probes: &[&Probe], window: Duration) -> (usize, Option<String>, Optio
 struct ClientStat<'a> {
     probes: Vec<&'a Probe>,
     unknown: usize,
-    /// `None` when the evidence was capped and this client's count is not known.
+    /// `None` when this client's count is not known: the client was not kept
+    /// (more than `CLIENT_CAP` clients), or it named more than `VALID_CAP`
+    /// distinct valid recipients, which a harvester does not (under the 10 %
+    /// rule it would need nine times as many distinct unknown ones).
     valid: Option<usize>,
 }
 
@@ -190,9 +180,10 @@ impl ClientStat<'_> {
 fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut by_ip: BTreeMap<&str, ClientStat<'_>> = BTreeMap::new();
+    let names = &s.diag.names;
     for p in &s.diag.probes {
         by_ip
-            .entry(p.ip.as_str())
+            .entry(names.get(p.ip))
             .or_insert_with(|| ClientStat {
                 probes: Vec::new(),
                 unknown: 0,
@@ -205,14 +196,10 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
         st.unknown = st
             .probes
             .iter()
-            .map(|p| p.rcpt.as_str())
+            .map(|p| p.rcpt)
             .collect::<BTreeSet<_>>()
             .len();
-        st.valid = match s.diag.valid_by_client.get(*ip) {
-            Some(set) => Some(set.len()),
-            None if s.diag.valid_clients_capped => None,
-            None => Some(0),
-        };
+        st.valid = s.diag.valid_by_client.count(ip);
     }
     let trusted = |ip: &str| {
         crate::actions::blocklist::ip(ip).is_none_or(|a| cfg.trusted.iter().any(|n| n.contains(a)))
@@ -228,7 +215,7 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
         if n < cfg.harvest_min {
             return None;
         }
-        let tried: BTreeSet<&str> = probes.iter().map(|p| p.rcpt.as_str()).collect();
+        let tried: BTreeSet<u64> = probes.iter().map(|p| p.rcpt).collect();
         let valid: usize = ips
             .iter()
             .filter_map(|ip| by_ip.get(ip).and_then(|st| st.valid))
@@ -285,13 +272,9 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
     for (what, key) in [("Sender", 0), ("HELO", 1)] {
         let mut by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for p in &s.diag.probes {
-            let k = if key == 0 {
-                p.sender.as_deref()
-            } else {
-                p.helo.as_deref()
-            };
-            if let Some(k) = k.filter(|k| !k.is_empty()) {
-                by.entry(k).or_default().insert(p.ip.as_str());
+            let k = if key == 0 { p.sender } else { p.helo };
+            if let Some(k) = k.map(|k| names.get(k)).filter(|k| !k.is_empty()) {
+                by.entry(k).or_default().insert(names.get(p.ip));
             }
         }
         for (k, ips) in by {
@@ -418,7 +401,7 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
 /// kept, a harvest from attempts not kept, a domain not followed), and this
 /// says so instead of dropping them silently.
 fn capped(s: &Summary, ps: &PatternSet) -> Option<Finding> {
-    use crate::analysis::evidence::{PROBE_CAP, SET_CAP};
+    use crate::analysis::evidence::{CLIENT_CAP, PROBE_CAP, SET_CAP};
     use crate::analysis::summary::COUNTER_CAP;
     let d = &s.diag;
     let failed: u64 = s
@@ -440,8 +423,8 @@ fn capped(s: &Summary, ps: &PatternSet) -> Option<Finding> {
             d.probes_not_kept
         ));
     }
-    if d.valid_clients_capped {
-        parts.push(format!("the valid recipients of clients beyond the first {SET_CAP} (those clients are not judged as harvesters)"));
+    if d.valid_by_client.capped {
+        parts.push(format!("the valid recipients of clients beyond the first {CLIENT_CAP} (those clients are not judged as harvesters)"));
     }
     if d.domain_events_not_kept > 0 {
         parts.push(format!("{} deliveries and bounces at domains beyond the first {SET_CAP} (not used for domain-wide failures)", d.domain_events_not_kept));
@@ -457,7 +440,7 @@ fn capped(s: &Summary, ps: &PatternSet) -> Option<Finding> {
             parts.join("; ")
         ),
         evidence: json!({"delivered_not_kept": d.delivered.overflow, "failures_not_kept": failed,
-            "probes_not_kept": d.probes_not_kept, "valid_clients_capped": d.valid_clients_capped,
+            "probes_not_kept": d.probes_not_kept, "valid_clients_capped": d.valid_by_client.capped,
             "domain_events_not_kept": d.domain_events_not_kept,
             "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP}}),
         hints: Vec::new(),

@@ -78,6 +78,21 @@ pub struct Report {
     /// The most frequent failure texts no rule classified.
     #[serde(default)]
     pub unmatched: Vec<UnmatchedDoc>,
+    /// The evidence behind the findings, for `merge` (read only: the writer
+    /// streams it from the summary, see [`WithEvidence`]); its layout is
+    /// internal (`analysis::evidence_json`).
+    #[serde(default, skip_serializing)]
+    pub evidence: serde_json::Value,
+}
+
+/// A report followed by its evidence, serialised as it is written.
+#[derive(Serialize)]
+pub struct WithEvidence<'a> {
+    /// The report.
+    #[serde(flatten)]
+    pub report: &'a Report,
+    /// The summary's evidence.
+    pub evidence: crate::analysis::evidence_json::Evidence<'a>,
 }
 
 /// The window and its coverage.
@@ -476,6 +491,7 @@ impl Report {
                 })
                 .collect(),
             unmatched: unmatched(s, opts.top.max(10)),
+            evidence: serde_json::Value::Null,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! distinct_recipients, top lists, first_seen, last_seen, example, hints,
 //! counts), `reject_warnings`, `unmatched`.
 
-use super::document::Report;
+use super::document::{Report, WithEvidence};
 use super::ReportOptions;
 use crate::analysis::summary::Summary;
 use crate::patterns::PatternSet;
@@ -25,6 +25,10 @@ pub fn write(
     coverage: bool,
 ) -> io::Result<()> {
     let report = Report::new(s, ps, opts, now, coverage);
-    serde_json::to_writer_pretty(&mut *w, &report).map_err(io::Error::other)?;
+    let doc = WithEvidence {
+        report: &report,
+        evidence: crate::analysis::evidence_json::Evidence(&s.diag),
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;
     w.write_all(b"\n")
 }

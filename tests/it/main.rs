@@ -17,6 +17,7 @@ mod html;
 mod journal;
 mod lineforms;
 mod merge;
+mod merge_findings;
 mod output;
 mod patterns;
 mod plumbing;
