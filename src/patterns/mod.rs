@@ -5,7 +5,7 @@
 //! This module compiles the files into a [`PatternSet`] and answers three
 //! questions: which MTA wrote a program name, which line rule matches a
 //! message, and which cause a reply text means. It never reads log files;
-//! checking files for mistakes lives in [`check`].
+//! checking files for mistakes lives in [`check`](crate::inspect::check).
 
 mod load;
 pub mod prefilter;
