@@ -3,7 +3,9 @@
 //! days add up to one. The JSON keeps, per group, every recipient, domain,
 //! client/remote host and sender with its count (`counts`, capped like the
 //! analyser's maps, with the excess in `*_overflow`) and the events per hour,
-//! so merged counts, distinct counts and top lists are exact.
+//! so merged counts, distinct counts and top lists are exact; and the
+//! evidence behind the findings (`evidence`), so that the findings of merged
+//! reports are computed as for one run over all their inputs.
 //!
 //! Each report carries the fingerprint of every input (XXH3-128 of its
 //! bytes) and its window; a report whose inputs and window are those of a
