@@ -4,7 +4,7 @@
 
 use super::schema::{LineSample, PatternFile};
 use super::{
-    compile_bytes, compile_str, line_of, line_of_id, one_line, Cause, Diagnostic, LineRule, MtaSet,
+    compile_bytes, compile_str, line_of, line_of_id, one_line, Diagnostic, LineRule, MtaSet,
     PatternSet, ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
 };
 use crate::event::{Direction, Kind, Outcome, Severity};
@@ -36,127 +36,9 @@ impl PatternSet {
                 }
             }
         }
-        for (s, f) in &parsed {
-            for (kind, d) in &f.finding {
-                for r in &d.names {
-                    if let Err(e) = regex::Regex::new(r) {
-                        diags.push(err(
-                            s,
-                            line_of_id(&s.text, kind),
-                            format!(
-                                "finding \"{kind}\": bad `names` regex: {}",
-                                one_line(&e.to_string())
-                            ),
-                            None,
-                        ));
-                    }
-                }
-                if let Some(u) = d
-                    .urgency
-                    .as_deref()
-                    .filter(|u| !super::URGENCIES.contains(u))
-                {
-                    diags.push(err(
-                        s,
-                        line_of_id(&s.text, kind),
-                        format!("finding \"{kind}\": unknown urgency \"{u}\""),
-                        Some(format!("use one of {}", super::URGENCIES.join(", "))),
-                    ));
-                }
-            }
-        }
+        super::causes::check_findings(&parsed, &mut diags);
         // Causes: later definitions replace earlier ones with the same id.
-        let mut causes: Vec<Cause> = Vec::new();
-        let mut cause_index: HashMap<String, usize> = HashMap::new();
-        for (s, f) in &parsed {
-            for (id, c) in &f.cause {
-                if !valid_id(id) {
-                    diags.push(err(
-                        s,
-                        line_of_id(&s.text, id),
-                        format!("cause id {id:?} is not valid"),
-                        Some(ID_HELP.into()),
-                    ));
-                    continue;
-                }
-                let Some(severity) = Severity::parse(&c.severity) else {
-                    diags.push(err(
-                        s,
-                        line_of_id(&s.text, id),
-                        format!(
-                            "cause \"{id}\": severity must be \"hard\" or \"soft\", not \"{}\"",
-                            c.severity
-                        ),
-                        None,
-                    ));
-                    continue;
-                };
-                for h in &c.hints {
-                    if let Some(d) = &h.direction {
-                        if Direction::parse(d).is_none() {
-                            diags.push(err(
-                                s,
-                                line_of_id(&s.text, id),
-                                format!("cause \"{id}\": unknown hint direction \"{d}\""),
-                                Some("use inbound, outbound or local".into()),
-                            ));
-                        }
-                    }
-                }
-                for a in &c.act {
-                    let bad_dir = a
-                        .direction
-                        .as_deref()
-                        .is_some_and(|d| Direction::parse(d).is_none());
-                    let bad_actor = !super::ACTORS.contains(&a.actor.as_str());
-                    let bad_action = !super::ACTIONS.contains(&a.action.as_str());
-                    if let Some(u) = a.urgency.as_deref() {
-                        if !super::URGENCIES.contains(&u) {
-                            diags.push(err(
-                                s,
-                                line_of_id(&s.text, id),
-                                format!("cause \"{id}\": unknown urgency \"{u}\""),
-                                Some(format!("use one of {}", super::URGENCIES.join(", "))),
-                            ));
-                        }
-                    }
-                    if bad_dir || bad_actor || bad_action {
-                        diags.push(err(
-                            s,
-                            line_of_id(&s.text, id),
-                            format!(
-                                "cause \"{id}\": act {{ actor = \"{}\", action = \"{}\" }} is not valid",
-                                a.actor, a.action
-                            ),
-                            Some(format!(
-                                "actor is one of {}; action one of {}; direction inbound, outbound or local",
-                                super::ACTORS.join(", "),
-                                super::ACTIONS.join(", ")
-                            )),
-                        ));
-                    }
-                }
-                let cause = Cause {
-                    id: id.clone(),
-                    title: c.title.clone(),
-                    severity,
-                    meaning: c.meaning.clone().unwrap_or_default(),
-                    suppress: c.suppress,
-                    unknown_recipient: c.unknown_recipient,
-                    unknown_domain: c.unknown_domain,
-                    our_listing: c.our_listing,
-                    act: c.act.clone(),
-                    hints: c.hints.clone(),
-                };
-                match cause_index.get(id) {
-                    Some(&i) => causes[i] = cause,
-                    None => {
-                        cause_index.insert(id.clone(), causes.len());
-                        causes.push(cause);
-                    }
-                }
-            }
-        }
+        let (causes, cause_index) = super::causes::causes(&parsed, &mut diags);
         let cause_ref = |s: &SourceFile, rule: &str, id: &str, diags: &mut Vec<Diagnostic>| {
             let found = cause_index.get(id).copied();
             if found.is_none() {
@@ -590,7 +472,12 @@ impl PatternSet {
     }
 }
 
-fn err(s: &SourceFile, line: Option<usize>, message: String, help: Option<String>) -> Diagnostic {
+pub(super) fn err(
+    s: &SourceFile,
+    line: Option<usize>,
+    message: String,
+    help: Option<String>,
+) -> Diagnostic {
     Diagnostic {
         error: true,
         file: s.name.clone(),
@@ -658,10 +545,11 @@ fn compile_reply_rule(
 
 /// What an id may be made of: it appears in reports, metrics labels and
 /// `--fail-on`, so no quotes, spaces or control characters.
-const ID_HELP: &str = "ids are letters, digits, `_`, `.` and `-`, starting with a letter or digit";
+pub(super) const ID_HELP: &str =
+    "ids are letters, digits, `_`, `.` and `-`, starting with a letter or digit";
 
 /// Whether `id` is a valid cause or rule id.
-fn valid_id(id: &str) -> bool {
+pub(super) fn valid_id(id: &str) -> bool {
     id.len() <= 128
         && id.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && id

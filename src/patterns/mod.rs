@@ -7,6 +7,7 @@
 //! message, and which cause a reply text means. It never reads log files;
 //! checking files for mistakes lives in [`check`](crate::inspect::check).
 
+mod causes;
 mod load;
 pub mod prefilter;
 pub mod reply;
