@@ -165,19 +165,17 @@ fn read_csv(
 ) -> InputInfo {
     let name = input.name.clone();
     let mut stats = crate::analysis::summary::LineStats::default();
-    let mut records = Vec::new();
+    // Each row's records go to the correlator as they are read: a tracking
+    // log is never held in memory whole.
     let result = {
         let rest = Rest {
             input: &mut *input,
             buf: std::io::Cursor::new(first),
         };
-        crate::parse::csvlog::read(ps, mta, rest, &mut stats, &mut |r| records.push(r))
+        crate::parse::csvlog::read(ps, mta, rest, &mut stats, &mut |mut r| {
+            corr.feed(ps, &name, &mut r, summary, sink)
+        })
     };
-    // Rows are fed after reading so that the reader's borrow of the input ends;
-    // message tracking files are small (Exchange caps them at 10 MB).
-    for mut rec in records {
-        corr.feed(ps, &name, &mut rec, summary, sink);
-    }
     summary.lines.merge(&stats);
     let mut error = None;
     if let Err(m) = result {
