@@ -70,6 +70,8 @@ pub struct AnalyzeConfig {
     pub trusted: Vec<String>,
     /// Print a rule stub for each failure text no rule classified.
     pub explain_unmatched: bool,
+    /// A previous JSON report to say what changed since.
+    pub compare: Option<PathBuf>,
 }
 
 /// `bouncelog merge`.

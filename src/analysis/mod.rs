@@ -4,8 +4,10 @@
 //! lines seen twice; [`counter`] counts distinct values under a cap (a leaf);
 //! [`summary`] aggregates events into groups and counters;
 //! [`evidence`] gathers what the findings need; [`window`] selects the time
-//! range; [`merge`] reads JSON reports back and combines them.
+//! range; [`merge`] reads JSON reports back and combines them; [`compare`]
+//! says what changed since a previous report.
 
+pub mod compare;
 pub mod correlate;
 pub mod counter;
 pub mod dedupe;

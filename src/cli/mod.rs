@@ -195,6 +195,10 @@ struct AnalyzeArgs {
     /// Print a ready-to-edit pattern rule for each failure text no rule classified
     #[arg(long)]
     explain_unmatched: bool,
+    /// Say what changed since a previous JSON report (`--format json` of an earlier run):
+    /// new causes, spikes (at least twice as many messages, and 5 more), causes gone
+    #[arg(long, value_name = "PREVIOUS.json")]
+    compare: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -368,6 +372,7 @@ fn analyze_config(a: AnalyzeArgs) -> Result<config::AnalyzeConfig, Error> {
         emit_blocklist: a.emit_blocklist,
         trusted: a.trusted,
         explain_unmatched: a.explain_unmatched,
+        compare: a.compare,
     })
 }
 

@@ -90,6 +90,19 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
             writeln!(err, "{}", crate::inspect::explain::stub(&ps, sample, i + 1))?;
         }
     }
+    let changes = match &cfg.compare {
+        None => None,
+        Some(p) => match crate::analysis::merge::read(p) {
+            Ok(before) => Some(super::Changes {
+                previous: p.display().to_string(),
+                list: crate::analysis::compare::compare(&before, &summary),
+            }),
+            Err(e) => {
+                msgs.error(&format!("{}: {e}", p.display()));
+                None
+            }
+        },
+    };
     finish(
         sink,
         &summary,
@@ -98,5 +111,6 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
         &thresholds,
         &mut msgs,
         true,
+        changes.as_ref(),
     )
 }

@@ -40,5 +40,6 @@ pub fn run(cfg: &MergeConfig) -> Result<Status, Error> {
         &thresholds,
         &mut msgs,
         false,
+        None,
     )
 }

@@ -30,8 +30,17 @@ fn thresholds(out: &ReportConfig, ps: &PatternSet) -> Result<Vec<Threshold>, Err
     Ok(t)
 }
 
+/// What changed since a previous report (`analyze --compare`).
+pub struct Changes {
+    /// The previous report, as given.
+    pub previous: String,
+    /// The changes, most newsworthy first.
+    pub list: Vec<crate::analysis::compare::Change>,
+}
+
 /// Writes a finished summary in a summary format, then applies --quiet,
 /// the window's coverage and --fail-on, in that order of precedence.
+#[allow(clippy::too_many_arguments)]
 fn finish(
     mut sink: Sink,
     summary: &Summary,
@@ -40,6 +49,7 @@ fn finish(
     thresholds: &[Threshold],
     msgs: &mut Messages,
     check_coverage: bool,
+    changes: Option<&Changes>,
 ) -> Result<Status, Error> {
     let opts = ReportOptions {
         top: out.top,
@@ -50,6 +60,20 @@ fn finish(
     let silent = out.quiet && summary.failures() == 0 && !msgs.errored() && out.output.is_none();
     if !silent {
         let w = sink.writer();
+        // What changed comes first: it is what the morning mail is read for.
+        if let (Some(c), Format::Text | Format::Markdown) = (changes, out.format) {
+            let lines = crate::analysis::compare::lines(&c.list, &c.previous);
+            let md = out.format == Format::Markdown;
+            for (i, l) in lines.iter().enumerate() {
+                let l = crate::report::sanitize::terminal(l);
+                match (md, i) {
+                    (true, 0) => writeln!(w, "**{l}**\n")?,
+                    (true, _) => writeln!(w, "- {}", l.trim_start())?,
+                    (false, _) => writeln!(w, "{l}")?,
+                }
+            }
+            writeln!(w)?;
+        }
         match out.format {
             Format::Text => report::text::write(w, summary, ps, &opts)?,
             Format::Markdown => report::markdown::write(w, summary, ps, &opts)?,
@@ -58,7 +82,8 @@ fn finish(
             Format::Html => report::html::write(w, summary, ps, &opts)?,
             Format::Json => {
                 let coverage = check_coverage || summary.first_line.is_some();
-                report::json::write(w, summary, ps, &opts, now, coverage)?
+                let list = changes.map(|c| c.list.as_slice());
+                report::json::write(w, summary, ps, &opts, now, coverage, list)?
             }
             Format::Ndjson => {}
             Format::Prometheus => {

@@ -83,6 +83,9 @@ pub struct Report {
     /// internal (`analysis::evidence_json`).
     #[serde(default, skip_serializing)]
     pub evidence: serde_json::Value,
+    /// With `analyze --compare`: what changed since the previous report.
+    #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub changes: Option<Vec<crate::analysis::compare::Change>>,
 }
 
 /// A report followed by its evidence, serialised as it is written.
@@ -492,6 +495,7 @@ impl Report {
                 .collect(),
             unmatched: unmatched(s, opts.top.max(10)),
             evidence: serde_json::Value::Null,
+            changes: None,
         }
     }
 }

@@ -23,8 +23,10 @@ pub fn write(
     opts: &ReportOptions,
     now: DateTime<FixedOffset>,
     coverage: bool,
+    changes: Option<&[crate::analysis::compare::Change]>,
 ) -> io::Result<()> {
-    let report = Report::new(s, ps, opts, now, coverage);
+    let mut report = Report::new(s, ps, opts, now, coverage);
+    report.changes = changes.map(<[_]>::to_vec);
     let doc = WithEvidence {
         report: &report,
         evidence: crate::analysis::evidence_json::Evidence(&s.diag),

@@ -4,6 +4,7 @@
 mod blocklist;
 mod classify;
 mod cli;
+mod compare;
 mod coverage;
 mod cron;
 mod csv_events;
