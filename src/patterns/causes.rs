@@ -127,6 +127,7 @@ pub(super) fn causes(
                 unknown_recipient: c.unknown_recipient,
                 unknown_domain: c.unknown_domain,
                 our_listing: c.our_listing,
+                fallback: c.fallback,
                 act: c.act.clone(),
                 hints: c.hints.clone(),
             };

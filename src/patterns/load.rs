@@ -382,13 +382,18 @@ impl PatternSet {
             }
         }
         // Built-ins come last in `parsed.iter().rev()`, so user rules are first.
-        let Some(&other) = cause_index.get("other") else {
+        let fallbacks: Vec<usize> = (0..causes.len()).filter(|&i| causes[i].fallback).collect();
+        let [other] = fallbacks[..] else {
+            let ids: Vec<&str> = fallbacks.iter().map(|&i| causes[i].id.as_str()).collect();
             diags.push(Diagnostic {
                 error: true,
                 file: "patterns".into(),
                 line: None,
-                message: "the cause \"other\" is not defined".into(),
-                help: None,
+                message: format!(
+                    "exactly one cause must have `fallback = true` (the cause of failures no rule classifies); found {}",
+                    if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
+                ),
+                help: Some("a file that redefines the fallback cause keeps `fallback = true`".into()),
             });
             return Err(diags);
         };

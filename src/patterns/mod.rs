@@ -136,6 +136,8 @@ pub struct Cause {
     pub unknown_domain: bool,
     /// Our sending IP or domain is listed.
     pub our_listing: bool,
+    /// The cause of failures no rule classifies.
+    pub fallback: bool,
     /// Who acts and what to do, per direction.
     pub act: Vec<schema::ActDef>,
     /// Remediation hints.

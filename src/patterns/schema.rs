@@ -282,6 +282,9 @@ pub struct CauseDef {
     /// Our sending IP or domain is listed (evidence for the "our IP blocklisted" finding).
     #[serde(default)]
     pub our_listing: bool,
+    /// The cause of failures no rule classifies (exactly one cause has it).
+    #[serde(default)]
+    pub fallback: bool,
     /// Who must act and what to do, per direction (first match wins).
     #[serde(default)]
     pub act: Vec<ActDef>,
