@@ -90,13 +90,22 @@ pub fn write(
                 .and_then(|d| d.title.as_deref())
                 .unwrap_or(kind);
             writeln!(w, "- **{}** ({}):", cell(title), found.len())?;
-            for f in &found {
+            // At most max(--top, 10) of a kind (`--format json` has them all).
+            let cap = opts.top.max(10);
+            for f in found.iter().take(cap) {
                 writeln!(w, "  - {}", cell(&f.message))?;
                 if shared.is_none() {
                     for h in &f.hints {
                         writeln!(w, "    - *To do:* {h}")?;
                     }
                 }
+            }
+            if found.len() > cap {
+                writeln!(
+                    w,
+                    "  - … and {} more (`--format json` lists them all)",
+                    found.len() - cap
+                )?;
             }
             for h in shared.unwrap_or_default() {
                 writeln!(w, "  - *To do:* {h}")?;

@@ -179,7 +179,10 @@ fn totals(w: &mut dyn Write, s: &Summary) -> io::Result<()> {
 }
 
 /// The findings, most urgent kind first; findings of one kind share their hints.
-fn findings(w: &mut dyn Write, s: &Summary, ps: &PatternSet) -> io::Result<()> {
+/// The findings by kind; at most `cap` of one kind are listed, with a count
+/// of the rest (a busy log can hold thousands of typo suggestions; `--format
+/// json` has them all).
+fn findings(w: &mut dyn Write, s: &Summary, ps: &PatternSet, cap: usize) -> io::Result<()> {
     if s.findings.is_empty() {
         return Ok(());
     }
@@ -201,13 +204,20 @@ fn findings(w: &mut dyn Write, s: &Summary, ps: &PatternSet) -> io::Result<()> {
             )?;
         } else {
             writeln!(w, "  {mark} {title} ({}):", list.len())?;
-            for f in &list {
+            for f in list.iter().take(cap) {
                 wrap(w, &terminal(&f.message), "    - ", "      ")?;
                 if shared.is_none() {
                     for h in &f.hints {
                         wrap(w, h, "        To do: ", "          ")?;
                     }
                 }
+            }
+            if list.len() > cap {
+                writeln!(
+                    w,
+                    "    - … and {} more (--format json lists them all)",
+                    list.len() - cap
+                )?;
             }
         }
         let hints: &[String] = match shared {
@@ -320,7 +330,7 @@ pub fn write(
     opts: &ReportOptions,
 ) -> io::Result<()> {
     totals(w, s)?;
-    findings(w, s, ps)?;
+    findings(w, s, ps, opts.top.max(10))?;
     if s.failures() == 0 {
         writeln!(w, "\nNo rejections or bounces found.")?;
         return Ok(());

@@ -407,3 +407,51 @@ fn trends_show_each_hour_and_each_day() {
     assert!(text.contains("greylisted out"), "{text}");
     assert!(text.contains("1 message (3 attempts)"), "{text}");
 }
+
+#[test]
+fn many_findings_of_one_kind_are_capped_with_a_count_of_the_rest() {
+    // 15 delivered addresses and a one-letter typo of each that bounced:
+    // 15 typo findings; the text and Markdown reports list max(--top, 10).
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("typos.log");
+    let mut log = String::new();
+    for i in 0..15 {
+        for (n, rcpt, status) in [
+            (2 * i, format!("customer{i:02}@big.example"), "sent (250 2.0.0 Ok: queued as X)"),
+            (2 * i + 1, format!("custmer{i:02}@big.example"), "bounced (host mx.big.example[198.51.100.30] said: 550 5.1.1 <x>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command))"),
+        ] {
+            let dsn = if status.starts_with("sent") { "2.0.0" } else { "5.1.1" };
+            log.push_str(&format!(
+                "Mar 10 10:{:02}:{:02} mx1 postfix/smtp[4540]: {:010X}: to=<{rcpt}>, relay=mx.big.example[198.51.100.30]:25, delay=1, delays=0/0/0.5/0.5, dsn={dsn}, status={status}\n",
+                n / 60,
+                n % 60,
+                0x1000_0000 + n
+            ));
+        }
+    }
+    std::fs::write(&p, log).expect("w");
+    let v = crate::util::json(&[p.to_str().expect("p")]);
+    let typos = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["kind"] == "typo")
+        .count();
+    assert_eq!(typos, 15, "JSON has every finding");
+    for format in ["text", "markdown"] {
+        let out = crate::util::bouncelog()
+            .args(["analyze", "--format", format])
+            .arg(&p)
+            .output()
+            .expect("run");
+        let text = String::from_utf8_lossy(&out.stdout);
+        // The typo lines listed before the count of the rest.
+        let findings = &text[..text.find("more (").unwrap_or(text.len())];
+        let listed = findings.matches("custmer").count();
+        assert!(
+            (10..15).contains(&listed),
+            "{format}: {listed} typo lines\n{text}"
+        );
+        assert!(text.contains("… and 5 more"), "{format}\n{text}");
+    }
+}
