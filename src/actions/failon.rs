@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn parses_specs() {
-        let t = parse("outbound:unknown_user>=10/h").expect("ok");
+        let t = parse("outbound:family>=10/h").expect("ok");
         assert_eq!(
             (
                 t.direction,
@@ -211,11 +211,11 @@ mod tests {
                 t.value,
                 t.per_hour
             ),
-            (Some(Direction::Outbound), "unknown_user", true, 10, true)
+            (Some(Direction::Outbound), "family", true, 10, true)
         );
         assert_eq!(parse("*>0").expect("ok").cause, "*");
         for bad in [
-            "unknown_user",
+            "family",
             "x>y",
             ">5",
             "sideways:x>1",
@@ -227,13 +227,13 @@ mod tests {
         }
         let t = parse("hard>10").expect("ok");
         assert_eq!((t.severity, t.cause.as_str()), (Some(Severity::Hard), "*"));
-        let t = parse("outbound:soft:greylisted>=5").expect("ok");
+        let t = parse("outbound:soft:some_cause>=5").expect("ok");
         assert_eq!(
             (t.direction, t.severity, t.cause.as_str()),
             (
                 Some(Direction::Outbound),
                 Some(Severity::Soft),
-                "greylisted"
+                "some_cause"
             )
         );
         assert!(parse("outbnd:x>1")
@@ -243,16 +243,18 @@ mod tests {
 
     #[test]
     fn prefixes_match_at_dots_only() {
-        let t = parse("unknown_user>1").expect("ok");
+        let t = parse("family>1").expect("ok");
         let h = Severity::Hard;
-        assert!(t.covers("unknown_user.no_such_user", Direction::Inbound, h));
-        assert!(t.covers("unknown_user", Direction::Inbound, h));
-        assert!(!t.covers("unknown_user_x", Direction::Inbound, h));
-        assert!(!parse("inbound:policy>1")
-            .expect("ok")
-            .covers("policy", Direction::Local, h));
+        assert!(t.covers("family.member", Direction::Inbound, h));
+        assert!(t.covers("family", Direction::Inbound, h));
+        assert!(!t.covers("family_x", Direction::Inbound, h));
+        assert!(!parse("inbound:other_cause>1").expect("ok").covers(
+            "other_cause",
+            Direction::Local,
+            h
+        ));
         assert!(!parse("soft>1")
             .expect("ok")
-            .covers("policy", Direction::Local, h));
+            .covers("other_cause", Direction::Local, h));
     }
 }

@@ -323,6 +323,10 @@ fn domain_failures(s: &Summary, cfg: &Config) -> Vec<Finding> {
     out
 }
 
+/// The kind this detector emits (its entry in findings.toml holds the title,
+/// urgency, hints and the `names` regexes read here).
+const BLOCKLISTED: &str = "blocklisted";
+
 fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     let groups: Vec<_> = s
         .groups
@@ -347,7 +351,7 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     // What is listed where, as the refusals say (`names` in findings.toml).
     let names: Vec<regex::Regex> = ps
         .findings
-        .get("blocklisted")
+        .get(BLOCKLISTED)
         .map(|d| {
             d.names
                 .iter()
@@ -384,7 +388,7 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
         .map(|i| ps.hints(i, Direction::Outbound, mta))
         .unwrap_or_default();
     vec![Finding {
-        kind: "blocklisted".into(),
+        kind: BLOCKLISTED.into(),
         subject: "our sending IP".into(),
         message: format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving {}{named}", domains.distinct(),
             crate::report::noun(domains.distinct() as u64, "domain", "domains")),
