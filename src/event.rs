@@ -3,6 +3,7 @@
 //!
 //! Nothing here reads files or knows a log format.
 
+use crate::patterns::{CauseId, MtaId, RuleId};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
@@ -196,12 +197,12 @@ pub struct Record {
 pub struct Event {
     /// When it happened, RFC 3339.
     pub time: Option<DateTime<FixedOffset>>,
-    /// MTA name.
-    pub mta: String,
+    /// MTA.
+    pub mta: MtaId,
     /// Who refused.
     pub direction: Direction,
-    /// Cause id.
-    pub cause: String,
+    /// Cause.
+    pub cause: CauseId,
     /// Hard or soft.
     pub severity: Severity,
     /// Who must act (`us`, `sender`, `recipient`, `remote_postmaster`, `nobody`).
@@ -236,10 +237,10 @@ pub struct Event {
     pub file: String,
     /// 1-based line number in the input.
     pub line: u64,
-    /// Line rule id.
-    pub rule: String,
-    /// Reply rule id, when the cause came from the text.
-    pub reply_rule: Option<String>,
+    /// Line rule.
+    pub rule: RuleId,
+    /// Reply rule, when the cause came from the text.
+    pub reply_rule: Option<RuleId>,
     /// The log line itself (not serialised in ndjson; used for examples).
     #[serde(skip)]
     pub raw: Option<String>,

@@ -76,7 +76,7 @@ pub fn collect(
             let is_hard = e.severity == crate::event::Severity::Hard;
             let s = by.entry(r.to_ascii_lowercase()).or_default();
             if is_hard || s.0.is_empty() || !s.5 {
-                s.0 = e.cause.clone();
+                s.0 = e.cause.to_string();
             }
             s.7 += 1;
             match e.queue_id.as_deref() {

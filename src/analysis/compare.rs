@@ -5,6 +5,7 @@
 
 use crate::analysis::summary::Summary;
 use crate::event::Direction;
+use crate::patterns::CauseId;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -19,8 +20,8 @@ const SPIKE_MARGIN: u64 = 5;
 pub struct Change {
     /// `new`, `spike` or `gone`.
     pub kind: &'static str,
-    /// The cause id.
-    pub cause: String,
+    /// The cause.
+    pub cause: CauseId,
     /// Who refused.
     pub direction: Direction,
     /// Messages in the previous report.
@@ -29,10 +30,10 @@ pub struct Change {
     pub now: u64,
 }
 
-fn by_cause(s: &Summary) -> BTreeMap<(String, Direction), u64> {
+fn by_cause(s: &Summary) -> BTreeMap<(CauseId, Direction), u64> {
     let mut m = BTreeMap::new();
     for (k, g) in &s.groups {
-        *m.entry((k.cause.clone(), k.direction)).or_default() += g.messages();
+        *m.entry((k.cause, k.direction)).or_default() += g.messages();
     }
     m
 }
@@ -43,7 +44,7 @@ pub fn compare(before: &Summary, now: &Summary) -> Vec<Change> {
     let (b, n) = (by_cause(before), by_cause(now));
     let mut out = Vec::new();
     for ((cause, direction), &count) in &n {
-        let prev = b.get(&(cause.clone(), *direction)).copied().unwrap_or(0);
+        let prev = b.get(&(*cause, *direction)).copied().unwrap_or(0);
         let kind = if prev == 0 {
             "new"
         } else if count >= prev.saturating_mul(SPIKE_FACTOR) && count - prev >= SPIKE_MARGIN {
@@ -53,17 +54,17 @@ pub fn compare(before: &Summary, now: &Summary) -> Vec<Change> {
         };
         out.push(Change {
             kind,
-            cause: cause.clone(),
+            cause: *cause,
             direction: *direction,
             before: prev,
             now: count,
         });
     }
     for ((cause, direction), &count) in &b {
-        if !n.contains_key(&(cause.clone(), *direction)) {
+        if !n.contains_key(&(*cause, *direction)) {
             out.push(Change {
                 kind: "gone",
-                cause: cause.clone(),
+                cause: *cause,
                 direction: *direction,
                 before: count,
                 now: 0,
@@ -108,7 +109,7 @@ mod tests {
         let mut s = Summary::default();
         for (cause, direction, n) in groups {
             let key = GroupKey {
-                cause: cause.to_string(),
+                cause: CauseId::new(cause),
                 direction: *direction,
                 severity: Severity::Hard,
                 mta: "postfix".into(),

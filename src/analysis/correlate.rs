@@ -8,7 +8,7 @@
 
 use crate::analysis::summary::Summary;
 use crate::event::{Direction, Event, Kind, Outcome, Record, Text};
-use crate::patterns::PatternSet;
+use crate::patterns::{CauseId, MtaId, PatternSet, RuleId};
 // Seeded per map: queue ids and line hashes come from logs that strangers write.
 use foldhash::HashMap;
 use std::collections::VecDeque;
@@ -271,7 +271,10 @@ impl Correlator {
                 }
             }
             Kind::Ndr => summary.ndr_sent += 1,
-            Kind::Warning => summary.add_warning(&mta.name, &ps.causes[rec.cause].id),
+            Kind::Warning => summary.add_warning(
+                MtaId::new(&mta.name),
+                CauseId::new(&ps.causes[rec.cause].id),
+            ),
             Kind::Reject => {
                 let known = key.as_ref().and_then(|k| self.open.get(k));
                 let mut e = to_event(ps, file, rec);
@@ -386,9 +389,9 @@ fn to_event(ps: &PatternSet, file: &str, rec: &Record) -> Event {
     };
     Event {
         time: rec.time,
-        mta: mta.name.clone(),
+        mta: MtaId::new(&mta.name),
         direction: rec.direction,
-        cause: ps.causes[rec.cause].id.clone(),
+        cause: CauseId::new(&ps.causes[rec.cause].id),
         severity: rec.severity,
         actor: ps
             .act(rec.cause, Some(rec.direction))
@@ -413,8 +416,8 @@ fn to_event(ps: &PatternSet, file: &str, rec: &Record) -> Event {
         text: owned(&f.text),
         file: file.to_string(),
         line: rec.line,
-        rule: mta.rules[rec.rule].id.clone(),
-        reply_rule: rec.reply_rule.map(|r| ps.reply.rules[r].id.clone()),
+        rule: RuleId::new(&mta.rules[rec.rule].id),
+        reply_rule: rec.reply_rule.map(|r| RuleId::new(&ps.reply.rules[r].id)),
         raw: rec.raw.clone(),
     }
 }

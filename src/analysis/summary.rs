@@ -9,6 +9,7 @@
 
 pub use crate::analysis::counter::{Counter, COUNTER_CAP};
 use crate::event::{Direction, Event, Severity};
+use crate::patterns::{CauseId, MtaId};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -48,14 +49,14 @@ impl LineStats {
 /// What groups events: one block of the report.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GroupKey {
-    /// Cause id.
-    pub cause: String,
+    /// Cause.
+    pub cause: CauseId,
     /// Direction.
     pub direction: Direction,
     /// Severity.
     pub severity: Severity,
-    /// MTA name.
-    pub mta: String,
+    /// MTA.
+    pub mta: MtaId,
 }
 
 /// An example line of a group.
@@ -250,7 +251,7 @@ pub struct Summary {
     /// Failure groups.
     pub groups: BTreeMap<GroupKey, Group>,
     /// `reject_warning`s (not failures) by MTA and cause.
-    pub warnings: BTreeMap<(String, String), u64>,
+    pub warnings: BTreeMap<(MtaId, CauseId), u64>,
     /// Non-delivery notices sent to senders.
     pub ndr_sent: u64,
     /// Recipients delivered.
@@ -283,10 +284,10 @@ impl Summary {
     /// Adds one failure event.
     pub fn add_event(&mut self, e: &Event) {
         let key = GroupKey {
-            cause: e.cause.clone(),
+            cause: e.cause,
             direction: e.direction,
             severity: e.severity,
-            mta: e.mta.clone(),
+            mta: e.mta,
         };
         self.groups.entry(key).or_default().add(e);
     }
@@ -298,11 +299,8 @@ impl Summary {
     }
 
     /// Counts a `reject_warning`.
-    pub fn add_warning(&mut self, mta: &str, cause: &str) {
-        *self
-            .warnings
-            .entry((mta.to_string(), cause.to_string()))
-            .or_default() += 1;
+    pub fn add_warning(&mut self, mta: MtaId, cause: CauseId) {
+        *self.warnings.entry((mta, cause)).or_default() += 1;
     }
 
     /// Adds another summary; `self` is the earlier part of the input.
@@ -313,7 +311,7 @@ impl Summary {
             self.groups.entry(k.clone()).or_default().merge(g);
         }
         for (k, n) in &o.warnings {
-            *self.warnings.entry(k.clone()).or_default() += n;
+            *self.warnings.entry(*k).or_default() += n;
         }
         self.ndr_sent += o.ndr_sent;
         self.delivered += o.delivered;

@@ -230,7 +230,7 @@ pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
             for (r, n) in g.recipients.entries() {
                 let e = failed.entry(r.to_ascii_lowercase()).or_default();
                 e.0 += n;
-                e.1.insert(k.cause.clone());
+                e.1.insert(k.cause.to_string());
             }
         }
     }

@@ -71,11 +71,11 @@ pub fn write(
                 .unwrap_or_default()
         };
         let row = [
-            k.cause.clone(),
+            k.cause.to_string(),
             title,
             k.direction.as_str().into(),
             k.severity.as_str().into(),
-            k.mta.clone(),
+            k.mta.to_string(),
             g.count.to_string(),
             g.recipients.distinct().to_string(),
             t(g.first),
@@ -194,14 +194,14 @@ impl<'a> EventWriter<'a> {
             e.time
                 .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
                 .unwrap_or_default(),
-            e.mta.clone(),
+            e.mta.to_string(),
             e.direction.as_str().into(),
             e.severity.as_str().into(),
             o(&e.stage),
             o(&e.status),
-            e.cause.clone(),
-            e.rule.clone(),
-            o(&e.reply_rule),
+            e.cause.to_string(),
+            e.rule.to_string(),
+            e.reply_rule.map(|r| r.to_string()).unwrap_or_default(),
             o(&e.code),
             o(&e.dsn),
             client_host,

@@ -13,7 +13,7 @@ use crate::analysis::summary::{Counter, Summary};
 use crate::analysis::window::{self, Coverage};
 use crate::event::{Direction, Severity};
 use crate::findings::Finding;
-use crate::patterns::PatternSet;
+use crate::patterns::{CauseId, MtaId, PatternSet};
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -241,7 +241,7 @@ pub struct CountsDoc {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupDoc {
     /// The cause id.
-    pub cause: String,
+    pub cause: CauseId,
     /// The cause's title.
     #[serde(default)]
     pub title: String,
@@ -257,7 +257,7 @@ pub struct GroupDoc {
     pub action: Option<String>,
     /// The MTA that logged it.
     #[serde(default)]
-    pub mta: String,
+    pub mta: MtaId,
     /// Failure events (attempts).
     #[serde(default)]
     pub count: u64,
@@ -311,8 +311,8 @@ pub struct GroupDoc {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct WarningDoc {
-    pub mta: String,
-    pub cause: String,
+    pub mta: MtaId,
+    pub cause: CauseId,
     pub count: u64,
 }
 
@@ -381,13 +381,13 @@ impl Report {
                     _ => (Vec::new(), top(&g.peers, opts.top)),
                 };
                 GroupDoc {
-                    cause: k.cause.clone(),
+                    cause: k.cause,
                     title: cause.map(|c| c.title.clone()).unwrap_or_default(),
                     direction: k.direction,
                     severity: k.severity,
                     actor: act.map(|a| a.0.to_string()),
                     action: act.map(|a| a.1.to_string()),
-                    mta: k.mta.clone(),
+                    mta: k.mta,
                     count: g.count,
                     messages: g.messages(),
                     distinct_recipients: g.recipients.distinct(),
@@ -488,8 +488,8 @@ impl Report {
                 .warnings
                 .iter()
                 .map(|((mta, cause), n)| WarningDoc {
-                    mta: mta.clone(),
-                    cause: cause.clone(),
+                    mta: *mta,
+                    cause: *cause,
                     count: *n,
                 })
                 .collect(),
