@@ -3,7 +3,7 @@
 //!
 //! Nothing here reads files or knows a log format.
 
-use crate::patterns::{CauseId, MtaId, RuleId};
+use crate::ids::{CauseId, MtaId, RuleId};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 

@@ -211,7 +211,7 @@ impl Correlator {
                 return;
             }
             if redact {
-                crate::report::redact::event(&mut e);
+                crate::analysis::redact::event(&mut e);
             }
             let cause = ps.cause_id(&e.cause);
             let unknown = cause.is_some_and(|c| ps.causes[c].unknown_recipient);
@@ -297,7 +297,7 @@ impl Correlator {
                                     .and_then(|o| o.client.as_deref())
                             });
                             let r: std::borrow::Cow<'_, str> = if self.redact {
-                                crate::report::redact::text(r).into()
+                                crate::analysis::redact::text(r).into()
                             } else {
                                 r.into()
                             };

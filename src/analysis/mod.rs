@@ -13,7 +13,7 @@ pub mod counter;
 pub mod dedupe;
 pub mod evidence;
 pub mod evidence_json;
-pub mod merge;
 pub mod pipeline;
+pub mod redact;
 pub mod summary;
 pub mod window;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 /// Runs `analyze`; `progress` is told how reading goes (a bar on a terminal).
 pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<Status, Error> {
-    let trusted = crate::actions::blocklist::parse_list(&cfg.trusted)?;
+    let trusted = crate::net::parse_list(&cfg.trusted)?;
     let ps = load(cfg.report.patterns.as_deref())?;
     let thresholds = thresholds(&cfg.report, &ps)?;
     if let Some(n) = cfg.threads {
@@ -92,7 +92,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
     }
     let changes = match &cfg.compare {
         None => None,
-        Some(p) => match crate::analysis::merge::read(p) {
+        Some(p) => match crate::report::merge::read(p) {
             Ok(before) => Some(super::Changes {
                 previous: p.display().to_string(),
                 list: crate::analysis::compare::compare(&before, &summary),

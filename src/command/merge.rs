@@ -2,10 +2,10 @@
 //! inputs and window, merges the rest and reports them like `analyze`.
 
 use super::{finish, patterns::load, thresholds};
-use crate::analysis::merge;
 use crate::config::MergeConfig;
 use crate::error::{Error, Messages, Status};
 use crate::output::Sink;
+use crate::report::merge;
 
 /// Runs `merge`.
 pub fn run(cfg: &MergeConfig) -> Result<Status, Error> {

@@ -30,7 +30,7 @@ pub struct Config {
     pub harvest_valid_share: f64,
     /// Networks never put on a blocklist: loopback, private, link-local,
     /// and `--trusted` (our own).
-    pub trusted: Vec<crate::actions::blocklist::Net>,
+    pub trusted: Vec<crate::net::Net>,
     /// The time window in which they must fall.
     pub harvest_window: Duration,
     /// Distinct unknown recipients at one domain that make a domain-wide failure.
@@ -46,7 +46,7 @@ impl Default for Config {
         Config {
             harvest_min: 10,
             harvest_valid_share: 0.1,
-            trusted: crate::actions::blocklist::never_blocked(),
+            trusted: crate::net::never_blocked(),
             harvest_window: Duration::minutes(10),
             domain_min: 3,
             domain_gap: Duration::minutes(30),
@@ -201,9 +201,8 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
             .len();
         st.valid = s.diag.valid_by_client.count(ip);
     }
-    let trusted = |ip: &str| {
-        crate::actions::blocklist::ip(ip).is_none_or(|a| cfg.trusted.iter().any(|n| n.contains(a)))
-    };
+    let trusted =
+        |ip: &str| crate::net::ip(ip).is_none_or(|a| cfg.trusted.iter().any(|n| n.contains(a)));
     let mut flagged = BTreeSet::new();
     let finding = |subject: String, what: &str, ips: BTreeSet<&str>| -> Option<Finding> {
         let probes: Vec<&Probe> = ips
@@ -232,7 +231,7 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
             message: format!(
                 "{what} {subject} tried {n} distinct unknown recipients within {} {} ({} in all; {valid} valid addresses accepted from it){kept}",
                 cfg.harvest_window.num_minutes(),
-                crate::report::noun(cfg.harvest_window.num_minutes().unsigned_abs(), "minute", "minutes"),
+                crate::plural::noun(cfg.harvest_window.num_minutes().unsigned_abs(), "minute", "minutes"),
                 tried.len()
             ),
             evidence: json!({"distinct_in_window": n, "window_start": first, "window_end": last,
@@ -256,9 +255,9 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
         if flagged.contains(ip) || !st.suspicious(cfg) {
             continue;
         }
-        if let Some(a) = crate::actions::blocklist::ip(ip) {
+        if let Some(a) = crate::net::ip(ip) {
             by_net
-                .entry(crate::actions::blocklist::network_of(a))
+                .entry(crate::net::network_of(a))
                 .or_default()
                 .insert(*ip);
         }
@@ -391,7 +390,7 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
         kind: BLOCKLISTED.into(),
         subject: "our sending IP".into(),
         message: format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving {}{named}", domains.distinct(),
-            crate::report::noun(domains.distinct() as u64, "domain", "domains")),
+            crate::plural::noun(domains.distinct() as u64, "domain", "domains")),
         evidence: json!({"rejections": n, "first": first.map(|t| t.to_rfc3339()),
             "listed_ips": ips, "lists": lists,
             "remote_hosts": hosts.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>(),

@@ -8,13 +8,12 @@
 //! checking files for mistakes lives in [`check`](crate::inspect::check).
 
 mod causes;
-pub mod ids;
 mod load;
 pub mod prefilter;
 pub mod reply;
 pub mod schema;
 
-pub use ids::{CauseId, MtaId, RuleId};
+pub use crate::ids::{CauseId, MtaId, RuleId};
 
 use crate::event::{Direction, Kind, Outcome, Severity};
 use regex::bytes::Regex as BytesRegex;

@@ -1,7 +1,7 @@
 //! The JSON report's one schema (`bouncelog/1`, published as
 //! `schema/report.schema.json`): [`Report`] is written by `--format json`
 //! and read back by `bouncelog merge`, so the two cannot drift. Built from a
-//! [`Summary`] here; turned back into one in `analysis::merge`.
+//! [`Summary`] here; turned back into one in `report::merge`.
 //!
 //! Every time is RFC 3339 with `Z` for UTC (one timestamp style in every
 //! output); the per-hour counts are keyed by the hour in that style. Reading

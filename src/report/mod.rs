@@ -7,9 +7,9 @@ pub mod document;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod merge;
 pub mod ndjson;
 pub mod prometheus;
-pub mod redact;
 pub mod sanitize;
 pub mod text;
 
@@ -17,6 +17,8 @@ use crate::analysis::summary::{Group, GroupKey, Summary};
 use crate::event::{Direction, Event, Severity};
 use crate::patterns::PatternSet;
 use std::io::{self, Write};
+
+pub use crate::plural::noun;
 
 /// Options shared by the summary formats.
 #[derive(Debug, Clone, Copy)]
@@ -223,16 +225,6 @@ pub fn sparkline(v: &[u64], unicode: bool) -> String {
 /// Distinct recipients of a group, and whether the count is exact.
 pub fn distinct_recipients(g: &Group) -> (usize, bool) {
     (g.recipients.distinct(), !g.recipients.capped())
-}
-
-/// The singular or the plural of a noun for a count: `1 line`, `2 lines`,
-/// `0 lines`.
-pub fn noun(n: u64, one: &'static str, many: &'static str) -> &'static str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
 }
 
 #[cfg(test)]
