@@ -275,9 +275,6 @@ pub struct Summary {
     /// Evidence for findings (kept in JSON reports under `evidence`, so
     /// that a merge computes the findings again from the merged evidence).
     pub diag: crate::analysis::evidence::Diagnostics,
-    /// Findings of the report, computed from the evidence after the run (or
-    /// the merge) by `findings::compute`; never an input of the analysis.
-    pub findings: Vec<crate::findings::finding::Finding>,
 }
 
 impl Summary {
@@ -322,15 +319,6 @@ impl Summary {
         self.first_line = min_opt(self.first_line, o.first_line);
         self.last_line = max_opt(self.last_line, o.last_line);
         self.diag.merge(&o.diag);
-        for f in &o.findings {
-            if !self
-                .findings
-                .iter()
-                .any(|x| x.kind == f.kind && x.subject == f.subject)
-            {
-                self.findings.push(f.clone());
-            }
-        }
     }
 
     /// Failure events in all groups.

@@ -61,19 +61,20 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
     if let Some(e) = write_err {
         return Err(e.into());
     }
-    let mut summary = summary;
     let mut fcfg = crate::findings::Config {
         harvest_min: cfg.harvest_min.max(2),
         harvest_window: cfg.harvest_window,
         ..Default::default()
     };
     fcfg.trusted.extend(trusted);
-    summary.findings = crate::findings::compute(&summary, &ps, &fcfg);
+    let findings = crate::findings::compute(&summary, &ps, &fcfg);
+    let analysis = crate::findings::Analysis { summary, findings };
+    let summary = &analysis.summary;
     if let Some(path) = &cfg.emit_blocklist {
         let mut list = Sink::open(Some(path))?;
         crate::actions::blocklist::write(
             list.writer(),
-            &crate::actions::blocklist::entries(&summary.findings),
+            &crate::actions::blocklist::entries(&analysis.findings),
         )?;
         list.finish()?;
     }
@@ -95,7 +96,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
         Some(p) => match crate::report::merge::read(p) {
             Ok(before) => Some(super::Changes {
                 previous: p.display().to_string(),
-                list: crate::analysis::compare::compare(&before, &summary),
+                list: crate::analysis::compare::compare(&before.summary, summary),
             }),
             Err(e) => {
                 msgs.error(&format!("{}: {e}", p.display()));
@@ -105,7 +106,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
     };
     finish(
         sink,
-        &summary,
+        &analysis,
         &ps,
         &cfg.report,
         &thresholds,

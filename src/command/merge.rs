@@ -29,12 +29,12 @@ pub fn run(cfg: &MergeConfig) -> Result<Status, Error> {
             names[later], names[first]
         ));
     });
-    let mut summary = merge::merge_all(parts);
-    summary.findings = merge::findings(&summary, &ps);
+    let mut merged = merge::merge_all(parts);
+    merged.findings = merge::findings(&merged, &ps);
     let sink = Sink::open(cfg.report.output.as_deref())?;
     finish(
         sink,
-        &summary,
+        &merged,
         &ps,
         &cfg.report,
         &thresholds,

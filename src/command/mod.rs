@@ -10,10 +10,10 @@ pub mod patterns;
 pub mod suppress;
 
 use crate::actions::failon::{self, Threshold};
-use crate::analysis::summary::Summary;
 use crate::analysis::window;
 use crate::config::{Format, ReportConfig};
 use crate::error::{Error, Messages, Status};
+use crate::findings::Analysis;
 use crate::output::Sink;
 use crate::patterns::PatternSet;
 use crate::report::{self, ReportOptions};
@@ -43,7 +43,7 @@ pub struct Changes {
 #[allow(clippy::too_many_arguments)]
 fn finish(
     mut sink: Sink,
-    summary: &Summary,
+    analysis: &Analysis,
     ps: &PatternSet,
     out: &ReportConfig,
     thresholds: &[Threshold],
@@ -56,6 +56,7 @@ fn finish(
         details: out.details,
         unicode: out.output.is_none() && io::stdout().is_terminal(),
     };
+    let summary = &analysis.summary;
     let now = chrono::Local::now().fixed_offset();
     let silent = out.quiet && summary.failures() == 0 && !msgs.errored() && out.output.is_none();
     if !silent {
@@ -75,19 +76,19 @@ fn finish(
             writeln!(w)?;
         }
         match out.format {
-            Format::Text => report::text::write(w, summary, ps, &opts)?,
-            Format::Markdown => report::markdown::write(w, summary, ps, &opts)?,
+            Format::Text => report::text::write(w, analysis, ps, &opts)?,
+            Format::Markdown => report::markdown::write(w, analysis, ps, &opts)?,
             Format::Csv if out.events => {}
-            Format::Csv => report::csv::write(w, summary, ps, &opts)?,
-            Format::Html => report::html::write(w, summary, ps, &opts)?,
+            Format::Csv => report::csv::write(w, analysis, ps, &opts)?,
+            Format::Html => report::html::write(w, analysis, ps, &opts)?,
             Format::Json => {
                 let coverage = check_coverage || summary.first_line.is_some();
                 let list = changes.map(|c| c.list.as_slice());
-                report::json::write(w, summary, ps, &opts, now, coverage, list)?
+                report::json::write(w, analysis, ps, &opts, now, coverage, list)?
             }
             Format::Ndjson => {}
             Format::Prometheus => {
-                report::prometheus::write(w, summary, ps.findings.keys().map(String::as_str), now)?
+                report::prometheus::write(w, analysis, ps.findings.keys().map(String::as_str), now)?
             }
         }
     }

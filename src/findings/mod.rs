@@ -19,6 +19,16 @@ use chrono::Duration;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// What a run or a merge concluded: the aggregate, and the findings drawn
+/// from it afterwards (never stored back into it). This is what reports render.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// The counts and the evidence.
+    pub summary: Summary,
+    /// The findings computed from them.
+    pub findings: Vec<Finding>,
+}
+
 /// Thresholds of the detectors.
 #[derive(Debug, Clone)]
 pub struct Config {

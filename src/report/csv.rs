@@ -4,8 +4,9 @@
 //! a leading `'`) and control characters are shown as escapes.
 
 use super::ReportOptions;
-use crate::analysis::summary::{Counter, Summary};
+use crate::analysis::summary::Counter;
 use crate::event::Event;
+use crate::findings::Analysis;
 use crate::patterns::PatternSet;
 use crate::report::sanitize::terminal;
 use chrono::SecondsFormat;
@@ -32,10 +33,11 @@ fn list(c: &Counter, n: usize) -> String {
 /// Writes the CSV report (with a header row).
 pub fn write(
     w: &mut dyn Write,
-    s: &Summary,
+    a: &Analysis,
     ps: &PatternSet,
     opts: &ReportOptions,
 ) -> io::Result<()> {
+    let s = &a.summary;
     let mut out = csv::Writer::from_writer(w);
     out.write_record([
         "cause",

@@ -12,7 +12,7 @@ use super::ReportOptions;
 use crate::analysis::summary::{Counter, Summary};
 use crate::analysis::window::{self, Coverage};
 use crate::event::{Direction, Severity};
-use crate::findings::Finding;
+use crate::findings::{Analysis, Finding};
 use crate::patterns::{CauseId, MtaId, PatternSet};
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -362,13 +362,14 @@ impl Report {
     /// The report of a summary. `coverage` adds how the lines read cover the
     /// window (always for `analyze`; for `merge` when the parts knew it).
     pub fn new(
-        s: &Summary,
+        a: &Analysis,
         ps: &PatternSet,
         opts: &ReportOptions,
         now: DateTime<FixedOffset>,
         coverage: bool,
     ) -> Report {
         use Direction::*;
+        let s = &a.summary;
         let groups = s
             .sorted_groups()
             .into_iter()
@@ -482,7 +483,7 @@ impl Report {
                 outside_window: s.outside_window,
                 duplicates_skipped: s.duplicates,
             },
-            findings: s.findings.clone(),
+            findings: a.findings.clone(),
             groups,
             reject_warnings: s
                 .warnings

@@ -15,6 +15,7 @@
 use super::{noun, ReportOptions};
 use crate::analysis::summary::{Counter, Group, GroupKey, Summary};
 use crate::event::Direction;
+use crate::findings::{Analysis, Finding};
 use crate::patterns::PatternSet;
 use crate::report::sanitize::terminal;
 use chrono::{DateTime, FixedOffset};
@@ -149,14 +150,15 @@ const DIRECTIONS: [Direction; 3] = [Direction::Inbound, Direction::Outbound, Dir
 /// Writes the HTML report.
 pub fn write(
     w: &mut dyn Write,
-    s: &Summary,
+    a: &Analysis,
     ps: &PatternSet,
     opts: &ReportOptions,
 ) -> io::Result<()> {
+    let s = &a.summary;
     let mut h = String::with_capacity(64 * 1024);
     head(&mut h, s);
     totals(&mut h, s);
-    findings(&mut h, s, opts);
+    findings(&mut h, &a.findings, opts);
     let groups = s.sorted_groups();
     if groups.is_empty() {
         let _ = writeln!(h, "<p>No rejections or bounces found.</p>");
@@ -286,13 +288,13 @@ fn totals(h: &mut String, s: &Summary) {
 /// Findings by kind, in the order found: at most `top.max(10)` of each kind
 /// (a log can hold thousands of typos; the JSON report has them all), and
 /// a kind's hints once when they are the same for each of its findings.
-fn findings(h: &mut String, s: &Summary, opts: &ReportOptions) {
-    if s.findings.is_empty() {
+fn findings(h: &mut String, found: &[Finding], opts: &ReportOptions) {
+    if found.is_empty() {
         return;
     }
     let _ = writeln!(h, "<h2>Findings</h2>");
     let mut kinds: Vec<(&str, Vec<&crate::findings::Finding>)> = Vec::new();
-    for f in &s.findings {
+    for f in found {
         match kinds.iter_mut().find(|(k, _)| *k == f.kind) {
             Some((_, v)) => v.push(f),
             None => kinds.push((&f.kind, vec![f])),

@@ -8,7 +8,7 @@
 
 use super::document::{Report, WithEvidence};
 use super::ReportOptions;
-use crate::analysis::summary::Summary;
+use crate::findings::Analysis;
 use crate::patterns::PatternSet;
 use chrono::{DateTime, FixedOffset};
 use std::io::{self, Write};
@@ -18,18 +18,18 @@ pub use super::document::SCHEMA;
 /// Writes the report. `coverage` adds how the lines read cover the window.
 pub fn write(
     w: &mut dyn Write,
-    s: &Summary,
+    a: &Analysis,
     ps: &PatternSet,
     opts: &ReportOptions,
     now: DateTime<FixedOffset>,
     coverage: bool,
     changes: Option<&[crate::analysis::compare::Change]>,
 ) -> io::Result<()> {
-    let mut report = Report::new(s, ps, opts, now, coverage);
+    let mut report = Report::new(a, ps, opts, now, coverage);
     report.changes = changes.map(<[_]>::to_vec);
     let doc = WithEvidence {
         report: &report,
-        evidence: crate::analysis::evidence_json::Evidence(&s.diag),
+        evidence: crate::analysis::evidence_json::Evidence(&a.summary.diag),
     };
     serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;
     w.write_all(b"\n")

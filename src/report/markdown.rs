@@ -7,6 +7,7 @@
 use super::{noun, ReportOptions};
 use crate::analysis::summary::{Counter, Group, GroupKey, Summary};
 use crate::event::Direction;
+use crate::findings::Analysis;
 use crate::patterns::PatternSet;
 use crate::report::sanitize::terminal;
 use crate::report::text::messages;
@@ -30,10 +31,11 @@ fn list(c: &Counter, n: usize) -> String {
 /// Writes the Markdown report.
 pub fn write(
     w: &mut dyn Write,
-    s: &Summary,
+    a: &Analysis,
     ps: &PatternSet,
     opts: &ReportOptions,
 ) -> io::Result<()> {
+    let s = &a.summary;
     let l = &s.lines;
     writeln!(w, "# bouncelog report\n")?;
     writeln!(
@@ -81,9 +83,9 @@ pub fn write(
         s.probes,
         noun(s.probes, "probe", "probes")
     )?;
-    if !s.findings.is_empty() {
+    if !a.findings.is_empty() {
         writeln!(w, "## Findings\n")?;
-        for (kind, found, shared) in crate::findings::by_kind(&s.findings) {
+        for (kind, found, shared) in crate::findings::by_kind(&a.findings) {
             let title = ps
                 .findings
                 .get(kind)

@@ -15,6 +15,7 @@
 
 use crate::analysis::summary::{Counter, Example, Group, GroupKey, InputInfo, LineStats, Summary};
 use crate::analysis::window::Window;
+use crate::findings::{Analysis, Finding};
 use crate::report::document::{self, Report, SCHEMA};
 use chrono::DateTime;
 use serde_json::Value;
@@ -34,8 +35,8 @@ fn time(v: &Option<String>) -> Option<DateTime<chrono::FixedOffset>> {
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
 }
 
-/// A summary from one JSON report; the error says what is wrong.
-pub fn from_report(r: Report) -> Result<Summary, String> {
+/// The summary and findings of one JSON report; the error says what is wrong.
+pub fn from_report(r: Report) -> Result<Analysis, String> {
     if r.schema != SCHEMA {
         return Err(format!("not a {SCHEMA} report (schema is {:?})", r.schema));
     }
@@ -79,7 +80,6 @@ pub fn from_report(r: Report) -> Result<Summary, String> {
         *s.warnings.entry((w.mta, w.cause)).or_default() += w.count;
     }
     s.diag = crate::analysis::evidence::Diagnostics::from_json(&r.evidence);
-    s.findings = r.findings;
     for g in r.groups {
         let Some(c) = g.counts else {
             return Err("a group has no `counts` (report written by an older bouncelog?)".into());
@@ -120,11 +120,14 @@ pub fn from_report(r: Report) -> Result<Summary, String> {
         };
         s.groups.entry(key).or_default().merge(&group);
     }
-    Ok(s)
+    Ok(Analysis {
+        summary: s,
+        findings: r.findings,
+    })
 }
 
 /// Reads one report (a file, or stdin for `-`); the error is one line without the path.
-pub fn read(p: &std::path::Path) -> Result<Summary, String> {
+pub fn read(p: &std::path::Path) -> Result<Analysis, String> {
     let bytes = if p.as_os_str() == "-" {
         let mut b = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
@@ -180,11 +183,14 @@ pub fn fingerprint(s: &Summary) -> Option<String> {
 
 /// Drops reports whose fingerprint is that of an earlier one; `warn` is told
 /// which (by index of the later and the earlier report).
-pub fn without_duplicates(parts: Vec<Summary>, warn: &mut dyn FnMut(usize, usize)) -> Vec<Summary> {
+pub fn without_duplicates(
+    parts: Vec<Analysis>,
+    warn: &mut dyn FnMut(usize, usize),
+) -> Vec<Analysis> {
     let mut seen: Vec<(String, usize)> = Vec::new();
     let mut out = Vec::new();
     for (i, p) in parts.into_iter().enumerate() {
-        if let Some(f) = fingerprint(&p) {
+        if let Some(f) = fingerprint(&p.summary) {
             if let Some((_, first)) = seen.iter().find(|(x, _)| *x == f) {
                 warn(i, *first);
                 continue;
@@ -202,12 +208,10 @@ pub fn without_duplicates(parts: Vec<Summary>, warn: &mut dyn FnMut(usize, usize
 /// evidence: when one is merged, the findings that the merged groups hold the
 /// evidence for (our IP blocklisted, domain typos of well-known domains) are
 /// computed, and the others are those of the parts, once each.
-pub fn findings(
-    merged: &Summary,
-    ps: &crate::patterns::PatternSet,
-) -> Vec<crate::findings::Finding> {
-    let mut out = crate::findings::compute(merged, ps, &crate::findings::Config::default());
-    if merged.diag.parts_without_evidence == 0 {
+pub fn findings(merged: &Analysis, ps: &crate::patterns::PatternSet) -> Vec<Finding> {
+    let mut out =
+        crate::findings::compute(&merged.summary, ps, &crate::findings::Config::default());
+    if merged.summary.diag.parts_without_evidence == 0 {
         return out;
     }
     for f in &merged.findings {
@@ -223,11 +227,26 @@ pub fn findings(
     out
 }
 
-/// Merges reports in the order given; the window covers them all.
-pub fn merge_all(parts: Vec<Summary>) -> Summary {
+/// Merges reports in the order given; the window covers them all. The
+/// findings are those of the parts, each once (see [`findings`] for those
+/// of the merged report).
+pub fn merge_all(parts: Vec<Analysis>) -> Analysis {
     let mut out = Summary::default();
+    let mut found: Vec<Finding> = Vec::new();
     let mut window: Option<Window> = None;
-    for p in parts {
+    for Analysis {
+        summary: p,
+        findings,
+    } in parts
+    {
+        for f in findings {
+            if !found
+                .iter()
+                .any(|x| x.kind == f.kind && x.subject == f.subject)
+            {
+                found.push(f);
+            }
+        }
         window = Some(match window {
             None => p.window,
             Some(w) => Window {
@@ -238,5 +257,8 @@ pub fn merge_all(parts: Vec<Summary>) -> Summary {
         out.merge(&p);
     }
     out.window = window.unwrap_or_default();
-    out
+    Analysis {
+        summary: out,
+        findings: found,
+    }
 }

@@ -10,7 +10,7 @@
 //! the format requires (`\\`, `\"`, `\n`): a cause id from a `--patterns`
 //! file cannot break a line or forge a sample.
 
-use crate::analysis::summary::Summary;
+use crate::findings::Analysis;
 use chrono::{DateTime, FixedOffset};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -74,10 +74,11 @@ fn gauge(n: u64) -> i64 {
 /// `patterns/findings.toml`), so that a dashboard or an alert sees a series
 /// even on a quiet day; kinds found but not listed are exported too.
 pub fn render<'k>(
-    s: &Summary,
+    a: &Analysis,
     kinds: impl IntoIterator<Item = &'k str>,
     now: DateTime<FixedOffset>,
 ) -> String {
+    let s = &a.summary;
     let mut out = String::new();
     {
         let mut f = Family::new(
@@ -101,7 +102,7 @@ pub fn render<'k>(
     }
     {
         let mut kinds: BTreeMap<&str, u64> = kinds.into_iter().map(|k| (k, 0)).collect();
-        for x in &s.findings {
+        for x in &a.findings {
             *kinds.entry(x.kind.as_str()).or_default() += 1;
         }
         let mut f = Family::new(
@@ -192,17 +193,17 @@ pub fn render<'k>(
 /// Writes the metrics.
 pub fn write<'k>(
     w: &mut dyn Write,
-    s: &Summary,
+    a: &Analysis,
     kinds: impl IntoIterator<Item = &'k str>,
     now: DateTime<FixedOffset>,
 ) -> io::Result<()> {
-    w.write_all(render(s, kinds, now).as_bytes())
+    w.write_all(render(a, kinds, now).as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::summary::{Group, GroupKey};
+    use crate::analysis::summary::{Group, GroupKey, Summary};
     use crate::event::{Direction, Severity};
     use chrono::TimeZone;
 
@@ -226,7 +227,7 @@ mod tests {
             cause: "x\"} 1\nbouncelog_forged 1\n#".into(),
             direction: Direction::Inbound,
             severity: Severity::Hard,
-            mta: "postfix".into(),
+            mta: "some_mta".into(),
         };
         s.groups.insert(
             key,
@@ -235,7 +236,11 @@ mod tests {
                 ..Default::default()
             },
         );
-        let text = render(&s, ["blocklisted"], now());
+        let a = Analysis {
+            summary: s,
+            findings: Vec::new(),
+        };
+        let text = render(&a, ["some_kind"], now());
         assert!(!text.lines().any(|l| l.starts_with("bouncelog_forged")));
         let failures: Vec<&str> = text
             .lines()
@@ -244,15 +249,15 @@ mod tests {
         assert_eq!(
             failures,
             vec![
-                r#"bouncelog_failures{cause="x\"} 1\nbouncelog_forged 1\n#",direction="inbound",severity="hard",mta="postfix"} 2"#
+                r#"bouncelog_failures{cause="x\"} 1\nbouncelog_forged 1\n#",direction="inbound",severity="hard",mta="some_mta"} 2"#
             ]
         );
     }
 
     #[test]
     fn empty_summary_has_zero_findings_and_no_window() {
-        let text = render(&Summary::default(), ["blocklisted"], now());
-        assert!(text.contains("bouncelog_findings{kind=\"blocklisted\"} 0\n"));
+        let text = render(&Analysis::default(), ["some_kind"], now());
+        assert!(text.contains("bouncelog_findings{kind=\"some_kind\"} 0\n"));
         assert!(!text.contains("bouncelog_window_start"));
         assert!(text.ends_with("bouncelog_last_run_timestamp_seconds 1773144000\n"));
     }

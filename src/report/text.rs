@@ -10,6 +10,7 @@
 use super::{noun, ReportOptions};
 use crate::analysis::summary::{Counter, Group, GroupKey, Summary};
 use crate::event::Direction;
+use crate::findings::{Analysis, Finding};
 use crate::patterns::PatternSet;
 use crate::report::sanitize::terminal;
 use chrono::{DateTime, FixedOffset};
@@ -182,12 +183,12 @@ fn totals(w: &mut dyn Write, s: &Summary) -> io::Result<()> {
 /// The findings by kind; at most `cap` of one kind are listed, with a count
 /// of the rest (a busy log can hold thousands of typo suggestions; `--format
 /// json` has them all).
-fn findings(w: &mut dyn Write, s: &Summary, ps: &PatternSet, cap: usize) -> io::Result<()> {
-    if s.findings.is_empty() {
+fn findings(w: &mut dyn Write, found: &[Finding], ps: &PatternSet, cap: usize) -> io::Result<()> {
+    if found.is_empty() {
         return Ok(());
     }
     writeln!(w, "\nFindings:")?;
-    for (kind, list, shared) in crate::findings::by_kind(&s.findings) {
+    for (kind, list, shared) in crate::findings::by_kind(found) {
         let def = ps.findings.get(kind);
         let title = def.and_then(|d| d.title.as_deref()).unwrap_or(kind);
         let mark = if ps.finding_urgency(kind) == 0 {
@@ -325,12 +326,13 @@ fn trends(
 /// Writes the text report.
 pub fn write(
     w: &mut dyn Write,
-    s: &Summary,
+    a: &Analysis,
     ps: &PatternSet,
     opts: &ReportOptions,
 ) -> io::Result<()> {
+    let s = &a.summary;
     totals(w, s)?;
-    findings(w, s, ps, opts.top.max(10))?;
+    findings(w, &a.findings, ps, opts.top.max(10))?;
     if s.failures() == 0 {
         writeln!(w, "\nNo rejections or bounces found.")?;
         return Ok(());
