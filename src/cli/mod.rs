@@ -353,7 +353,10 @@ fn analyze_config(a: AnalyzeArgs) -> Result<config::AnalyzeConfig, Error> {
     )?;
     let mut inputs: Vec<Input> = a.files.iter().map(|f| Input::from(f.as_str())).collect();
     if a.journal {
-        inputs.push(Input::journal(&window));
+        inputs.push(Input::Journal {
+            since: window.since,
+            until: window.until,
+        });
     } else if inputs.is_empty() {
         if io::stdin().is_terminal() {
             // Not a hang: say what it waits for.

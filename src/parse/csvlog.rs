@@ -10,7 +10,7 @@
 //! tracking files are capped at 10 MB each by Exchange, so this is not the hot
 //! path of the parallel line parser.
 
-use crate::analysis::summary::LineStats;
+use crate::parse::stats::LineStats;
 use crate::event::{Fields, Record, Text};
 use crate::parse::build_record;
 use crate::patterns::PatternSet;

@@ -8,9 +8,10 @@
 
 pub mod csvlog;
 pub mod stamp;
+pub mod stats;
 pub mod syslog;
 
-use crate::analysis::summary::LineStats;
+use stats::LineStats;
 use crate::event::{Direction, Fields, Kind, Outcome, Record, Severity, Text};
 use crate::patterns::prefilter::Candidates;
 use crate::patterns::PatternSet;

@@ -33,14 +33,6 @@ pub enum Input {
 }
 
 impl Input {
-    /// The journal narrowed to a window.
-    pub fn journal(w: &crate::analysis::window::Window) -> Input {
-        Input::Journal {
-            since: w.since,
-            until: w.until,
-        }
-    }
-
     /// The name shown in messages and reports.
     pub fn name(&self) -> String {
         match self {
