@@ -15,7 +15,10 @@ use std::net::IpAddr;
 /// reason of the first finding that named it, in address order.
 pub fn entries(findings: &[Finding]) -> Vec<(IpAddr, String)> {
     let mut out: BTreeMap<IpAddr, String> = BTreeMap::new();
-    for f in findings.iter().filter(|f| f.kind == "harvest") {
+    for f in findings
+        .iter()
+        .filter(|f| f.kind == crate::findings::kinds::HARVEST)
+    {
         let list = f.evidence["blocklist"]
             .as_array()
             .cloned()

@@ -40,7 +40,7 @@ pub struct Threshold {
 /// Parses a threshold; the error says what is wrong with it.
 pub fn parse(spec: &str) -> Result<Threshold, String> {
     let bad = |why: &str| {
-        format!("invalid --fail-on '{spec}': {why} (example: unknown_user>100, outbound:blocklisted>0, *>=500/h)")
+        format!("invalid --fail-on '{spec}': {why} (examples: hard>10, outbound:*>0, *>=500/h; cause ids: bouncelog patterns list)")
     };
     let s = spec.trim();
     let (lhs, rest, inclusive) = if let Some((l, r)) = s.split_once(">=") {
@@ -85,7 +85,9 @@ pub fn parse(spec: &str) -> Result<Threshold, String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-*".contains(c))
     {
-        return Err(bad("name a cause id, a prefix such as unknown_user, or *"));
+        return Err(bad(
+            "name a cause id or a prefix of ids (bouncelog patterns list), or *",
+        ));
     }
     Ok(Threshold {
         spec: s.to_string(),

@@ -8,8 +8,8 @@
 //! memory stays bounded on hostile input; the excess is counted, never hidden.
 
 pub use crate::analysis::counter::{Counter, COUNTER_CAP};
-pub use crate::parse::stats::LineStats;
 use crate::event::{Direction, Event, Severity};
+pub use crate::parse::stats::LineStats;
 use crate::patterns::{CauseId, MtaId};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;

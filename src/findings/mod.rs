@@ -29,6 +29,26 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
+/// The kinds the detectors emit, one each; a kind's entry in
+/// patterns/findings.toml holds its title, urgency and hints (and, for
+/// `BLOCKLISTED`, the `names` regexes its detector reads). A test checks that
+/// every one has its entry.
+pub mod kinds {
+    /// Likely typos of recipient addresses ([`typo`](super::typo)).
+    pub const TYPO: &str = "typo";
+    /// Directory-harvest runs (the `--emit-blocklist` entries).
+    pub const HARVEST: &str = "harvest";
+    /// A remote domain whose users all started to "not exist".
+    pub const DOMAIN_FAILURE: &str = "domain_failure";
+    /// Our sending IP or domain on a blocklist.
+    pub const BLOCKLISTED: &str = "blocklisted";
+    /// Evidence that did not fit under its memory cap.
+    pub const EVIDENCE_CAPPED: &str = "evidence_capped";
+    /// All of them.
+    pub const ALL: [&str; 5] = [TYPO, HARVEST, DOMAIN_FAILURE, BLOCKLISTED, EVIDENCE_CAPPED];
+}
+use kinds::{BLOCKLISTED, DOMAIN_FAILURE, EVIDENCE_CAPPED, HARVEST};
+
 /// Thresholds of the detectors.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -236,7 +256,7 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
             ""
         };
         Some(Finding {
-            kind: "harvest".into(),
+            kind: HARVEST.into(),
             subject: subject.clone(),
             message: format!(
                 "{what} {subject} tried {n} distinct unknown recipients within {} {} ({} in all; {valid} valid addresses accepted from it){kept}",
@@ -315,7 +335,7 @@ fn domain_failures(s: &Summary, cfg: &Config) -> Vec<Finding> {
             continue;
         }
         out.push(Finding {
-            kind: "domain_failure".into(),
+            kind: DOMAIN_FAILURE.into(),
             subject: d.clone(),
             message: format!(
                 "{distinct} different recipients at {d} bounced as unknown users since {}, though {d} accepted our mail {} time{} before: the domain may have moved to another mail server",
@@ -331,10 +351,6 @@ fn domain_failures(s: &Summary, cfg: &Config) -> Vec<Finding> {
     }
     out
 }
-
-/// The kind this detector emits (its entry in findings.toml holds the title,
-/// urgency, hints and the `names` regexes read here).
-const BLOCKLISTED: &str = "blocklisted";
 
 fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     let groups: Vec<_> = s
@@ -446,7 +462,7 @@ fn capped(s: &Summary, ps: &PatternSet) -> Option<Finding> {
         return None;
     }
     Some(Finding {
-        kind: "evidence_capped".into(),
+        kind: EVIDENCE_CAPPED.into(),
         subject: "findings".into(),
         message: format!(
             "Findings may be incomplete: to bound memory, the evidence did not keep {}",
@@ -458,4 +474,20 @@ fn capped(s: &Summary, ps: &PatternSet) -> Option<Finding> {
             "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP}}),
         hints: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_detector_kind_has_its_entry_in_findings_toml() {
+        let ps = PatternSet::load(None).expect("built-in patterns");
+        for k in kinds::ALL {
+            assert!(
+                ps.findings.contains_key(k),
+                "no [finding.{k}] in findings.toml"
+            );
+        }
+    }
 }

@@ -220,7 +220,7 @@ type Failed = (u64, BTreeSet<String>);
 pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
     let known: Vec<&str> = ps
         .findings
-        .get("typo")
+        .get(super::kinds::TYPO)
         .map(|d| d.known_domains.iter().map(String::as_str).collect())
         .unwrap_or_default();
     // Distinct failed addresses (lowercase), with failures and causes.
@@ -293,7 +293,7 @@ pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
         .filter_map(|((addr, (n, causes), _, _), sug)| {
             let (to, why) = sug?;
             Some(Finding {
-                kind: "typo".into(),
+                kind: super::kinds::TYPO.into(),
                 subject: (*addr).clone(),
                 message: format!(
                     "{addr} ({n} failure{}) → did you mean {to} ({why})?",

@@ -10,9 +10,9 @@
 //! tracking files are capped at 10 MB each by Exchange, so this is not the hot
 //! path of the parallel line parser.
 
-use crate::parse::stats::LineStats;
 use crate::event::{Fields, Record, Text};
 use crate::parse::build_record;
+use crate::parse::stats::LineStats;
 use crate::patterns::PatternSet;
 use std::collections::HashMap;
 use std::io::Read;

@@ -11,10 +11,10 @@ pub mod stamp;
 pub mod stats;
 pub mod syslog;
 
-use stats::LineStats;
 use crate::event::{Direction, Fields, Kind, Outcome, Record, Severity, Text};
 use crate::patterns::prefilter::Candidates;
 use crate::patterns::PatternSet;
+use stats::LineStats;
 use std::borrow::Cow;
 use syslog::TimeContext;
 
