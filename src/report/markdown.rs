@@ -166,19 +166,9 @@ fn trends(w: &mut dyn Write, s: &Summary, groups: &[(&GroupKey, &Group)]) -> io:
         .first_line
         .map(|t| t.offset().local_minus_utc() as i64)
         .unwrap_or(0);
-    let Some((first_day, days)) = super::trend_days(s, offset) else {
+    let Some(super::Trends { days, rows, .. }) = super::trends(s, groups, offset, 3) else {
         return Ok(());
     };
-    let hours: std::collections::BTreeSet<i64> = s
-        .groups
-        .values()
-        .flat_map(|g| g.hourly.keys().copied())
-        .collect();
-    if hours.len() < 2 {
-        return Ok(());
-    }
-    let mut big: Vec<&(&GroupKey, &Group)> = groups.iter().collect();
-    big.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
     let per_day = days > 1 && days <= 31;
     writeln!(
         w,
@@ -194,21 +184,11 @@ fn trends(w: &mut dyn Write, s: &Summary, groups: &[(&GroupKey, &Group)]) -> io:
         if per_day { " Per day |" } else { "" }
     )?;
     writeln!(w, "|---|---|--:|{}", if per_day { "---|" } else { "" })?;
-    let mut rows: Vec<(String, Vec<&Group>)> = vec![(
-        "all failures".into(),
-        groups.iter().map(|(_, g)| *g).collect(),
-    )];
-    for (k, g) in big.into_iter().take(3) {
-        rows.push((
-            format!("`{}` {}", cell(&k.cause), k.direction.as_str()),
-            vec![g],
-        ));
-    }
-    if rows.len() == 2 {
-        rows.truncate(1);
-    }
-    for (label, gs) in rows {
-        let t = super::trend(gs.into_iter(), offset, first_day, days);
+    for (k, t) in rows {
+        let label = match k {
+            None => "all failures".to_string(),
+            Some(k) => format!("`{}` {}", cell(&k.cause), k.direction.as_str()),
+        };
         let mut line = format!(
             "| {label} | `{}` | {} |",
             super::sparkline(&t.hours, true),

@@ -159,6 +159,7 @@ pub fn input_name(path: &str) -> &str {
 
 /// A row of the trends: failure attempts per hour of the day (0–23, in
 /// `offset`) and per day (from the first day seen), of some groups.
+#[derive(Debug, Clone)]
 pub struct Trend {
     /// Attempts per hour of the day.
     pub hours: [u64; 24],
@@ -173,6 +174,56 @@ pub fn trend_days(s: &Summary, offset: i64) -> Option<(i64, usize)> {
     let hours = s.groups.values().flat_map(|g| g.hourly.keys().copied());
     let (lo, hi) = hours.fold((i64::MAX, i64::MIN), |(a, b), h| (a.min(h), b.max(h)));
     (lo <= hi).then(|| (day(lo), (day(hi) - day(lo) + 1) as usize))
+}
+
+/// The trends a report shows: the days covered, then a row for all failures
+/// and one for each of the `causes` largest groups (none when there is only
+/// one group, which the first row already shows).
+#[derive(Debug)]
+pub struct Trends<'a> {
+    /// First day, days since the epoch in the offset.
+    pub first_day: i64,
+    /// Days covered.
+    pub days: usize,
+    /// `None` for all failures, then the largest groups.
+    pub rows: Vec<(Option<&'a GroupKey>, Trend)>,
+}
+
+/// The trends of `groups` in the time zone `offset` (seconds east of UTC),
+/// or `None` when the failures span fewer than two hours.
+pub fn trends<'a>(
+    s: &Summary,
+    groups: &[(&'a GroupKey, &'a Group)],
+    offset: i64,
+    causes: usize,
+) -> Option<Trends<'a>> {
+    let (first_day, days) = trend_days(s, offset)?;
+    let hours: std::collections::BTreeSet<i64> = s
+        .groups
+        .values()
+        .flat_map(|g| g.hourly.keys().copied())
+        .collect();
+    if hours.len() < 2 {
+        return None;
+    }
+    let mut big: Vec<&(&GroupKey, &Group)> = groups.iter().collect();
+    big.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
+    let all = trend(groups.iter().map(|(_, g)| *g), offset, first_day, days);
+    let mut rows = vec![(None, all)];
+    for (k, g) in big.into_iter().take(causes) {
+        rows.push((
+            Some(*k),
+            trend(std::iter::once(*g), offset, first_day, days),
+        ));
+    }
+    if rows.len() == 2 {
+        rows.truncate(1);
+    }
+    Some(Trends {
+        first_day,
+        days,
+        rows,
+    })
 }
 
 /// The trend of some groups (see [`Trend`]); `days` at most 366.

@@ -246,20 +246,15 @@ fn trends(
         .or_else(|| groups.iter().find_map(|(_, g)| g.first))
         .map(|t| t.offset().local_minus_utc() as i64)
         .unwrap_or(0);
-    let Some((first_day, days)) = super::trend_days(s, offset) else {
+    let Some(super::Trends {
+        first_day,
+        days,
+        rows,
+    }) = super::trends(s, groups, offset, TREND_ROWS)
+    else {
         return Ok(());
     };
-    let hours: std::collections::BTreeSet<i64> = s
-        .groups
-        .values()
-        .flat_map(|g| g.hourly.keys().copied())
-        .collect();
-    if hours.len() < 2 {
-        return Ok(());
-    }
     let per_day = days > 1 && days <= DAYS_MAX;
-    let mut big: Vec<&(&GroupKey, &Group)> = groups.iter().collect();
-    big.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(b.0)));
     let zone = chrono::FixedOffset::east_opt(offset as i32)
         .map(|z| z.to_string())
         .unwrap_or_default();
@@ -291,20 +286,15 @@ fn trends(
         }
     }
     writeln!(w, "{}", header.trim_end())?;
-    let mut rows: Vec<(String, Vec<&Group>)> = vec![(
-        "all failures".into(),
-        groups.iter().map(|(_, g)| *g).collect(),
-    )];
-    for (k, g) in big.into_iter().take(TREND_ROWS) {
-        // The cause id shortened, never the direction.
-        let d = dir(k.direction);
-        rows.push((format!("{} {d}", short(&k.cause, 30 - d.len())), vec![g]));
-    }
-    if rows.len() == 2 {
-        rows.truncate(1);
-    }
-    for (label, gs) in rows {
-        let t = super::trend(gs.into_iter(), offset, first_day, days);
+    for (k, t) in rows {
+        let label = match k {
+            None => "all failures".to_string(),
+            // The cause id shortened, never the direction.
+            Some(k) => {
+                let d = dir(k.direction);
+                format!("{} {d}", short(&k.cause, 30 - d.len()))
+            }
+        };
         let mut line = format!(
             "  {:<32} {} {:>7}",
             short(&label, 31),
