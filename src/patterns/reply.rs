@@ -294,9 +294,10 @@ impl ReplySet {
                 consider(&mut best, ids[p.as_usize()]);
             }
         }
-        // Code-only rules are of the fallback tier: any text rule that
-        // matched outranks them.
-        if best.is_none_or(|b| b.0 == Tier::Fallback) && (code.is_some() || !rule_dsn.is_empty()) {
+        // Code-only rules are of the fallback tier unless their file says
+        // `generic` (an informative code that outranks a generic wording):
+        // ranked like any rule, so a text rule of a lower tier outranks them.
+        if code.is_some() || !rule_dsn.is_empty() {
             for &i in &self.code_only {
                 consider(&mut best, i);
             }
