@@ -9,42 +9,18 @@
 //! - [`network_of`]: the /24 (IPv4) or /64 (IPv6) of an address, computed on
 //!   the parsed address (`2001:db8::25` is in `2001:db8::/64`).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use std::net::IpAddr;
 
-/// A network: an address and a prefix length.
+/// A network: an address and a prefix length (an [`ipnet::IpNet`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Net {
-    addr: IpAddr,
-    len: u8,
-}
+pub struct Net(IpNet);
 
 /// An address from log text, IPv4-mapped IPv6 (`::ffff:192.0.2.1`) as IPv4.
 pub fn ip(s: &str) -> Option<IpAddr> {
     let s = s.trim().trim_start_matches('[').trim_end_matches(']');
     let s = s.strip_prefix("IPv6:").unwrap_or(s);
-    match s.parse::<IpAddr>().ok()? {
-        IpAddr::V6(v6) => Some(
-            v6.to_ipv4_mapped()
-                .map(IpAddr::V4)
-                .unwrap_or(IpAddr::V6(v6)),
-        ),
-        v4 => Some(v4),
-    }
-}
-
-fn bits(a: IpAddr) -> (u128, u8) {
-    match a {
-        IpAddr::V4(v) => (u32::from(v) as u128, 32),
-        IpAddr::V6(v) => (u128::from(v), 128),
-    }
-}
-
-fn mask(width: u8, len: u8) -> u128 {
-    if len == 0 {
-        0
-    } else {
-        (u128::MAX << (width - len)) & (u128::MAX >> (128 - width as u32))
-    }
+    Some(s.parse::<IpAddr>().ok()?.to_canonical())
 }
 
 impl Net {
@@ -59,27 +35,28 @@ impl Net {
         };
         let addr = ip(a).ok_or_else(bad)?;
         // A mapped network (`[::ffff:127.0.0.0]/104`) is the IPv4 network.
-        let mapped = matches!(addr, IpAddr::V4(_)) && a.contains(':');
-        let width = bits(addr).1;
+        let mapped = addr.is_ipv4() && a.contains(':');
         let len = match len {
-            Some(l) if mapped && (96..=128).contains(&l) => l - 96,
-            Some(l) if l <= width => l,
-            Some(_) => return Err(bad()),
-            None => width,
+            Some(l) if mapped && (96..=128).contains(&l) => Some(l - 96),
+            l => l,
         };
-        Ok(Net { addr, len })
+        let net = match (addr, len) {
+            (a, None) => Ok(IpNet::from(a)),
+            (IpAddr::V4(v), Some(l)) => Ipv4Net::new(v, l).map(IpNet::V4),
+            (IpAddr::V6(v), Some(l)) => Ipv6Net::new(v, l).map(IpNet::V6),
+        };
+        net.map(Net).map_err(|_| bad())
     }
 
     /// Whether the network holds the address.
     pub fn contains(&self, a: IpAddr) -> bool {
-        let ((n, w), (x, wx)) = (bits(self.addr), bits(a));
-        w == wx && (n ^ x) & mask(w, self.len) == 0
+        self.0.contains(&a)
     }
 }
 
 impl std::fmt::Display for Net {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.addr, self.len)
+        write!(f, "{}/{}", self.0.addr(), self.0.prefix_len())
     }
 }
 
@@ -116,16 +93,11 @@ pub fn never_blocked() -> Vec<Net> {
 
 /// The /24 of an IPv4 address or the /64 of an IPv6 address.
 pub fn network_of(a: IpAddr) -> String {
-    match a {
-        IpAddr::V4(v) => {
-            let n = Ipv4Addr::from(u32::from(v) & 0xffff_ff00);
-            format!("{n}/24")
-        }
-        IpAddr::V6(v) => {
-            let n = Ipv6Addr::from(u128::from(v) & (u128::MAX << 64));
-            format!("{n}/64")
-        }
-    }
+    let net = match a {
+        IpAddr::V4(v) => Ipv4Net::new(v, 24).map(|n| IpNet::V4(n.trunc())),
+        IpAddr::V6(v) => Ipv6Net::new(v, 64).map(|n| IpNet::V6(n.trunc())),
+    };
+    net.map(|n| n.to_string()).unwrap_or_else(|_| a.to_string())
 }
 
 #[cfg(test)]
