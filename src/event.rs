@@ -93,6 +93,10 @@ pub enum Kind {
     /// A delivery attempt starts: its delivery id names the message and
     /// recipient that a later result line (by delivery id only) refers to.
     Start,
+    /// A line of the MTA that records no attempt and no outcome (Exim's
+    /// "retry time not reached", a delivery queued on purpose): recognised
+    /// and counted as matched, nothing more.
+    Note,
 }
 
 impl Kind {
@@ -107,6 +111,7 @@ impl Kind {
             "ndr" => Kind::Ndr,
             "removed" => Kind::Removed,
             "start" => Kind::Start,
+            "note" => Kind::Note,
             _ => return None,
         })
     }

@@ -270,6 +270,7 @@ impl Correlator {
                     self.open.remove(&k);
                 }
             }
+            Kind::Note => {}
             Kind::Ndr => summary.ndr_sent += 1,
             Kind::Warning => summary.add_warning(
                 MtaId::new(&mta.name),

@@ -296,7 +296,7 @@ pub(crate) fn build_record(
                 .unwrap_or_else(|| direction_of(mta, rec.fields.service.as_deref()));
             false
         }
-        Kind::Anchor | Kind::Ndr | Kind::Removed => false,
+        Kind::Anchor | Kind::Ndr | Kind::Removed | Kind::Note => false,
     };
     if rule.strip_parens {
         if let Some(t) = rec.fields.text.as_mut() {

@@ -270,7 +270,7 @@ impl PatternSet {
                         line,
                         format!("rule \"{}\": unknown kind \"{}\"", r.id, r.kind),
                         Some(
-                            "kinds: reject, warning, delivery, expired, anchor, ndr, removed, start"
+                            "kinds: reject, warning, delivery, expired, anchor, ndr, removed, start, note"
                                 .into(),
                         ),
                     ));
