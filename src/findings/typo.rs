@@ -25,6 +25,7 @@ use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::{LevenshteinAutomatonBuilder, DFA};
 use rayon::prelude::*;
 use serde_json::json;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Edit distance allowed between two strings, by the shorter one's length in bytes.
@@ -307,8 +308,9 @@ impl<'a> Domains<'a> {
     }
 }
 
-/// Failures of one address, and their causes.
-type Failed = (u64, BTreeSet<String>);
+/// Failures of one address, and their causes (distinct, sorted: a few at
+/// most, so a sorted vector rather than a set of owned strings per address).
+type Failed<'a> = (u64, Vec<&'a str>);
 
 /// The typo findings of a summary, in address order.
 pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
@@ -318,18 +320,26 @@ pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
         .map(|d| d.known_domains.iter().map(String::as_str).collect())
         .unwrap_or_default();
     // Distinct failed addresses (lowercase), with failures and causes.
-    let mut failed: BTreeMap<String, Failed> = BTreeMap::new();
+    // Addresses already lowercase (nearly all) are borrowed, not copied.
+    let mut failed: BTreeMap<Cow<'_, str>, Failed<'_>> = BTreeMap::new();
     for (k, g) in &s.groups {
         if ps.maybe_typo(&k.cause) {
             for (r, n) in g.recipients.entries() {
-                let e = failed.entry(r.to_ascii_lowercase()).or_default();
+                let key: Cow<'_, str> = if r.bytes().any(|b| b.is_ascii_uppercase()) {
+                    r.to_ascii_lowercase().into()
+                } else {
+                    r.into()
+                };
+                let e = failed.entry(key).or_default();
                 e.0 += n;
-                e.1.insert(k.cause.clone());
+                if let Err(i) = e.1.binary_search(&k.cause.as_str()) {
+                    e.1.insert(i, &k.cause);
+                }
             }
         }
     }
     // Those never delivered (else not a typo), split at the last `@`.
-    let queries: Vec<(&String, &Failed, &str, &str)> = failed
+    let queries: Vec<(&Cow<'_, str>, &Failed<'_>, &str, &str)> = failed
         .iter()
         .filter(|(addr, _)| s.diag.delivered.get(addr) == 0)
         .filter_map(|(addr, v)| addr.rsplit_once('@').map(|(l, d)| (addr, v, l, d)))
@@ -388,7 +398,7 @@ pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
             let (to, why) = sug?;
             Some(Finding {
                 kind: "typo".into(),
-                subject: (*addr).clone(),
+                subject: addr.to_string(),
                 message: format!(
                     "{addr} ({n} failure{}) → did you mean {to} ({why})?",
                     if *n == 1 { "" } else { "s" }
