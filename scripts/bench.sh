@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Times bouncelog against cat, ripgrep and each MTA's own log summariser on a generated log.
-# Usage: [MTA=postfix|exim|qmail|exchange] [PROFILE=light|realistic] [BIN=path] scripts/bench.sh [MB]
+# Usage: [MTA=postfix|exim|qmail|exchange] [PROFILE=light|realistic] [BIN=path] [OLD=path]
+#        [PFLOGSUMM_MB=100] scripts/bench.sh [MB]
 #   (default postfix, light profile, 1024 MB).
+# OLD: an older bouncelog binary timed beside this one, 1 and 2 threads (before/after rows on
+# the same file in the same minutes). PFLOGSUMM_MB: the slice pflogsumm and bouncelog both read
+# (pflogsumm is slow); 0 for the whole log.
 # MTA picks the log (examples/gen-log.rs --mta; exim, qmail and exchange have the realistic
 # traffic only, PROFILE is then ignored); BIN another bouncelog binary to time (e.g. an older
 # build) instead of this tree's release build.
@@ -13,7 +17,8 @@
 #            directory holding the built matchup and zoverall, see BENCHMARKS.md); multilog's
 #            TAI64N labels are turned into the seconds matchup reads by an awk step first
 #   exchange none (message tracking is read with PowerShell's Get-MessageTrackingLog on Windows)
-# Prints wall time, MB/s, ratio to rg and peak RSS (from /usr/bin/time) for each command.
+# Prints wall time, user CPU, MB/s, ratio to rg and peak RSS (from /usr/bin/time) for each
+# command, and the load average (uptime) before and after: the machine may be shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-1024}
@@ -49,20 +54,21 @@ SIZE=$(stat -c %s "$LOG")
 cat "$LOG" > /dev/null   # warm the page cache
 run() { # name, command...
   local name=$1; shift
-  local best=999999 rss=0
+  local best=999999 user=0 rss=0
   for _ in 1 2 3; do
-    local out
-    out=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -1 )
-    local t=${out% *} m=${out#* }
-    if awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
+    local out t u m
+    out=$( { /usr/bin/time -f "%e %U %M" "$@" > /dev/null; } 2>&1 | tail -1 )
+    read -r t u m <<< "$out"
+    if awk "BEGIN{exit !($t < $best)}"; then best=$t; user=$u; rss=$m; fi
   done
-  echo "$name $best $rss"
+  echo "$name $best $user $rss"
 }
 once() { # name, shell command (timed once: the slow peers)
   local name=$1 out
-  out=$( { /usr/bin/time -f "%e %M" bash -c "$2" > /dev/null; } 2>&1 | tail -1 )
-  echo "$name ${out% *} ${out#* }"
+  out=$( { /usr/bin/time -f "%e %U %M" bash -c "$2" > /dev/null; } 2>&1 | tail -1 )
+  echo "$name $out"
 }
+echo "# load before: $(uptime)"
 if [ "$MTA" = postfix ]; then
   echo "# $(nproc) cores, $(uname -m), $PROFILE log $((SIZE >> 20)) MiB, best of 3, page cache warm"
 else
@@ -73,6 +79,10 @@ fi
   run rg rg -c "$MARKERS" "$LOG"
   run bouncelog-1-thread "$BIN" analyze --format json --threads 1 "$LOG"
   run bouncelog "$BIN" analyze --format json "$LOG"
+  if [ -n "${OLD:-}" ]; then
+    run old-1-thread "$OLD" analyze --format json --threads 1 "$LOG"
+    run old "$OLD" analyze --format json "$LOG"
+  fi
   EXIMSTATS=$(command -v eximstats || echo /usr/sbin/eximstats)
   if [ "$MTA" = exim ] && [ -x "$EXIMSTATS" ]; then
     once eximstats "$EXIMSTATS $LOG"
@@ -85,11 +95,12 @@ fi
       | $QA/matchup 5>/dev/null | $QA/zoverall"
   fi
 } | awk -v size="$SIZE" '
-  { t[$1]=$2; r[$1]=$3; order[NR]=$1 }
+  { t[$1]=$2; u[$1]=$3; r[$1]=$4; order[NR]=$1 }
   END {
-    printf "%-20s %9s %10s %9s %10s\n", "command", "seconds", "MB/s", "x rg", "peak RSS";
+    printf "%-20s %9s %9s %10s %9s %10s\n", "command", "seconds", "user s", "MB/s", "x rg", "peak RSS";
     for (i = 1; i <= NR; i++) { n = order[i];
-      printf "%-20s %9.2f %10.0f %9.1f %7.0f MiB\n", n, t[n], size / 1048576 / t[n], t[n] / t["rg"], r[n] / 1024 }
+      printf "%-20s %9.2f %9.2f %10.0f %9.1f %7.0f MiB\n", n, t[n], u[n], size / 1048576 / t[n], t[n] / t["rg"], r[n] / 1024 }
+    if ("bouncelog-1-thread" in t) printf "1 -> 2 threads: %.2fx\n", t["bouncelog-1-thread"] / t["bouncelog"];
     if ("eximstats" in t) printf "bouncelog is %.1fx faster than eximstats\n", t["eximstats"] / t["bouncelog"];
     if ("matchup|zoverall" in t) printf "bouncelog is %.1fx faster than matchup|zoverall\n", t["matchup|zoverall"] / t["bouncelog"];
   }'
@@ -100,9 +111,14 @@ if [ "$MTA" = exim ] && ! command -v eximstats > /dev/null && [ ! -x /usr/sbin/e
   echo "eximstats: not installed (apt-get install exim4-base)"
 fi
 if [ "$MTA" = postfix ] && command -v pflogsumm > /dev/null; then
-  SLICE=/tmp/bouncelog-bench-slice.log
-  head -c $((100 << 20)) "$LOG" > "$SLICE"
+  PMB=${PFLOGSUMM_MB:-100}
+  SLICE=$LOG
+  if [ "$PMB" != 0 ]; then
+    SLICE=/tmp/bouncelog-bench-slice.log
+    head -c $((PMB << 20)) "$LOG" > "$SLICE"
+  fi
   s=$( { /usr/bin/time -f "%e" pflogsumm "$SLICE" > /dev/null; } 2>&1 | tail -1 )
   b=$( { /usr/bin/time -f "%e" "$BIN" analyze --format json "$SLICE" > /dev/null; } 2>&1 | tail -1 )
-  echo "pflogsumm on 100 MiB: ${s}s; bouncelog on the same: ${b}s ($(awk "BEGIN{printf \"%.1f\", $s / $b}")x faster)"
+  echo "pflogsumm on $((($(stat -c %s "$SLICE") + 524288) >> 20)) MiB: ${s}s; bouncelog on the same: ${b}s ($(awk "BEGIN{printf \"%.1f\", $s / $b}")x faster)"
 fi
+echo "# load after: $(uptime)"

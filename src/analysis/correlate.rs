@@ -289,15 +289,17 @@ impl Correlator {
             }
             Kind::Delivery => match rec.outcome {
                 Some(Outcome::Ok) => {
+                    // One lookup of the message serves the client and the deferrals.
+                    let open = key.as_ref().and_then(|k| self.open.get_mut(k));
                     if inside {
                         summary.delivered += 1;
                         if let Some(r) = rec.fields.rcpt.as_deref().filter(|r| r.contains('@')) {
-                            let client = rec.fields.client.as_deref().or_else(|| {
-                                key.as_ref()
-                                    .and_then(|k| self.open.get(k))
-                                    .and_then(|o| o.client.as_deref())
-                            });
-                            let r: std::borrow::Cow<'_, str> = if self.redact {
+                            let client = rec
+                                .fields
+                                .client
+                                .as_deref()
+                                .or_else(|| open.as_ref().and_then(|o| o.client.as_deref()));
+                            let r: std::borrow::Cow<'_, str> = if redact {
                                 crate::analysis::redact::text(r).into()
                             } else {
                                 r.into()
@@ -307,8 +309,8 @@ impl Correlator {
                     } else {
                         summary.outside_window += 1;
                     }
-                    if let (Some(k), Some(r)) = (key, rec.fields.rcpt.as_deref()) {
-                        if let Some(o) = self.open.get_mut(&k) {
+                    if let (Some(o), Some(r)) = (open, rec.fields.rcpt.as_deref()) {
+                        if !o.deferred.is_empty() {
                             o.deferred.retain(|d| d.rcpt != r);
                         }
                     }

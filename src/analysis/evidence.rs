@@ -364,7 +364,7 @@ impl Diagnostics {
         };
         let rcpt = rcpt.as_ref();
         self.delivered.add(rcpt, 1);
-        if let Some(s) = domain(rcpt).and_then(|d| self.domain_stat(d)) {
+        let count = |s: &mut DomainStat| {
             s.delivered += 1;
             match (s.first_unknown, time) {
                 (Some(f), Some(t)) if t >= f => s.delivered_after += 1,
@@ -375,6 +375,14 @@ impl Diagnostics {
                 }
             }
             s.last_delivered = time.or(s.last_delivered);
+        };
+        // One lookup for a domain already kept (nearly every delivery).
+        if let Some(d) = domain(rcpt) {
+            if let Some(s) = self.domains.get_mut(d) {
+                count(s);
+            } else if let Some(s) = self.domain_stat(d) {
+                count(s);
+            }
         }
         if let Some(ip) = client.and_then(client_ip) {
             // Only how many distinct recipients a client named counts: a

@@ -25,6 +25,7 @@ use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::{LevenshteinAutomatonBuilder, DFA};
 use rayon::prelude::*;
 use serde_json::json;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Edit distance allowed between two strings, by the shorter one's length in bytes.
@@ -67,6 +68,10 @@ impl Automata {
 /// position.
 pub struct Lexicon<'a, T> {
     items: Vec<(&'a str, T)>,
+    /// Every string is ASCII: bytes are characters, and lookups of ASCII
+    /// queries walk the fst with an edit-distance table instead of building
+    /// an automaton per query.
+    ascii: bool,
     /// `None` only if the fst could not be built (it cannot fail on sorted,
     /// distinct keys); lookups then scan `items`, slower but complete.
     fst: Option<fst::Map<Vec<u8>>>,
@@ -84,18 +89,29 @@ impl<'a, T> Lexicon<'a, T> {
                 .map(|(i, (k, _))| (k.as_bytes(), i as u64)),
         )
         .ok();
-        Lexicon { items, fst }
+        let ascii = items.iter().all(|(k, _)| k.is_ascii());
+        Lexicon { items, ascii, fst }
     }
 
-    /// Positions (ascending) of the strings the automaton accepts.
-    fn near(&self, dfa: &DFA) -> Vec<usize> {
+    /// Positions (ascending) of the strings that some string could be
+    /// allowed to be from `query` (see [`Automata::dfa`]): within the
+    /// optimal string alignment distance `allowed(query.len())`; with that
+    /// distance when the search computed it (ASCII lexicon and query).
+    fn near(&self, query: &str, automata: &Automata) -> Vec<(usize, Option<usize>)> {
         let Some(map) = &self.fst else {
-            return (0..self.items.len()).collect();
+            return (0..self.items.len()).map(|i| (i, None)).collect();
         };
+        if self.ascii && query.is_ascii() {
+            return near_ascii(map.as_fst(), query.as_bytes(), allowed(query.len()))
+                .into_iter()
+                .map(|(i, d)| (i, Some(d)))
+                .collect();
+        }
         let mut out = Vec::new();
-        let mut stream = map.search(dfa).into_stream();
+        let dfa = automata.dfa(query);
+        let mut stream = map.search(&dfa).into_stream();
         while let Some((_, i)) = stream.next() {
-            out.push(i as usize);
+            out.push((i as usize, None));
         }
         out
     }
@@ -104,6 +120,77 @@ impl<'a, T> Lexicon<'a, T> {
     fn get(&self, k: &str) -> Option<usize> {
         self.items.binary_search_by(|x| x.0.cmp(k)).ok()
     }
+}
+
+/// The values (positions) of the keys of an fst within optimal string
+/// alignment distance `k` of `query`, ascending, with their distances; keys and query ASCII, so that
+/// bytes are the characters `strsim::osa_distance` counts. A depth-first walk
+/// of the fst keeping one row of the distance table per depth (two rows back
+/// for transpositions; only the diagonal band that can stay within `k`): a branch is left as soon as every cell of its row
+/// exceeds `k` (no extension can come back under it, transpositions included,
+/// since a row's minimum grows by at most one per row). It visits the same
+/// paths as the Levenshtein automaton would, without building one per query.
+fn near_ascii(fst: &fst::raw::Fst<Vec<u8>>, query: &[u8], k: usize) -> Vec<(usize, usize)> {
+    let n = query.len();
+    let w = n + 1;
+    // Distances are capped at k + 1 (all that matters is whether one exceeds
+    // k), and only the band |row - column| <= k is computed: outside it the
+    // distance is at least the difference of the lengths, so over k.
+    let cap = u8::try_from(k + 1).unwrap_or(u8::MAX);
+    let capped = |v: usize| u8::try_from(v).map_or(cap, |v| v.min(cap));
+    // rows[d * w..(d + 1) * w]: distances of the path's first d bytes to each query prefix.
+    let mut rows: Vec<u8> = (0..w).map(capped).collect();
+    let mut path: Vec<u8> = Vec::new();
+    // (node, next transition, output so far) per depth.
+    let mut stack: Vec<(fst::raw::CompiledAddr, usize, u64)> = vec![(fst.root().addr(), 0, 0)];
+    let mut out = Vec::new();
+    let root = fst.root();
+    if root.is_final() && n <= k {
+        out.push((root.final_output().value() as usize, n));
+    }
+    while let Some(top) = stack.last_mut() {
+        let node = fst.node(top.0);
+        if top.1 >= node.len() {
+            stack.pop();
+            path.pop();
+            rows.truncate(stack.len() * w);
+            continue;
+        }
+        let t = node.transition(top.1);
+        top.1 += 1;
+        let sum = top.2 + t.out.value();
+        let depth = stack.len(); // the new row's index (1-based length of the path)
+        let c = t.inp;
+        let (prev, cur) = ((depth - 1) * w, depth * w);
+        rows.resize(cur + w, cap);
+        rows[cur] = capped(depth);
+        let mut least = rows[cur];
+        for j in depth.saturating_sub(k).max(1)..=(depth + k).min(n) {
+            let cost = u8::from(c != query[j - 1]);
+            let mut v = (rows[prev + j] + 1)
+                .min(rows[cur + j - 1] + 1)
+                .min(rows[prev + j - 1] + cost);
+            if depth > 1 && j > 1 && c == query[j - 2] && path[depth - 2] == query[j - 1] {
+                v = v.min(rows[(depth - 2) * w + j - 2] + 1);
+            }
+            let v = v.min(cap);
+            rows[cur + j] = v;
+            least = least.min(v);
+        }
+        if usize::from(least) > k {
+            rows.truncate(cur);
+            continue;
+        }
+        let child = fst.node(t.addr);
+        let dist = usize::from(rows[cur + n]);
+        if child.is_final() && dist <= k {
+            out.push(((sum + child.final_output().value()) as usize, dist));
+        }
+        path.push(c);
+        stack.push((t.addr, 0, sum));
+    }
+    out.sort_unstable();
+    out
 }
 
 /// A local part without its dots.
@@ -136,21 +223,21 @@ impl<'a> Locals<'a> {
     /// but for dots counts as 0), nearest first, then most delivered, then
     /// alphabetical. With its distance and deliveries.
     pub fn best(&self, local: &str, automata: &Automata) -> Option<(usize, &'a str, u64)> {
-        let mut cands = self.lex.near(&automata.dfa(local));
+        let mut cands = self.lex.near(local, automata);
         let u = undotted(local);
-        cands.extend(self.lex.get(&u));
+        cands.extend(self.lex.get(&u).map(|i| (i, None)));
         if let Some(v) = self.dotted.get(&u) {
-            cands.extend(v.iter().copied());
+            cands.extend(v.iter().map(|&i| (i, None)));
         }
         cands
             .into_iter()
-            .map(|i| self.lex.items[i])
-            .filter(|(l, _)| *l != local && l.len().abs_diff(local.len()) <= 2)
-            .map(|(l, m)| {
-                let d = if undotted(l) == u {
+            .map(|(i, dist)| (self.lex.items[i], dist))
+            .filter(|((l, _), _)| *l != local && l.len().abs_diff(local.len()) <= 2)
+            .map(|((l, m), dist)| {
+                let d = if l.bytes().filter(|&b| b != b'.').eq(u.bytes()) {
                     0
                 } else {
-                    strsim::osa_distance(local, l)
+                    dist.unwrap_or_else(|| strsim::osa_distance(local, l))
                 };
                 (d, l, m)
             })
@@ -185,22 +272,30 @@ impl<'a> Domains<'a> {
     /// well-known ones, alphabetical among delivered ones and in list order
     /// among well-known ones. With why it is a good guess.
     pub fn best(&self, domain: &str, automata: &Automata) -> Option<(&'a str, String)> {
-        let ok = |d: &str| {
-            let dist = strsim::osa_distance(domain, d);
+        // `dist`: the distance when the search computed it already.
+        let ok = |d: &str, dist: Option<usize>| {
+            // The distance is at least the difference of the lengths (in
+            // characters, which are bytes when both are ASCII).
+            if domain.len().abs_diff(d.len()) > 2 && domain.is_ascii() && d.is_ascii() {
+                return None;
+            }
+            let dist = dist.unwrap_or_else(|| strsim::osa_distance(domain, d));
             (dist > 0 && dist <= allowed(domain.len().min(d.len()))).then_some(dist)
         };
         // `min_by_key` keeps the first of equal minima: the order above.
         let delivered = self
             .delivered
-            .near(&automata.dfa(domain))
+            .near(domain, automata)
             .into_iter()
-            .map(|i| self.delivered.items[i])
-            .filter_map(|(d, n)| ok(d).map(|dist| (dist, d, n)))
+            .filter_map(|(i, dist)| {
+                let (d, n) = self.delivered.items[i];
+                ok(d, dist).map(|dist| (dist, d, n))
+            })
             .min_by_key(|x| x.0);
         let known = self
             .known
             .iter()
-            .filter_map(|d| ok(d).map(|dist| (dist, *d)))
+            .filter_map(|d| ok(d, None).map(|dist| (dist, *d)))
             .min_by_key(|x| x.0);
         match (delivered, known) {
             (Some((a, d, n)), k) if k.is_none_or(|(b, _)| a <= b) => Some((
@@ -213,8 +308,9 @@ impl<'a> Domains<'a> {
     }
 }
 
-/// Failures of one address, and their causes.
-type Failed = (u64, BTreeSet<String>);
+/// Failures of one address, and their causes (distinct, sorted: a few at
+/// most, so a sorted vector rather than a set of owned strings per address).
+type Failed<'a> = (u64, Vec<&'a str>);
 
 /// The typo findings of a summary, in address order.
 pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
@@ -224,18 +320,26 @@ pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
         .map(|d| d.known_domains.iter().map(String::as_str).collect())
         .unwrap_or_default();
     // Distinct failed addresses (lowercase), with failures and causes.
-    let mut failed: BTreeMap<String, Failed> = BTreeMap::new();
+    // Addresses already lowercase (nearly all) are borrowed, not copied.
+    let mut failed: BTreeMap<Cow<'_, str>, Failed<'_>> = BTreeMap::new();
     for (k, g) in &s.groups {
         if ps.maybe_typo(&k.cause) {
             for (r, n) in g.recipients.entries() {
-                let e = failed.entry(r.to_ascii_lowercase()).or_default();
+                let key: Cow<'_, str> = if r.bytes().any(|b| b.is_ascii_uppercase()) {
+                    r.to_ascii_lowercase().into()
+                } else {
+                    r.into()
+                };
+                let e = failed.entry(key).or_default();
                 e.0 += n;
-                e.1.insert(k.cause.to_string());
+                if let Err(i) = e.1.binary_search(&k.cause.as_str()) {
+                    e.1.insert(i, k.cause.as_str());
+                }
             }
         }
     }
     // Those never delivered (else not a typo), split at the last `@`.
-    let queries: Vec<(&String, &Failed, &str, &str)> = failed
+    let queries: Vec<(&Cow<'_, str>, &Failed<'_>, &str, &str)> = failed
         .iter()
         .filter(|(addr, _)| s.diag.delivered.get(addr) == 0)
         .filter_map(|(addr, v)| addr.rsplit_once('@').map(|(l, d)| (addr, v, l, d)))
@@ -294,7 +398,7 @@ pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
             let (to, why) = sug?;
             Some(Finding {
                 kind: super::kinds::TYPO.into(),
-                subject: (*addr).clone(),
+                subject: addr.to_string(),
                 message: format!(
                     "{addr} ({n} failure{}) → did you mean {to} ({why})?",
                     if *n == 1 { "" } else { "s" }
@@ -304,4 +408,53 @@ pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The table walk finds exactly the keys within the distance (the
+        /// brute force of `strsim`), and at least what the automaton finds.
+        #[test]
+        fn table_walk_finds_what_osa_allows(
+            keys in proptest::collection::vec("[ab.c]{0,10}", 0..60),
+            query in "[ab.c]{0,10}",
+        ) {
+            let lex = Lexicon::new(keys.iter().map(|k| (k.as_str(), 0u64)).collect());
+            let k = allowed(query.len());
+            let got = lex.near(&query, &Automata::default());
+            let want: Vec<(usize, Option<usize>)> = lex
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, (s, _))| (i, Some(strsim::osa_distance(s, &query))))
+                .filter(|(_, d)| d.is_some_and(|d| d <= k))
+                .collect();
+            prop_assert_eq!(&got, &want);
+            let map = lex.fst.as_ref().expect("fst");
+            let dfa = Automata::default().dfa(&query);
+            let mut stream = map.search(&dfa).into_stream();
+            while let Some((_, i)) = stream.next() {
+                prop_assert!(got.iter().any(|g| g.0 == i as usize));
+            }
+        }
+    }
+
+    #[test]
+    fn non_ascii_lexicons_use_the_automaton() {
+        let lex = Lexicon::new(vec![("josé", 1u64), ("jose", 1), ("josie", 1)]);
+        assert!(!lex.ascii);
+        let got: Vec<&str> = lex
+            .near("jose", &Automata::default())
+            .into_iter()
+            .map(|(i, d)| {
+                assert_eq!(d, None, "the automaton does not measure");
+                lex.items[i].0
+            })
+            .collect();
+        assert_eq!(got, ["jose", "josie", "josé"]);
+    }
 }
