@@ -16,6 +16,7 @@ use crate::findings::{Analysis, Finding};
 use crate::patterns::{CauseId, MtaId, PatternSet};
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Schema id written at the top of every JSON report.
@@ -49,7 +50,7 @@ pub fn parse_hour_key(k: &str) -> Option<i64> {
 
 /// The whole JSON report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Report {
+pub struct Report<'a> {
     /// Always [`SCHEMA`].
     pub schema: String,
     /// `bouncelog VERSION`.
@@ -69,9 +70,9 @@ pub struct Report {
     pub totals: Totals,
     /// Findings, in report order.
     #[serde(default)]
-    pub findings: Vec<Finding>,
+    pub findings: Cow<'a, [Finding]>,
     /// One entry per (cause, direction, severity, MTA).
-    pub groups: Vec<GroupDoc>,
+    pub groups: Vec<GroupDoc<'a>>,
     /// Postfix `reject_warning` lines by MTA and cause.
     #[serde(default)]
     pub reject_warnings: Vec<WarningDoc>,
@@ -93,7 +94,7 @@ pub struct Report {
 pub struct WithEvidence<'a> {
     /// The report.
     #[serde(flatten)]
-    pub report: &'a Report,
+    pub report: &'a Report<'a>,
     /// The summary's evidence.
     pub evidence: crate::analysis::evidence_json::Evidence<'a>,
 }
@@ -217,20 +218,20 @@ pub struct ExampleDoc {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 #[allow(missing_docs)]
-pub struct CountsDoc {
-    pub recipients: BTreeMap<String, u64>,
+pub struct CountsDoc<'a> {
+    pub recipients: BTreeMap<Cow<'a, str>, u64>,
     pub recipients_overflow: u64,
-    pub domains: BTreeMap<String, u64>,
+    pub domains: BTreeMap<Cow<'a, str>, u64>,
     pub domains_overflow: u64,
-    pub peers: BTreeMap<String, u64>,
+    pub peers: BTreeMap<Cow<'a, str>, u64>,
     pub peers_overflow: u64,
-    pub senders: BTreeMap<String, u64>,
+    pub senders: BTreeMap<Cow<'a, str>, u64>,
     pub senders_overflow: u64,
     /// Events per hour, keyed by the hour (RFC 3339, UTC).
     pub hourly: BTreeMap<String, u64>,
     /// Attempts per message (`QUEUEID RECIPIENT`), so that a message retried
     /// in two merged reports stays one message.
-    pub messages: BTreeMap<String, u64>,
+    pub messages: BTreeMap<Cow<'a, str>, u64>,
     /// Attempts of messages beyond the cap.
     pub messages_overflow: u64,
     /// Events without a queue id (each its own message).
@@ -239,7 +240,7 @@ pub struct CountsDoc {
 
 /// One group.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GroupDoc {
+pub struct GroupDoc<'a> {
     /// The cause id.
     pub cause: CauseId,
     /// The cause's title.
@@ -304,7 +305,7 @@ pub struct GroupDoc {
     #[serde(default)]
     pub hints: Vec<String>,
     /// Every counted value (absent in reports of very old versions).
-    pub counts: Option<CountsDoc>,
+    pub counts: Option<CountsDoc<'a>>,
 }
 
 /// `reject_warning` lines of one MTA and cause.
@@ -337,10 +338,10 @@ fn top(c: &Counter, n: usize) -> Vec<Top> {
         .collect()
 }
 
-fn all(c: &Counter) -> BTreeMap<String, u64> {
+fn all(c: &Counter) -> BTreeMap<Cow<'_, str>, u64> {
     c.entries()
         .into_iter()
-        .map(|(k, n)| (k.to_string(), n))
+        .map(|(k, n)| (Cow::Borrowed(k), n))
         .collect()
 }
 
@@ -358,16 +359,16 @@ pub fn unmatched(s: &Summary, n: usize) -> Vec<UnmatchedDoc> {
         .collect()
 }
 
-impl Report {
+impl<'a> Report<'a> {
     /// The report of a summary. `coverage` adds how the lines read cover the
     /// window (always for `analyze`; for `merge` when the parts knew it).
     pub fn new(
-        a: &Analysis,
+        a: &'a Analysis,
         ps: &PatternSet,
         opts: &ReportOptions,
         now: DateTime<FixedOffset>,
         coverage: bool,
-    ) -> Report {
+    ) -> Report<'a> {
         use Direction::*;
         let s = &a.summary;
         let groups = s
@@ -483,7 +484,7 @@ impl Report {
                 outside_window: s.outside_window,
                 duplicates_skipped: s.duplicates,
             },
-            findings: a.findings.clone(),
+            findings: Cow::Borrowed(&a.findings),
             groups,
             reject_warnings: s
                 .warnings

@@ -21,7 +21,7 @@ use chrono::DateTime;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-fn counter(m: &BTreeMap<String, u64>, overflow: u64) -> Counter {
+fn counter(m: &BTreeMap<std::borrow::Cow<'_, str>, u64>, overflow: u64) -> Counter {
     let mut c = Counter::default();
     for (k, n) in m {
         c.add(k, *n);
@@ -122,7 +122,7 @@ pub fn from_report(r: Report) -> Result<Analysis, String> {
     }
     Ok(Analysis {
         summary: s,
-        findings: r.findings,
+        findings: r.findings.into_owned(),
     })
 }
 
