@@ -51,6 +51,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
             redact: cfg.redact,
             progress,
             stop: Some(stop.clone()),
+            zone: cfg.report.zone.clone(),
         };
         let summary = pipeline::run(&ps, &cfg.inputs, &opts, &mut events, &mut problems);
         if let Err(err) = out.finish(cfg.report.quiet) {

@@ -56,7 +56,7 @@ fn finish(
         details: out.details,
         unicode: out.output.is_none() && io::stdout().is_terminal(),
     };
-    let now = chrono::Local::now().fixed_offset();
+    let now = out.zone.now();
     let silent = out.quiet && summary.failures() == 0 && !msgs.errored() && out.output.is_none();
     if !silent {
         let w = sink.writer();
@@ -94,7 +94,7 @@ fn finish(
     sink.finish()?;
     // A past window the inputs do not reach into is no evidence of a clean period.
     let note = check_coverage
-        .then(|| window::coverage_note(summary, now))
+        .then(|| window::coverage_note(summary, now, &out.zone))
         .flatten();
     let uncovered = match note {
         Some((msg, none)) => {

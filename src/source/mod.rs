@@ -8,7 +8,7 @@
 
 pub mod journal;
 
-use chrono::{DateTime, FixedOffset, Local};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -82,7 +82,7 @@ pub struct Reader {
     /// Name shown in messages and reports (`-` for stdin).
     pub name: String,
     /// Reference time for year-less stamps: modification time, or now.
-    pub reference: DateTime<Local>,
+    pub reference: DateTime<Utc>,
     /// Whether the data is gzip-compressed.
     pub gzip: bool,
     reader: Box<dyn Read + Send>,
@@ -97,14 +97,14 @@ pub struct Reader {
 /// Opens an input. The error is one line naming the file.
 pub fn open(input: &Input) -> Result<Reader, String> {
     let path = match input {
-        Input::Stdin => return from_reader("-", Box::new(io::stdin()), Local::now()),
+        Input::Stdin => return from_reader("-", Box::new(io::stdin()), Utc::now()),
         Input::Journal { since, until } => {
-            return from_reader(JOURNAL_NAME, journalctl(*since, *until)?, Local::now())
+            return from_reader(JOURNAL_NAME, journalctl(*since, *until)?, Utc::now())
         }
         Input::File(p) => p.display().to_string(),
     };
     let path = path.as_str();
-    let (raw, reference): (Box<dyn Read + Send>, DateTime<Local>) = {
+    let (raw, reference): (Box<dyn Read + Send>, DateTime<Utc>) = {
         let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
         if meta.is_dir() {
             return Err(format!("{path}: is a directory"));
@@ -112,8 +112,8 @@ pub fn open(input: &Input) -> Result<Reader, String> {
         let f = File::open(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
         let mtime = meta
             .modified()
-            .map(DateTime::<Local>::from)
-            .unwrap_or_else(|_| Local::now());
+            .map(DateTime::<Utc>::from)
+            .unwrap_or_else(|_| Utc::now());
         (Box::new(f), mtime)
     };
     let mut reader = from_reader(path, raw, reference)?;
@@ -121,12 +121,14 @@ pub fn open(input: &Input) -> Result<Reader, String> {
     Ok(reader)
 }
 
-/// An input over any reader (gzip detected from its first bytes).
-pub fn from_reader(
+/// An input over any reader (gzip detected from its first bytes); `reference`
+/// is the instant it was last written (any zone: only the instant counts).
+pub fn from_reader<Tz: TimeZone>(
     path: &str,
     raw: Box<dyn Read + Send>,
-    reference: DateTime<Local>,
+    reference: DateTime<Tz>,
 ) -> Result<Reader, String> {
+    let reference = reference.with_timezone(&Utc);
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
     let head = buffered
         .fill_buf()
@@ -164,9 +166,12 @@ fn journalctl(
 ) -> Result<Box<dyn Read + Send>, String> {
     let mut cmd = std::process::Command::new("journalctl");
     cmd.args(["-o", "json", "--no-pager", "SYSLOG_FACILITY=2"]);
+    // journalctl reads these times in the zone of the environment it
+    // inherits, the system's (whatever --tz says).
+    let zone = crate::parse::syslog::Zone::system();
     for (arg, t) in [("since", since), ("until", until)] {
         if let Some(t) = t {
-            let t = t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S");
+            let t = zone.fixed(t).format("%Y-%m-%d %H:%M:%S");
             cmd.arg(format!("--{arg}={t}"));
         }
     }
@@ -366,7 +371,7 @@ mod tests {
         Reader {
             file: None,
             name: "t".into(),
-            reference: Local::now(),
+            reference: Utc::now(),
             gzip: false,
             reader: Box::new(io::Cursor::new(data)),
             leftover: Vec::new(),

@@ -30,3 +30,4 @@ mod textreport;
 mod typos;
 mod user_patterns;
 mod util;
+mod zones;
