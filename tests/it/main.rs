@@ -20,6 +20,7 @@ mod lineforms;
 mod merge;
 mod merge_findings;
 mod output;
+mod pattern_errors;
 mod patterns;
 mod plumbing;
 mod postfix;
