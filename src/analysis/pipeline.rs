@@ -83,7 +83,8 @@ pub fn run(
         }
         let mut input = match source::open(what) {
             Ok(i) => i,
-            Err(msg) => {
+            Err(e) => {
+                let msg = e.to_string();
                 report(Problem::Error(msg.clone()));
                 summary.inputs.push(InputInfo {
                     path: what.name(),

@@ -349,7 +349,8 @@ fn analyze_config(a: AnalyzeArgs) -> Result<config::AnalyzeConfig, Error> {
         a.until.as_deref(),
         chrono::Utc::now(),
         &zone,
-    )?;
+    )
+    .map_err(Error::Usage)?;
     let mut inputs: Vec<Input> = a.files.iter().map(|f| Input::from(f.as_str())).collect();
     if a.journal {
         inputs.push(Input::journal(&window));

@@ -25,8 +25,9 @@ fn thresholds(out: &ReportConfig, ps: &PatternSet) -> Result<Vec<Threshold>, Err
         .fail_on
         .iter()
         .map(|s| failon::parse(s))
-        .collect::<Result<Vec<_>, _>>()?;
-    failon::validate(&t, ps)?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
+    failon::validate(&t, ps).map_err(Error::Usage)?;
     Ok(t)
 }
 

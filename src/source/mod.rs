@@ -94,8 +94,36 @@ pub struct Reader {
     hasher: Box<xxhash_rust::xxh3::Xxh3>,
 }
 
+/// Why an input could not be opened; the message is one line naming it.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The system refused or failed (no such file, permission denied, a read error).
+    #[error("{name}: {}", io_msg(.source))]
+    Io {
+        /// The input's name.
+        name: String,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// A directory was given where a log was expected.
+    #[error("{0}: is a directory")]
+    Directory(String),
+    /// journalctl could not be run (the message says why and what to do).
+    #[error("{0}")]
+    Journal(String),
+}
+
+impl OpenError {
+    fn io(name: &str) -> impl FnOnce(io::Error) -> OpenError + '_ {
+        move |source| OpenError::Io {
+            name: name.to_string(),
+            source,
+        }
+    }
+}
+
 /// Opens an input. The error is one line naming the file.
-pub fn open(input: &Input) -> Result<Reader, String> {
+pub fn open(input: &Input) -> Result<Reader, OpenError> {
     let path = match input {
         Input::Stdin => return from_reader("-", Box::new(io::stdin()), Utc::now()),
         Input::Journal { since, until } => {
@@ -105,11 +133,11 @@ pub fn open(input: &Input) -> Result<Reader, String> {
     };
     let path = path.as_str();
     let (raw, reference): (Box<dyn Read + Send>, DateTime<Utc>) = {
-        let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+        let meta = std::fs::metadata(path).map_err(OpenError::io(path))?;
         if meta.is_dir() {
-            return Err(format!("{path}: is a directory"));
+            return Err(OpenError::Directory(path.to_string()));
         }
-        let f = File::open(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+        let f = File::open(path).map_err(OpenError::io(path))?;
         let mtime = meta
             .modified()
             .map(DateTime::<Utc>::from)
@@ -127,12 +155,10 @@ pub fn from_reader<Tz: TimeZone>(
     path: &str,
     raw: Box<dyn Read + Send>,
     reference: DateTime<Tz>,
-) -> Result<Reader, String> {
+) -> Result<Reader, OpenError> {
     let reference = reference.with_timezone(&Utc);
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
-    let head = buffered
-        .fill_buf()
-        .map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+    let head = buffered.fill_buf().map_err(OpenError::io(path))?;
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     let reader: Box<dyn Read + Send> = if gzip {
         Box::new(MultiGzDecoder::new(buffered))
@@ -163,7 +189,7 @@ pub const JOURNAL_NAME: &str = "journalctl";
 fn journalctl(
     since: Option<DateTime<FixedOffset>>,
     until: Option<DateTime<FixedOffset>>,
-) -> Result<Box<dyn Read + Send>, String> {
+) -> Result<Box<dyn Read + Send>, OpenError> {
     let mut cmd = std::process::Command::new("journalctl");
     cmd.args(["-o", "json", "--no-pager", "SYSLOG_FACILITY=2"]);
     // journalctl reads these times in the zone of the environment it
@@ -178,13 +204,18 @@ fn journalctl(
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .stdin(std::process::Stdio::null());
-    let mut child = cmd.spawn().map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => {
-            "journalctl: not found (--journal needs systemd's journalctl on the PATH)".to_string()
-        }
-        _ => format!("journalctl: cannot run it: {}", io_msg(&e)),
+    let mut child = cmd.spawn().map_err(|e| {
+        OpenError::Journal(match e.kind() {
+            io::ErrorKind::NotFound => {
+                "journalctl: not found (--journal needs systemd's journalctl on the PATH)".into()
+            }
+            _ => format!("journalctl: cannot run it: {}", io_msg(&e)),
+        })
     })?;
-    let out = child.stdout.take().ok_or("journalctl: no output")?;
+    let out = child
+        .stdout
+        .take()
+        .ok_or_else(|| OpenError::Journal("journalctl: no output".into()))?;
     // Read stderr on a thread so that a chatty journalctl cannot block on it.
     let err = child.stderr.take().map(|mut e| {
         std::thread::spawn(move || {
@@ -411,6 +442,26 @@ mod tests {
         assert!(shrank(Some(&p), 4096));
         assert!(!shrank(Some(&p), 10));
         assert!(!shrank(None, 4096));
+    }
+
+    #[test]
+    fn open_errors_are_typed_and_name_the_input() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let missing = dir.path().join("gone.log");
+        let e = open(&Input::File(missing.clone())).err().expect("missing");
+        assert!(matches!(e, OpenError::Io { .. }));
+        assert_eq!(
+            e.to_string(),
+            format!("{}: no such file or directory", missing.display())
+        );
+        let e = open(&Input::File(dir.path().to_path_buf()))
+            .err()
+            .expect("dir");
+        assert!(matches!(e, OpenError::Directory(_)));
+        assert_eq!(
+            e.to_string(),
+            format!("{}: is a directory", dir.path().display())
+        );
     }
 
     #[test]
