@@ -3,6 +3,7 @@
 //! written, paths). `cli` builds it; `command` runs it.
 
 use crate::analysis::window::Window;
+use crate::parse::syslog::Zone;
 use crate::source::Input;
 use std::path::PathBuf;
 
@@ -45,6 +46,9 @@ pub struct ReportConfig {
     pub fail_on: Vec<String>,
     /// Extra pattern files.
     pub patterns: Option<PathBuf>,
+    /// The zone local stamps are read in and times are shown in (`--tz`;
+    /// the system's by default).
+    pub zone: Zone,
 }
 
 /// `bouncelog analyze`.

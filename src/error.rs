@@ -9,7 +9,9 @@ use std::io;
 /// An error that ends a command.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Bad arguments (an unknown zone, a malformed --fail-on, ...).
+    /// Bad arguments (an unknown zone, a malformed --fail-on, ...). Only
+    /// what is said to be one: no `From<String>`, so that an inner error
+    /// message does not become a usage error by a `?`.
     #[error("{0}")]
     Usage(String),
     /// Pattern files that cannot be used; one message per problem.
@@ -18,12 +20,6 @@ pub enum Error {
     /// Reading or writing failed (the message names the file).
     #[error("{}", crate::source::plain(.0))]
     Io(#[from] io::Error),
-}
-
-impl From<String> for Error {
-    fn from(s: String) -> Error {
-        Error::Usage(s)
-    }
 }
 
 /// How a command ended; the exit status follows from it alone.

@@ -30,6 +30,8 @@ pub struct RunOptions {
     /// Set by the caller (from its event sink, say, when the output pipe
     /// closed) to stop reading at once: the run returns what it has.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The zone local stamps are read in.
+    pub zone: crate::parse::syslog::Zone,
 }
 
 impl RunOptions {
@@ -66,7 +68,7 @@ pub fn run(
     sink: &mut dyn FnMut(&Event),
     report: &mut dyn FnMut(Problem),
 ) -> Summary {
-    let inputs = order_by_content(ps, inputs);
+    let inputs = order_by_content(ps, inputs, &opts.zone);
     let mut summary = Summary::default();
     let mut corr = Correlator::default();
     corr.window = opts.window;
@@ -81,7 +83,8 @@ pub fn run(
         }
         let mut input = match source::open(what) {
             Ok(i) => i,
-            Err(msg) => {
+            Err(e) => {
+                let msg = e.to_string();
                 report(Problem::Error(msg.clone()));
                 summary.inputs.push(InputInfo {
                     path: what.name(),
@@ -217,7 +220,7 @@ fn analyze_input(
     opts: &RunOptions,
 ) -> InputInfo {
     let progress = opts.progress.as_ref();
-    let ctx = TimeContext::at(input.reference);
+    let ctx = TimeContext::in_zone(input.reference, opts.zone.clone());
     corr.start_input();
     let rekey = corr.mixed_forms;
     // Either copy may be read first, stamped a second before or after the other.
@@ -366,14 +369,18 @@ fn analyze_input(
 /// in the next) and the order of ndjson events then follow the logs' time.
 /// Inputs whose first lines have no time (stdin, unreadable files) keep their
 /// place relative to each other, after the dated ones.
-pub fn order_by_content(ps: &PatternSet, inputs: &[Input]) -> Vec<Input> {
+pub fn order_by_content(
+    ps: &PatternSet,
+    inputs: &[Input],
+    zone: &crate::parse::syslog::Zone,
+) -> Vec<Input> {
     if inputs.len() < 2 {
         return inputs.to_vec();
     }
     let mut keyed: Vec<(Option<chrono::DateTime<chrono::FixedOffset>>, usize, &Input)> = inputs
         .iter()
         .enumerate()
-        .map(|(i, p)| (p.file().and_then(|_| first_time(ps, p)), i, p))
+        .map(|(i, p)| (p.file().and_then(|_| first_time(ps, p, zone)), i, p))
         .collect();
     keyed.sort_by_key(|(t, i, _)| (t.is_none(), *t, *i));
     keyed.into_iter().map(|(_, _, p)| p.clone()).collect()
@@ -410,10 +417,10 @@ fn is_journal(input: &Input) -> bool {
 }
 
 /// Time of the first line of a file that has one (within its first chunk).
-fn first_time(ps: &PatternSet, what: &Input) -> Option<Time> {
+fn first_time(ps: &PatternSet, what: &Input, zone: &crate::parse::syslog::Zone) -> Option<Time> {
     let mut input = source::open(what).ok()?;
     let chunk = input.next_chunk()?;
-    let ctx = TimeContext::at(input.reference);
+    let ctx = TimeContext::in_zone(input.reference, zone.clone());
     chunk
         .split(|&b| b == b'\n')
         .take(2000)
@@ -433,7 +440,7 @@ fn line_time(ps: &PatternSet, ctx: &TimeContext, line: &[u8]) -> Option<Time> {
             .find_map(|n| {
                 n.regex
                     .captures(h.msg)
-                    .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
+                    .and_then(|c| crate::parse::native_stamp(&c, &n.time_format, &ctx.zone))
             });
         if let Some(t) = inner.or_else(|| crate::parse::syslog::resolve(&h, ctx)) {
             return Some(t);
@@ -443,7 +450,7 @@ fn line_time(ps: &PatternSet, ctx: &TimeContext, line: &[u8]) -> Option<Time> {
         if let Some(t) = n
             .regex
             .captures(line)
-            .and_then(|c| crate::parse::native_stamp(&c, &n.time_format))
+            .and_then(|c| crate::parse::native_stamp(&c, &n.time_format, &ctx.zone))
         {
             return Some(t);
         }

@@ -6,10 +6,11 @@
 //! so that a report of a past day with no evidence is not taken for a clean
 //! day.
 //!
-//! Specs are read in the local time zone (`TZ`, or `--tz`, which sets it), the
-//! zone in which syslog wrote its year-less stamps.
+//! Specs are read in the zone given ([`Zone`]: `--tz`, the system's zone by
+//! default), the zone in which syslog wrote its year-less stamps.
 
-use chrono::{DateTime, Days, Duration, FixedOffset, Local, NaiveDate, NaiveDateTime, NaiveTime};
+use crate::parse::syslog::Zone;
+use chrono::{DateTime, Days, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 /// A half-open interval of time: `since <= t < until`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,13 +38,14 @@ impl Window {
     }
 }
 
-fn local_midnight(d: NaiveDate) -> Result<DateTime<FixedOffset>, String> {
-    crate::parse::syslog::local(d.and_time(NaiveTime::MIN))
+fn local_midnight(d: NaiveDate, zone: &Zone) -> Result<DateTime<FixedOffset>, String> {
+    crate::parse::syslog::local(d.and_time(NaiveTime::MIN), zone)
         .ok_or_else(|| format!("{d}: no such local time"))
 }
 
-/// A named or dated day: `today`, `yesterday` or `YYYY-MM-DD`.
-fn day_of(spec: &str, now: DateTime<Local>) -> Option<NaiveDate> {
+/// A named or dated day: `today`, `yesterday` or `YYYY-MM-DD` (`now` is on
+/// the zone's clock).
+fn day_of(spec: &str, now: DateTime<FixedOffset>) -> Option<NaiveDate> {
     let today = now.date_naive();
     match spec {
         "today" => Some(today),
@@ -54,15 +56,18 @@ fn day_of(spec: &str, now: DateTime<Local>) -> Option<NaiveDate> {
 
 /// Parses a window bound. A day (`today`, `yesterday`, `2025-03-10`) means its
 /// start for `--since` and its end (the next midnight) for `--until`, so
-/// `--since yesterday --until yesterday` is all of yesterday.
+/// `--since yesterday --until yesterday` is all of yesterday. Days and times
+/// without an offset are read in `zone`.
 pub fn parse_bound(
     spec: &str,
-    now: DateTime<Local>,
+    now: DateTime<Utc>,
+    zone: &Zone,
     is_end: bool,
 ) -> Result<DateTime<FixedOffset>, String> {
     let spec = spec.trim();
+    let now = zone.fixed(now);
     if spec == "now" {
-        return Ok(now.fixed_offset());
+        return Ok(now);
     }
     if let Some(d) = day_of(spec, now) {
         let d = if is_end {
@@ -71,7 +76,7 @@ pub fn parse_bound(
         } else {
             d
         };
-        return local_midnight(d);
+        return local_midnight(d, zone);
     }
     if let Some(rel) = spec.strip_prefix('-') {
         let split = rel.find(|c: char| !c.is_ascii_digit()).unwrap_or(rel.len());
@@ -86,7 +91,7 @@ pub fn parse_bound(
                 _ => None,
             };
             if let Some(d) = d {
-                return Ok((now - d).fixed_offset());
+                return Ok(zone.fixed(now - d));
             }
         }
     }
@@ -100,7 +105,7 @@ pub fn parse_bound(
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(spec, f) {
-            return crate::parse::syslog::local(n)
+            return crate::parse::syslog::local(n, zone)
                 .ok_or_else(|| format!("{spec}: no such local time"));
         }
     }
@@ -109,32 +114,37 @@ pub fn parse_bound(
     ))
 }
 
-/// The window of one day (`--day yesterday`).
-pub fn day(spec: &str, now: DateTime<Local>) -> Result<Window, String> {
-    let d = day_of(spec.trim(), now)
+/// The window of one day (`--day yesterday`) in `zone`.
+pub fn day(spec: &str, now: DateTime<Utc>, zone: &Zone) -> Result<Window, String> {
+    let d = day_of(spec.trim(), zone.fixed(now))
         .ok_or_else(|| format!("invalid day '{spec}': use today, yesterday or YYYY-MM-DD"))?;
     Ok(Window {
-        since: Some(local_midnight(d)?),
+        since: Some(local_midnight(d, zone)?),
         until: Some(local_midnight(
             d.checked_add_days(Days::new(1))
                 .ok_or("date out of range")?,
+            zone,
         )?),
     })
 }
 
-/// The window of `--day`, or of `--since` and `--until`; the error is one line.
+/// The window of `--day`, or of `--since` and `--until`, read in `zone`; the
+/// error is one line.
 pub fn from_args(
     day_spec: Option<&str>,
     since: Option<&str>,
     until: Option<&str>,
-    now: DateTime<Local>,
+    now: DateTime<Utc>,
+    zone: &Zone,
 ) -> Result<Window, String> {
     if let Some(d) = day_spec {
-        return day(d, now);
+        return day(d, now, zone);
     }
     let w = Window {
-        since: since.map(|s| parse_bound(s, now, false)).transpose()?,
-        until: until.map(|s| parse_bound(s, now, true)).transpose()?,
+        since: since
+            .map(|s| parse_bound(s, now, zone, false))
+            .transpose()?,
+        until: until.map(|s| parse_bound(s, now, zone, true)).transpose()?,
     };
     if let (Some(s), Some(u)) = (w.since, w.until) {
         if s >= u {
@@ -213,17 +223,19 @@ pub fn is_past(w: &Window, now: DateTime<FixedOffset>) -> bool {
 }
 
 /// What to say on stderr about a past window the lines read do not cover
-/// (and whether it is not covered at all); nothing for other windows.
+/// (and whether it is not covered at all), times shown in `zone`; nothing for
+/// other windows.
 pub fn coverage_note(
     s: &crate::analysis::summary::Summary,
     now: DateTime<FixedOffset>,
+    zone: &Zone,
 ) -> Option<(String, bool)> {
     if !is_past(&s.window, now) {
         return None;
     }
     let c = coverage(&s.window, s.first_line, s.last_line, now)?;
     let fmt = |t: Option<DateTime<FixedOffset>>| {
-        t.map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
+        t.map(|t| zone.fixed(t).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|| "the start".into())
     };
     let window = format!(
@@ -231,7 +243,7 @@ pub fn coverage_note(
         fmt(s.window.since),
         s.window
             .until
-            .map(|u| u.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
+            .map(|u| zone.fixed(u).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|| "now".into())
     );
     let read = match (s.first_line, s.last_line) {
@@ -258,24 +270,23 @@ pub fn coverage_note(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
-    fn now() -> DateTime<Local> {
-        // Tests run with the machine's zone; use a fixed local wall time.
-        Local
-            .from_local_datetime(
-                &NaiveDate::from_ymd_opt(2026, 1, 1)
-                    .and_then(|d| d.and_hms_opt(6, 30, 0))
-                    .expect("t"),
-            )
-            .earliest()
+    fn zone() -> Zone {
+        Zone::named("Europe/Paris").expect("zone")
+    }
+
+    /// 06:30 on 1 January 2026 in [`zone`].
+    fn now() -> DateTime<Utc> {
+        NaiveDate::from_ymd_opt(2026, 1, 1)
+            .and_then(|d| d.and_hms_opt(5, 30, 0))
             .expect("t")
+            .and_utc()
     }
 
     #[test]
     fn named_days_and_relative_times() {
         let n = now();
-        let y = day("yesterday", n).expect("day");
+        let y = day("yesterday", n, &zone()).expect("day");
         assert_eq!(
             y.since.expect("s").naive_local().to_string(),
             "2025-12-31 00:00:00"
@@ -285,31 +296,31 @@ mod tests {
             "2026-01-01 00:00:00"
         );
         assert_eq!(
-            parse_bound("yesterday", n, true).expect("b"),
+            parse_bound("yesterday", n, &zone(), true).expect("b"),
             y.until.expect("u")
         );
         assert_eq!(
-            parse_bound("-24h", n, false)
+            parse_bound("-24h", n, &zone(), false)
                 .expect("b")
                 .naive_local()
                 .to_string(),
             "2025-12-31 06:30:00"
         );
         assert_eq!(
-            parse_bound("-7d", n, false)
+            parse_bound("-7d", n, &zone(), false)
                 .expect("b")
                 .naive_local()
                 .to_string(),
             "2025-12-25 06:30:00"
         );
         assert_eq!(
-            parse_bound("2025-03-10T09:14:08+01:00", n, false)
+            parse_bound("2025-03-10T09:14:08+01:00", n, &zone(), false)
                 .expect("b")
                 .to_rfc3339(),
             "2025-03-10T09:14:08+01:00"
         );
         assert_eq!(
-            parse_bound("2025-03-10", n, true)
+            parse_bound("2025-03-10", n, &zone(), true)
                 .expect("b")
                 .naive_local()
                 .to_string(),
@@ -320,15 +331,15 @@ mod tests {
     #[test]
     fn bad_specs_are_errors() {
         for s in ["tomorrowish", "-5x", "2025-13-01", "", "-h"] {
-            assert!(parse_bound(s, now(), false).is_err(), "{s}");
+            assert!(parse_bound(s, now(), &zone(), false).is_err(), "{s}");
         }
-        assert!(day("-24h", now()).is_err());
+        assert!(day("-24h", now(), &zone()).is_err());
     }
 
     #[test]
     fn coverage_of_a_day() {
-        let n = now().fixed_offset();
-        let w = day("yesterday", now()).expect("w");
+        let n = zone().fixed(now());
+        let w = day("yesterday", now(), &zone()).expect("w");
         let (s, u) = (w.since.expect("s"), w.until.expect("u"));
         let m = Duration::minutes;
         assert_eq!(coverage(&Window::default(), None, None, n), None);
@@ -355,7 +366,7 @@ mod tests {
         );
         assert!(is_past(&w, n));
         // Today's window has not ended: a log up to now covers it.
-        let t = day("today", now()).expect("w");
+        let t = day("today", now(), &zone()).expect("w");
         assert!(!is_past(&t, n));
         assert_eq!(coverage(&t, t.since, Some(n), n), Some(Coverage::Full));
     }
@@ -363,7 +374,7 @@ mod tests {
     #[test]
     fn window_is_half_open() {
         let n = now();
-        let w = day("yesterday", n).expect("w");
+        let w = day("yesterday", n, &zone()).expect("w");
         assert!(w.contains(w.since));
         assert!(!w.contains(w.until));
         assert!(!w.contains(None));

@@ -8,10 +8,11 @@ mod progress;
 use crate::analysis::window;
 use crate::config::{self, Format};
 use crate::error::{exit_status, Error};
+use crate::parse::syslog::Zone;
 use crate::source::Input;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 const EXIT_HELP: &str = "Exit status: 0 success; 1 a --fail-on threshold was crossed; 2 an error \
@@ -257,7 +258,7 @@ pub fn main() -> ExitCode {
             m.out.format = m.format.into();
             crate::command::merge::run(&config::MergeConfig {
                 reports: m.reports,
-                report: report_config(&m.out),
+                report: report_config(&m.out, Zone::system()),
             })
         }
         Command::Explain {
@@ -302,7 +303,7 @@ fn inputs(files: &[String]) -> Vec<Input> {
     files.iter().map(|f| Input::from(f.as_str())).collect()
 }
 
-fn report_config(out: &OutputArgs) -> config::ReportConfig {
+fn report_config(out: &OutputArgs, zone: Zone) -> config::ReportConfig {
     config::ReportConfig {
         format: match out.format {
             FormatArg::Text => Format::Text,
@@ -320,20 +321,16 @@ fn report_config(out: &OutputArgs) -> config::ReportConfig {
         quiet: out.quiet,
         fail_on: out.fail_on.clone(),
         patterns: out.patterns.clone(),
+        zone,
     }
 }
 
-/// Sets the zone year-less stamps and window bounds are read in.
-fn set_tz(tz: &str) -> Result<(), Error> {
-    let known = tz == "UTC" || tz == "local" || Path::new("/usr/share/zoneinfo").join(tz).is_file();
-    if !known || tz.contains("..") {
-        return Err(Error::Usage(format!("unknown time zone '{tz}': use UTC or a name from /usr/share/zoneinfo such as Europe/Paris")));
-    }
-    if tz != "local" {
-        // Read by chrono's Local for year-less stamps and window bounds.
-        std::env::set_var("TZ", tz);
-    }
-    Ok(())
+/// The zone year-less stamps and window bounds are read in (`--tz`; `local`
+/// is the system's).
+fn parse_zone(tz: &str) -> Result<Zone, Error> {
+    Zone::named(tz).ok_or_else(|| {
+        Error::Usage(format!("unknown time zone '{tz}': use UTC or a name from /usr/share/zoneinfo such as Europe/Paris"))
+    })
 }
 
 fn analyze_config(a: AnalyzeArgs) -> Result<config::AnalyzeConfig, Error> {
@@ -342,15 +339,18 @@ fn analyze_config(a: AnalyzeArgs) -> Result<config::AnalyzeConfig, Error> {
             "--events goes with --format csv (--format ndjson writes the events as JSON)".into(),
         ));
     }
-    if let Some(tz) = &a.tz {
-        set_tz(tz)?;
-    }
+    let zone = match &a.tz {
+        Some(tz) => parse_zone(tz)?,
+        None => Zone::system(),
+    };
     let window = window::from_args(
         a.day.as_deref(),
         a.since.as_deref(),
         a.until.as_deref(),
-        chrono::Local::now(),
-    )?;
+        chrono::Utc::now(),
+        &zone,
+    )
+    .map_err(Error::Usage)?;
     let mut inputs: Vec<Input> = a.files.iter().map(|f| Input::from(f.as_str())).collect();
     if a.journal {
         inputs.push(Input::Journal {
@@ -366,7 +366,7 @@ fn analyze_config(a: AnalyzeArgs) -> Result<config::AnalyzeConfig, Error> {
     }
     Ok(config::AnalyzeConfig {
         inputs,
-        report: report_config(&a.out),
+        report: report_config(&a.out, zone),
         window,
         redact: a.redact,
         threads: a.threads.map(usize::from),
@@ -394,7 +394,27 @@ mod tests {
 
     #[test]
     fn an_unknown_zone_is_a_usage_error() {
-        assert!(matches!(set_tz("Mars/Olympus"), Err(Error::Usage(_))));
-        assert!(matches!(set_tz("../../etc/passwd"), Err(Error::Usage(_))));
+        assert!(matches!(parse_zone("Mars/Olympus"), Err(Error::Usage(_))));
+        assert!(matches!(
+            parse_zone("../../etc/passwd"),
+            Err(Error::Usage(_))
+        ));
+        let Err(e) = parse_zone("Mars/Olympus") else {
+            panic!("Mars/Olympus is no zone")
+        };
+        assert_eq!(
+            e.to_string(),
+            "unknown time zone 'Mars/Olympus': use UTC or a name from /usr/share/zoneinfo such as Europe/Paris"
+        );
+    }
+
+    #[test]
+    fn a_known_zone_is_a_value_and_leaves_the_environment_alone() {
+        let before = std::env::var_os("TZ");
+        for tz in ["UTC", "Asia/Tokyo", "local"] {
+            assert!(parse_zone(tz).is_ok(), "{tz}");
+        }
+        assert_eq!(parse_zone("UTC").ok(), Some(Zone::utc()));
+        assert_eq!(std::env::var_os("TZ"), before);
     }
 }

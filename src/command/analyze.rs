@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 /// Runs `analyze`; `progress` is told how reading goes (a bar on a terminal).
 pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<Status, Error> {
-    let trusted = crate::net::parse_list(&cfg.trusted)?;
+    let trusted = crate::net::parse_list(&cfg.trusted).map_err(Error::Usage)?;
     let ps = load(cfg.report.patterns.as_deref())?;
     let thresholds = thresholds(&cfg.report, &ps)?;
     if let Some(n) = cfg.threads {
@@ -51,6 +51,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
             redact: cfg.redact,
             progress,
             stop: Some(stop.clone()),
+            zone: cfg.report.zone.clone(),
         };
         let summary = pipeline::run(&ps, &cfg.inputs, &opts, &mut events, &mut problems);
         if let Err(err) = out.finish(cfg.report.quiet) {

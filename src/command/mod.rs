@@ -25,8 +25,9 @@ fn thresholds(out: &ReportConfig, ps: &PatternSet) -> Result<Vec<Threshold>, Err
         .fail_on
         .iter()
         .map(|s| failon::parse(s))
-        .collect::<Result<Vec<_>, _>>()?;
-    failon::validate(&t, ps)?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
+    failon::validate(&t, ps).map_err(Error::Usage)?;
     Ok(t)
 }
 
@@ -57,7 +58,7 @@ fn finish(
         unicode: out.output.is_none() && io::stdout().is_terminal(),
     };
     let summary = &analysis.summary;
-    let now = chrono::Local::now().fixed_offset();
+    let now = out.zone.now();
     let silent = out.quiet && summary.failures() == 0 && !msgs.errored() && out.output.is_none();
     if !silent {
         let w = sink.writer();
@@ -95,7 +96,7 @@ fn finish(
     sink.finish()?;
     // A past window the inputs do not reach into is no evidence of a clean period.
     let note = check_coverage
-        .then(|| window::coverage_note(summary, now))
+        .then(|| window::coverage_note(summary, now, &out.zone))
         .flatten();
     let uncovered = match note {
         Some((msg, none)) => {

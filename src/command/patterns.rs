@@ -23,7 +23,8 @@ pub fn load(dir: Option<&Path>) -> Result<PatternSet, Error> {
                 )))
             }
             Ok(s) => sources.extend(s),
-            Err(e) => return Err(Error::Usage(e.to_string())),
+            // A directory or file that cannot be read: a pattern error, said as one.
+            Err(e) => return Err(Error::Patterns(vec![e.to_string()])),
         }
         let mut errors: Vec<String> = check::check(&sources)
             .into_iter()
@@ -61,7 +62,8 @@ pub fn check_cmd(dir: Option<&Path>) -> Result<Status, Error> {
                 )))
             }
             Ok(s) => sources.extend(s),
-            Err(e) => return Err(Error::Usage(e.to_string())),
+            // A directory or file that cannot be read: a pattern error, said as one.
+            Err(e) => return Err(Error::Patterns(vec![e.to_string()])),
         }
     }
     let diags = check::check(&sources);

@@ -84,22 +84,23 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
         .map(|s| (s.name.as_str(), s.text.as_str()))
         .collect();
     let mut out = Vec::new();
-    let mut diag = |error: bool, file: &str, id: &str, message: String, help: Option<&str>| {
-        out.push(Diagnostic {
-            error,
-            file: file.to_string(),
-            line: text_of.get(file).and_then(|t| line_of_id(t, id)),
-            message,
-            help: help.map(str::to_string),
-        });
-    };
+    let mut diag =
+        |error: bool, file: &str, line: Option<usize>, message: String, help: Option<&str>| {
+            out.push(Diagnostic {
+                error,
+                file: file.to_string(),
+                line,
+                message,
+                help: help.map(str::to_string),
+            });
+        };
     let mut seen = HashSet::new();
     for r in &ps.reply.rules {
         if !seen.insert(r.id.clone()) {
             diag(
                 true,
                 &r.file,
-                &r.id,
+                r.line,
                 format!("duplicate rule id \"{}\"", r.id),
                 None,
             );
@@ -110,7 +111,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
             diag(
                 true,
                 &r.file,
-                &r.id,
+                r.line,
                 format!("rule \"{}\": no samples", r.id),
                 Some("add `samples = [\"…\"]` with texts this rule must classify"),
             );
@@ -119,7 +120,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
             diag(
                 true,
                 &r.file,
-                &r.id,
+                r.line,
                 format!("rule \"{}\": `hosts` without `sample_host`", r.id),
                 Some("name the remote host the samples come from"),
             );
@@ -131,7 +132,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
             diag(
                 false,
                 &r.file,
-                &r.id,
+                r.line,
                 format!("rule \"{}\": regex matches any text", r.id),
                 Some("anchor it on words of the reply"),
             );
@@ -148,7 +149,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                 Some(j) => diag(
                     true,
                     &r.file,
-                    &r.id,
+                    r.line,
                     format!(
                         "rule \"{}\": sample {} is classified by rule \"{}\"",
                         r.id,
@@ -162,7 +163,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                 None => diag(
                     true,
                     &r.file,
-                    &r.id,
+                    r.line,
                     format!("rule \"{}\": sample {} does not match: {s:?}", r.id, n + 1),
                     Some("fix the regex or the sample"),
                 ),
@@ -174,7 +175,13 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
         for (ri, rule) in m.rules.iter().enumerate() {
             let (file, id) = (rule.file.as_str(), rule.id.as_str());
             if !seen.insert(id) {
-                diag(true, file, id, format!("duplicate rule id \"{id}\""), None);
+                diag(
+                    true,
+                    file,
+                    rule.line,
+                    format!("duplicate rule id \"{id}\""),
+                    None,
+                );
             }
             let is_csv = !rule.when.is_empty();
             let mut names: HashSet<&str> = rule.regex.capture_names().flatten().collect();
@@ -192,7 +199,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                     diag(
                         false,
                         file,
-                        id,
+                        rule.line,
                         format!("rule \"{id}\": capture \"{n}\" is not used by bouncelog"),
                         Some(&format!("fields: {}", FIELDS.join(", "))),
                     );
@@ -202,7 +209,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                 diag(
                     false,
                     file,
-                    id,
+                    rule.line,
                     format!("rule \"{id}\": regex matches any line"),
                     Some("anchor it on the words of the message"),
                 );
@@ -211,7 +218,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                 diag(
                     true,
                     file,
-                    id,
+                    rule.line,
                     format!("rule \"{id}\": no samples"),
                     Some("add a [[rule.sample]] with a real log line and `expect`"),
                 );
@@ -220,7 +227,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                 let n = n + 1;
                 for k in s.expect.keys() {
                     if !names.contains(k.as_str()) && !PSEUDO_KEYS.contains(&k.as_str()) {
-                        diag(true, file, id, format!("rule \"{id}\": sample {n} expects \"{k}\", which the regex does not capture"), None);
+                        diag(true, file, rule.line, format!("rule \"{id}\": sample {n} expects \"{k}\", which the regex does not capture"), None);
                     }
                 }
                 let parsed = if is_csv {
@@ -237,7 +244,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                     diag(
                         true,
                         file,
-                        id,
+                        rule.line,
                         format!("rule \"{id}\": sample {n} does not match"),
                         Some(help),
                     );
@@ -248,7 +255,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                     diag(
                         true,
                         file,
-                        id,
+                        rule.line,
                         format!(
                             "rule \"{id}\": sample {n} is taken by the earlier rule \"{other}\""
                         ),
@@ -267,7 +274,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                         diag(
                             true,
                             file,
-                            id,
+                            rule.line,
                             format!(
                                 "rule \"{id}\": sample {n}: {k} is {}, expected \"{want}\"",
                                 got.map_or("not captured".to_string(), |g| format!("\"{g}\""))
@@ -285,7 +292,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                             diag(
                                 true,
                                 file,
-                                id,
+                                rule.line,
                                 format!("rule \"{id}\": sample {n}: {text}"),
                                 Some(f),
                             );
@@ -295,7 +302,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                         diag(
                             true,
                             file,
-                            id,
+                            rule.line,
                             format!(
                                 "rule \"{id}\": sample {n} is not matched by a later rule \"{general}\" that it narrows"
                             ),
@@ -316,7 +323,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                     diag(
                         false,
                         file,
-                        id,
+                        rule.line,
                         format!(
                             "rule \"{id}\": sample {n} also matches later rule(s) {}",
                             later.join(", ")
@@ -334,10 +341,11 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
                 .find(|s| s.text.contains(&format!("\"{}\"", c.id)))
                 .map(|s| s.name.as_str())
                 .unwrap_or("patterns");
+            let line = text_of.get(file).and_then(|t| line_of_id(t, &c.id));
             diag(
                 false,
                 file,
-                &c.id,
+                line,
                 format!("cause \"{}\" has no hints", c.id),
                 None,
             );

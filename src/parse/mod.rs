@@ -121,7 +121,7 @@ pub fn parse_line(
         // An MTA's own line, bare or after a `docker compose logs` prefix.
         let own = syslog::container_output(line).unwrap_or(line);
         target = ps.mtas.iter().enumerate().find_map(|(i, m)| {
-            let (time, end) = stamp::native_prefix(m.native.as_ref()?, own)?;
+            let (time, end) = stamp::native_prefix(m.native.as_ref()?, own, &ctx.zone)?;
             native_time = Some(time);
             Some((i, None, &own[end..]))
         });
@@ -147,7 +147,7 @@ pub fn parse_line(
     if header.is_some() {
         if let Some(n) = &mta.native {
             if let Some(m) = n.regex.find(msg) {
-                native_time = stamp::native_prefix(n, msg).map(|(t, _)| t);
+                native_time = stamp::native_prefix(n, msg, &ctx.zone).map(|(t, _)| t);
                 msg = &msg[m.end()..];
             }
         }

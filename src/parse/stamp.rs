@@ -5,14 +5,17 @@
 //! one-digit field, a custom `time_format`), so both always agree.
 //!
 //! Also here: the time of an MTA's own line prefix ([`native_stamp`],
-//! [`native_prefix`]), the year inference of RFC 3164 stamps ([`resolve`]) and
-//! the local-time conversion with its per-hour cache ([`local`]).
+//! [`native_prefix`]), the year inference of RFC 3164 stamps ([`resolve`]),
+//! the time zone local stamps are read in ([`Zone`], a value handed down from
+//! the command line, never the process environment) and the local-time
+//! conversion with its per-hour cache ([`local`]).
 
 use super::syslog::{bsd_month, Header, StampForm};
 use crate::patterns::Native;
 use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
 };
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The chrono format that [`date_time`] decodes by hand.
 pub const ISO_SPACE: &str = "%Y-%m-%d %H:%M:%S%.f";
@@ -128,10 +131,11 @@ fn offset(z: &[u8]) -> Option<FixedOffset> {
 }
 
 /// The time of a native prefix from its groups (`get` by name): `tai64n`,
-/// `epoch`, or `time` in `format`, local unless `tz` (`+0100`).
+/// `epoch`, or `time` in `format`, in `zone` unless `tz` (`+0100`).
 fn native_time<'a>(
     get: impl Fn(&str) -> Option<&'a [u8]>,
     format: &str,
+    zone: &Zone,
 ) -> Option<DateTime<FixedOffset>> {
     if let Some(h) = get("tai64n") {
         return tai64n(h);
@@ -143,7 +147,7 @@ fn native_time<'a>(
     let naive = date_time(t, format)?;
     match get("tz") {
         Some(z) => naive.and_local_timezone(offset(z)?).single(),
-        None => local(naive),
+        None => local(naive, zone),
     }
 }
 
@@ -151,9 +155,14 @@ fn native_time<'a>(
 ///
 /// Two encodings are decoded by name: `tai64n` (daemontools' `@4000…` label:
 /// TAI64 seconds + nanoseconds, UTC = label − 2^62 − 10, as libtai defines it)
-/// and `epoch` (seconds.fraction since 1970, as splogger writes).
-pub fn native_stamp(c: &regex::bytes::Captures<'_>, format: &str) -> Option<DateTime<FixedOffset>> {
-    native_time(|n| c.name(n).map(|m| m.as_bytes()), format)
+/// and `epoch` (seconds.fraction since 1970, as splogger writes). A time
+/// without an offset is read in `zone`.
+pub fn native_stamp(
+    c: &regex::bytes::Captures<'_>,
+    format: &str,
+    zone: &Zone,
+) -> Option<DateTime<FixedOffset>> {
+    native_time(|n| c.name(n).map(|m| m.as_bytes()), format, zone)
 }
 
 thread_local! {
@@ -164,8 +173,13 @@ thread_local! {
 }
 
 /// An MTA's own line prefix at the start of `line`: its time and where the
-/// rest begins; `None` when the prefix does not match or has no time.
-pub fn native_prefix(n: &Native, line: &[u8]) -> Option<(DateTime<FixedOffset>, usize)> {
+/// rest begins; `None` when the prefix does not match or has no time. A time
+/// without an offset is read in `zone`.
+pub fn native_prefix(
+    n: &Native,
+    line: &[u8],
+    zone: &Zone,
+) -> Option<(DateTime<FixedOffset>, usize)> {
     let key = std::ptr::from_ref(&n.regex) as usize;
     PREFIX_SLOTS.with_borrow_mut(|slots| {
         let i = match slots.iter().position(|(k, _)| *k == key) {
@@ -186,26 +200,141 @@ pub fn native_prefix(n: &Native, line: &[u8]) -> Option<(DateTime<FixedOffset>, 
             let g = n.regex.capture_names().position(|c| c == Some(name))?;
             locs.get(g).map(|(a, b)| &line[a..b])
         };
-        Some((native_time(group, &n.time_format)?, m.end()))
+        Some((native_time(group, &n.time_format, zone)?, m.end()))
     })
 }
 
+/// A time zone: the one year-less and local stamps are read in, window
+/// bounds are given in and times are shown in (`--tz`; the system's zone by
+/// default, from `TZ` or `/etc/localtime` as the C library finds it).
+///
+/// Rules come from the system's time zone database (`/usr/share/zoneinfo`)
+/// through jiff; the rest of the program is chrono, so times leave here as
+/// `DateTime<FixedOffset>`.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    tz: jiff::tz::TimeZone,
+    /// Tells zones apart in the per-thread caches without comparing rules;
+    /// clones share it.
+    id: u64,
+}
+
+impl Default for Zone {
+    /// The system's zone.
+    fn default() -> Zone {
+        Zone::system()
+    }
+}
+
+impl PartialEq for Zone {
+    fn eq(&self, other: &Zone) -> bool {
+        self.tz == other.tz
+    }
+}
+
+impl Zone {
+    fn new(tz: jiff::tz::TimeZone) -> Zone {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        Zone {
+            tz,
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// The system's zone (`TZ`, else `/etc/localtime`; UTC when neither says).
+    pub fn system() -> Zone {
+        Zone::new(jiff::tz::TimeZone::system())
+    }
+
+    /// UTC.
+    pub fn utc() -> Zone {
+        Zone::new(jiff::tz::TimeZone::UTC)
+    }
+
+    /// A zone by name: `local` (the system's), `UTC`, or a name of the
+    /// system's time zone database such as `Europe/Paris`; `None` for any
+    /// other name (and for paths that climb out of the database).
+    pub fn named(name: &str) -> Option<Zone> {
+        if name == "local" {
+            return Some(Zone::system());
+        }
+        if name.is_empty() || name.contains("..") {
+            return None;
+        }
+        jiff::tz::TimeZone::get(name).ok().map(Zone::new)
+    }
+
+    /// The zone's offset from UTC at an instant.
+    pub fn offset_at<Tz: TimeZone>(&self, t: &DateTime<Tz>) -> FixedOffset {
+        let seconds = jiff::Timestamp::new(t.timestamp(), 0)
+            .map(|ts| self.tz.to_offset(ts).seconds())
+            .unwrap_or(0);
+        FixedOffset::east_opt(seconds).unwrap_or(chrono::Offset::fix(&Utc))
+    }
+
+    /// The same instant on this zone's clock.
+    pub fn fixed<Tz: TimeZone>(&self, t: DateTime<Tz>) -> DateTime<FixedOffset> {
+        let offset = self.offset_at(&t);
+        t.with_timezone(&offset)
+    }
+
+    /// Now, on this zone's clock.
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        self.fixed(Utc::now())
+    }
+
+    /// A wall-clock time as the earliest instant it names in this zone;
+    /// `None` in a gap (a skipped hour) or out of range.
+    fn earliest(&self, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+        use chrono::Timelike;
+        use jiff::tz::AmbiguousOffset;
+        let civil = jiff::civil::DateTime::new(
+            i16::try_from(naive.year()).ok()?,
+            i8::try_from(naive.month()).ok()?,
+            i8::try_from(naive.day()).ok()?,
+            i8::try_from(naive.hour()).ok()?,
+            i8::try_from(naive.minute()).ok()?,
+            i8::try_from(naive.second()).ok()?,
+            0,
+        )
+        .ok()?;
+        let offset = match self.tz.to_ambiguous_timestamp(civil).offset() {
+            AmbiguousOffset::Unambiguous { offset } => offset,
+            // The offset before the change names the earlier instant.
+            AmbiguousOffset::Fold { before, .. } => before,
+            AmbiguousOffset::Gap { .. } => return None,
+        };
+        naive
+            .and_local_timezone(FixedOffset::east_opt(offset.seconds())?)
+            .single()
+    }
+}
+
 /// What year-less stamps are resolved against.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TimeContext {
-    /// Local time when the input was last written (file mtime; now for stdin).
+    /// Wall-clock time in `zone` when the input was last written (file
+    /// mtime; now for stdin).
     pub reference: NaiveDateTime,
     /// Resolve the time of every counted line (deliveries, notices), not only
     /// of failures: needed when a time window filters the counts.
     pub all_times: bool,
+    /// The zone local stamps are read in.
+    pub zone: Zone,
 }
 
 impl TimeContext {
-    /// A context whose reference is the given instant, in local time.
-    pub fn at(t: DateTime<Local>) -> TimeContext {
+    /// A context whose reference is the given instant, read in the system's zone.
+    pub fn at<Tz: TimeZone>(t: DateTime<Tz>) -> TimeContext {
+        TimeContext::in_zone(t, Zone::system())
+    }
+
+    /// A context whose reference is the given instant, read in `zone`.
+    pub fn in_zone<Tz: TimeZone>(t: DateTime<Tz>, zone: Zone) -> TimeContext {
         TimeContext {
-            reference: t.naive_local(),
+            reference: zone.fixed(t).naive_local(),
             all_times: true,
+            zone,
         }
     }
 }
@@ -220,15 +349,16 @@ impl TimeContext {
 /// the current one: the December → January rollover inside one file is
 /// handled line by line, without state. Files spanning more than a year
 /// cannot be told apart and are not supported. Local stamps are read in the
-/// machine's time zone (`TZ`), as syslog wrote them.
+/// context's zone (the machine's by default), as syslog wrote them.
 pub fn resolve(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset>> {
     // Lines of one second share their stamp: the last one converted is kept.
+    let key = Some((ctx.reference, ctx.zone.id));
     LAST_STAMP.with_borrow_mut(|(stamp, reference, time)| {
-        if stamp.as_slice() != h.stamp || *reference != Some(ctx.reference) {
+        if stamp.as_slice() != h.stamp || *reference != key {
             *time = resolve_uncached(h, ctx);
             stamp.clear();
             stamp.extend_from_slice(h.stamp);
-            *reference = Some(ctx.reference);
+            *reference = key;
         }
         *time
     })
@@ -236,12 +366,12 @@ pub fn resolve(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedOffset
 
 type StampCache = (
     Vec<u8>,
-    Option<NaiveDateTime>,
+    Option<(NaiveDateTime, u64)>,
     Option<DateTime<FixedOffset>>,
 );
 
 thread_local! {
-    /// The last stamp converted, the reference time it was converted against, and the result.
+    /// The last stamp converted, the reference time and zone it was converted against, and the result.
     static LAST_STAMP: std::cell::RefCell<StampCache> = const { std::cell::RefCell::new((Vec::new(), None, None)) };
 }
 
@@ -252,7 +382,7 @@ fn resolve_uncached(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedO
     }
     match h.form {
         StampForm::None => None,
-        StampForm::IsoSpace => local(date_time(text(h.stamp)?, ISO_SPACE)?),
+        StampForm::IsoSpace => local(date_time(text(h.stamp)?, ISO_SPACE)?, &ctx.zone),
         StampForm::Iso => {
             let s = text(h.stamp)?;
             rfc3339(s).or_else(|| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").ok())
@@ -270,42 +400,41 @@ fn resolve_uncached(h: &Header<'_>, ctx: &TimeContext) -> Option<DateTime<FixedO
                 let dt = d.and_time(time);
                 (dt <= limit).then_some(dt)
             })?;
-            local(naive)
+            local(naive, &ctx.zone)
         }
     }
 }
 
 thread_local! {
-    /// The UTC offset of the last local hour converted: log lines come in
-    /// time order, so nearly every line reuses it (asking the time zone
-    /// database costs far more than parsing a line).
-    static LAST_HOUR: std::cell::Cell<Option<(NaiveDateTime, FixedOffset)>> = const { std::cell::Cell::new(None) };
+    /// The UTC offset of the last local hour converted (and its zone): log
+    /// lines come in time order, so nearly every line reuses it (asking the
+    /// time zone database costs far more than parsing a line).
+    static LAST_HOUR: std::cell::Cell<Option<(u64, NaiveDateTime, FixedOffset)>> = const { std::cell::Cell::new(None) };
 }
 
-/// A local wall-clock time as an instant in the machine's time zone (`TZ`).
-/// Offsets change only on whole hours, so one lookup per local hour is cached.
-pub fn local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+/// A wall-clock time as an instant in `zone`: the earliest in a fold (the
+/// hour repeated when clocks go back). Offsets change only on whole hours, so
+/// one lookup per local hour is cached.
+pub fn local(naive: NaiveDateTime, zone: &Zone) -> Option<DateTime<FixedOffset>> {
     use chrono::Timelike;
     let hour = naive.with_minute(0)?.with_second(0)?.with_nanosecond(0)?;
-    if let Some((h, off)) = LAST_HOUR.get() {
-        if h == hour {
+    if let Some((z, h, off)) = LAST_HOUR.get() {
+        if z == zone.id && h == hour {
             return naive.and_local_timezone(off).single();
         }
     }
-    let t = local_uncached(naive)?;
-    LAST_HOUR.set(Some((hour, *t.offset())));
+    let t = local_uncached(naive, zone)?;
+    LAST_HOUR.set(Some((zone.id, hour, *t.offset())));
     Some(t)
 }
 
-fn local_uncached(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-    let t = Local.from_local_datetime(&naive).earliest().or_else(|| {
+fn local_uncached(naive: NaiveDateTime, zone: &Zone) -> Option<DateTime<FixedOffset>> {
+    zone.earliest(naive).or_else(|| {
         // In a DST gap: use the offset in force an hour earlier.
-        Local
-            .from_local_datetime(&(naive - Duration::hours(1)))
-            .earliest()
-            .map(|t| t + Duration::hours(1))
-    })?;
-    Some(t.fixed_offset())
+        // (The result is shown with the offset in force at that instant.)
+        zone.earliest(naive - Duration::hours(1))
+            .map(|t| zone.fixed(t + Duration::hours(1)))
+    })
 }
 
 #[cfg(test)]
@@ -388,5 +517,72 @@ mod tests {
         assert_eq!(offset(b"-0530"), FixedOffset::east_opt(-19_800));
         assert_eq!(offset(b"0100"), None);
         assert_eq!(offset(b"+01x0"), None);
+    }
+
+    fn wall(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").expect("wall time")
+    }
+
+    #[test]
+    fn zones_by_name() {
+        assert!(Zone::named("UTC").is_some());
+        assert!(Zone::named("local").is_some());
+        assert!(Zone::named("Europe/Paris").is_some());
+        for bad in [
+            "Mars/Olympus",
+            "../../etc/passwd",
+            "Europe/../../etc/passwd",
+            "",
+        ] {
+            assert!(Zone::named(bad).is_none(), "{bad}");
+        }
+        assert_eq!(Zone::named("UTC"), Some(Zone::utc()));
+    }
+
+    #[test]
+    fn gaps_and_folds_resolve_as_before() {
+        let paris = Zone::named("Europe/Paris").expect("zone");
+        let at = |s: &str| local(wall(s), &paris).map(|t| t.to_rfc3339());
+        // An ordinary winter and summer hour.
+        assert_eq!(
+            at("2025-01-15 12:00:00").as_deref(),
+            Some("2025-01-15T12:00:00+01:00")
+        );
+        assert_eq!(
+            at("2025-07-15 12:00:00").as_deref(),
+            Some("2025-07-15T12:00:00+02:00")
+        );
+        // Clocks went back at 03:00 on 26 October: the earlier 02:30 is taken.
+        assert_eq!(
+            at("2025-10-26 02:30:00").as_deref(),
+            Some("2025-10-26T02:30:00+02:00")
+        );
+        // Clocks jumped from 02:00 to 03:00 on 30 March: 02:30 is read with
+        // the offset an hour earlier and shown on the clock then in force.
+        assert_eq!(
+            at("2025-03-30 02:30:00").as_deref(),
+            Some("2025-03-30T03:30:00+02:00")
+        );
+        // The cache is per zone: the same hour in another zone is read anew.
+        let tokyo = Zone::named("Asia/Tokyo").expect("zone");
+        assert_eq!(
+            local(wall("2025-01-15 12:00:00"), &tokyo)
+                .map(|t| t.to_rfc3339())
+                .as_deref(),
+            Some("2025-01-15T12:00:00+09:00")
+        );
+    }
+
+    #[test]
+    fn instants_shown_on_a_zone_clock() {
+        let paris = Zone::named("Europe/Paris").expect("zone");
+        let t = wall("2025-07-15 10:00:00").and_utc();
+        assert_eq!(paris.fixed(t).to_rfc3339(), "2025-07-15T12:00:00+02:00");
+        assert_eq!(
+            Zone::utc().fixed(t).to_rfc3339(),
+            "2025-07-15T10:00:00+00:00"
+        );
+        let ctx = TimeContext::in_zone(t, paris);
+        assert_eq!(ctx.reference, wall("2025-07-15 12:00:00"));
     }
 }

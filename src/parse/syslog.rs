@@ -9,7 +9,7 @@
 //! year inference, the time zone, the hand-written decoders), re-exported
 //! here.
 
-pub use super::stamp::{local, resolve, TimeContext};
+pub use super::stamp::{local, resolve, TimeContext, Zone};
 
 /// How a line's stamp is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -347,7 +347,7 @@ fn rfc5424(b: &[u8]) -> Option<Header<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Datelike, Local, NaiveDate};
+    use chrono::{Datelike, NaiveDate, Timelike};
 
     fn hdr(line: &str) -> Header<'_> {
         parse_header(line.as_bytes()).expect("header")
@@ -377,7 +377,7 @@ mod tests {
 
     #[test]
     fn iso_forms() {
-        let ctx = TimeContext::at(Local::now());
+        let ctx = TimeContext::in_zone(chrono::Utc::now(), Zone::utc());
         let h = hdr("2025-03-10T09:14:08.123456+01:00 mx1 postfix/smtpd[9]: hello");
         assert_eq!(h.form, StampForm::Iso);
         let t = resolve(&h, &ctx).expect("time");
@@ -440,6 +440,7 @@ mod tests {
         let ctx = TimeContext {
             reference,
             all_times: false,
+            zone: Zone::utc(),
         };
         let dec = resolve(&hdr("Dec 31 23:59:59 mx p[1]: m"), &ctx).expect("t");
         let jan = resolve(&hdr("Jan  1 00:00:01 mx p[1]: m"), &ctx).expect("t");
@@ -447,5 +448,33 @@ mod tests {
         assert!(dec < jan);
         let leap = resolve(&hdr("Feb 29 12:00:00 mx p[1]: m"), &ctx).expect("t");
         assert_eq!(leap.year(), 2024);
+    }
+
+    #[test]
+    fn year_less_stamps_are_read_in_the_context_zone() {
+        let reference = NaiveDate::from_ymd_opt(2025, 6, 2)
+            .and_then(|d| d.and_hms_opt(6, 0, 0))
+            .expect("date")
+            .and_utc();
+        let line = hdr("Jun  1 10:00:00 mx p[1]: m");
+        let at = |name: &str| {
+            let zone = Zone::named(name).expect("zone");
+            resolve(&line, &TimeContext::in_zone(reference, zone)).expect("t")
+        };
+        let (utc, tokyo) = (at("UTC"), at("Asia/Tokyo"));
+        assert_eq!(utc.to_rfc3339(), "2025-06-01T10:00:00+00:00");
+        assert_eq!(tokyo.to_rfc3339(), "2025-06-01T10:00:00+09:00");
+        assert_eq!((utc - tokyo).num_hours(), 9);
+        // The reference is read in the zone too: 23:00 UTC is the next day in Tokyo.
+        let late = NaiveDate::from_ymd_opt(2025, 12, 31)
+            .and_then(|d| d.and_hms_opt(23, 0, 0))
+            .expect("date")
+            .and_utc();
+        let jan = hdr("Jan  1 07:00:00 mx p[1]: m");
+        let tokyo = TimeContext::in_zone(late, Zone::named("Asia/Tokyo").expect("zone"));
+        assert_eq!(resolve(&jan, &tokyo).expect("t").year(), 2026);
+        let utc = TimeContext::in_zone(late, Zone::utc());
+        assert_eq!(resolve(&jan, &utc).expect("t").year(), 2025);
+        assert_eq!(resolve(&jan, &utc).expect("t").hour(), 7);
     }
 }

@@ -3,21 +3,22 @@
 //! hint directions, `act` entries (actor, action, urgency) and the finding
 //! kinds' `names` regexes and urgency. Part of loading ([`super::load`]).
 
-use super::load::{err, valid_id, ID_HELP};
+use super::load::{at, err, valid_id, ID_HELP};
 use super::schema::PatternFile;
-use super::{line_of_id, one_line, Cause, Diagnostic, SourceFile};
+use super::{one_line, Cause, Diagnostic, SourceFile};
 use crate::event::{Direction, Severity};
 use std::collections::HashMap;
 
 /// Checks the finding kinds' `names` regexes and urgencies.
 pub(super) fn check_findings(parsed: &[(&SourceFile, PatternFile)], diags: &mut Vec<Diagnostic>) {
     for (s, f) in parsed {
-        for (kind, d) in &f.finding {
+        for (key, d) in &f.finding {
+            let (kind, line) = (key.get_ref(), at(s, key));
             for r in &d.names {
                 if let Err(e) = regex::Regex::new(r) {
                     diags.push(err(
                         s,
-                        line_of_id(&s.text, kind),
+                        line,
                         format!(
                             "finding \"{kind}\": bad `names` regex: {}",
                             one_line(&e.to_string())
@@ -33,7 +34,7 @@ pub(super) fn check_findings(parsed: &[(&SourceFile, PatternFile)], diags: &mut 
             {
                 diags.push(err(
                     s,
-                    line_of_id(&s.text, kind),
+                    line,
                     format!("finding \"{kind}\": unknown urgency \"{u}\""),
                     Some(format!("use one of {}", super::URGENCIES.join(", "))),
                 ));
@@ -51,23 +52,25 @@ pub(super) fn causes(
     let mut causes: Vec<Cause> = Vec::new();
     let mut cause_index: HashMap<String, usize> = HashMap::new();
     for (s, f) in parsed {
-        for (id, c) in &f.cause {
+        for (key, c) in &f.cause {
+            // Mistakes in a cause are reported at its `[cause."…"]` header.
+            let (id, line) = (key.get_ref(), at(s, key));
             if !valid_id(id) {
                 diags.push(err(
                     s,
-                    line_of_id(&s.text, id),
+                    line,
                     format!("cause id {id:?} is not valid"),
                     Some(ID_HELP.into()),
                 ));
                 continue;
             }
-            let Some(severity) = Severity::parse(&c.severity) else {
+            let Some(severity) = Severity::parse(c.severity.get_ref()) else {
                 diags.push(err(
                     s,
-                    line_of_id(&s.text, id),
+                    at(s, &c.severity),
                     format!(
                         "cause \"{id}\": severity must be \"hard\" or \"soft\", not \"{}\"",
-                        c.severity
+                        c.severity.get_ref()
                     ),
                     None,
                 ));
@@ -78,7 +81,7 @@ pub(super) fn causes(
                     if Direction::parse(d).is_none() {
                         diags.push(err(
                             s,
-                            line_of_id(&s.text, id),
+                            line,
                             format!("cause \"{id}\": unknown hint direction \"{d}\""),
                             Some("use inbound, outbound or local".into()),
                         ));
@@ -96,7 +99,7 @@ pub(super) fn causes(
                     if !super::URGENCIES.contains(&u) {
                         diags.push(err(
                             s,
-                            line_of_id(&s.text, id),
+                            line,
                             format!("cause \"{id}\": unknown urgency \"{u}\""),
                             Some(format!("use one of {}", super::URGENCIES.join(", "))),
                         ));
@@ -105,7 +108,7 @@ pub(super) fn causes(
                 if bad_dir || bad_actor || bad_action {
                     diags.push(err(
                         s,
-                        line_of_id(&s.text, id),
+                        line,
                         format!(
                             "cause \"{id}\": act {{ actor = \"{}\", action = \"{}\" }} is not valid",
                             a.actor, a.action

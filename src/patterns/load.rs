@@ -4,15 +4,19 @@
 
 use super::schema::{LineSample, PatternFile};
 use super::{
-    compile_bytes, compile_str, line_of, line_of_id, one_line, Diagnostic, LineRule, MtaSet,
-    PatternSet, ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
+    compile_bytes, compile_str, line_of, one_line, Diagnostic, LineRule, MtaSet, PatternSet,
+    ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
 };
 use crate::event::{Direction, Kind, Outcome, Severity};
-use regex::bytes::Regex as BytesRegex;
 use std::collections::HashMap;
 
 /// A regex that matches nothing: the line regex of CSV rules.
 const NEVER: &str = r"[^\x00-\xff]";
+
+/// The line where a spanned value of a file is written.
+pub(super) fn at<T>(s: &SourceFile, v: &toml::Spanned<T>) -> Option<usize> {
+    Some(line_of(&s.text, v.span().start))
+}
 
 impl PatternSet {
     /// Builds a pattern set from files; later files override earlier ones
@@ -39,13 +43,16 @@ impl PatternSet {
         super::causes::check_findings(&parsed, &mut diags);
         // Causes: later definitions replace earlier ones with the same id.
         let (causes, cause_index) = super::causes::causes(&parsed, &mut diags);
-        let cause_ref = |s: &SourceFile, rule: &str, id: &str, diags: &mut Vec<Diagnostic>| {
-            let found = cause_index.get(id).copied();
+        let cause_ref = |s: &SourceFile,
+                         rule: &str,
+                         id: &toml::Spanned<String>,
+                         diags: &mut Vec<Diagnostic>| {
+            let found = cause_index.get(id.get_ref()).copied();
             if found.is_none() {
                 diags.push(err(
                     s,
-                    line_of_id(&s.text, rule),
-                    format!("rule \"{rule}\": unknown cause \"{id}\""),
+                    at(s, id),
+                    format!("rule \"{rule}\": unknown cause \"{}\"", id.get_ref()),
                     Some("define it under [cause.\"…\"] in a pattern file, or use an id that `bouncelog patterns list` shows".into()),
                 ));
             }
@@ -56,20 +63,22 @@ impl PatternSet {
         for (s, f) in parsed.iter().rev() {
             let mut these = Vec::new();
             for r in &f.reply {
-                let Some(cause) = cause_ref(s, &r.id, &r.cause, &mut diags) else {
+                let Some(cause) = cause_ref(s, r.id.get_ref(), &r.cause, &mut diags) else {
                     continue;
                 };
                 match compile_reply_rule(s, r, cause) {
                     Ok(rule) => {
-                        if replies.iter().any(|x| x.id == r.id) {
+                        if replies.iter().any(|x| x.id == *r.id.get_ref()) {
                             continue; // overridden by a later file
                         }
                         these.push(rule);
                     }
-                    Err(m) => {
-                        let line = line_of_id(&s.text, &r.id);
-                        diags.push(err(s, line, format!("rule \"{}\": {m}", r.id), None))
-                    }
+                    Err((m, line)) => diags.push(err(
+                        s,
+                        line,
+                        format!("rule \"{}\": {m}", r.id.get_ref()),
+                        None,
+                    )),
                 }
             }
             replies.extend(these);
@@ -254,21 +263,22 @@ impl PatternSet {
                 m.statuses.entry(st.clone()).or_insert(o);
             }
             for r in &f.rule {
-                let line = line_of_id(&s.text, &r.id);
-                if !valid_id(&r.id) {
+                let id = r.id.get_ref();
+                let line = at(s, &r.id);
+                if !valid_id(id) {
                     diags.push(err(
                         s,
                         line,
-                        format!("rule id {:?} is not valid", r.id),
+                        format!("rule id {id:?} is not valid"),
                         Some(ID_HELP.into()),
                     ));
                     continue;
                 }
-                let Some(kind) = Kind::parse(&r.kind) else {
+                let Some(kind) = Kind::parse(r.kind.get_ref()) else {
                     diags.push(err(
                         s,
-                        line,
-                        format!("rule \"{}\": unknown kind \"{}\"", r.id, r.kind),
+                        at(s, &r.kind),
+                        format!("rule \"{id}\": unknown kind \"{}\"", r.kind.get_ref()),
                         Some(
                             "kinds: reject, warning, delivery, expired, anchor, ndr, removed, start, note"
                                 .into(),
@@ -276,28 +286,30 @@ impl PatternSet {
                     ));
                     continue;
                 };
-                let direction = match r.direction.as_deref().map(|d| (d, Direction::parse(d))) {
+                let direction = match &r.direction {
                     None => None,
-                    Some((_, Some(d))) => Some(d),
-                    Some((d, None)) => {
-                        diags.push(err(
-                            s,
-                            line,
-                            format!("rule \"{}\": unknown direction \"{d}\"", r.id),
-                            None,
-                        ));
-                        continue;
-                    }
+                    Some(d) => match Direction::parse(d.get_ref()) {
+                        Some(d) => Some(d),
+                        None => {
+                            diags.push(err(
+                                s,
+                                at(s, d),
+                                format!("rule \"{id}\": unknown direction \"{}\"", d.get_ref()),
+                                None,
+                            ));
+                            continue;
+                        }
+                    },
                 };
                 let cause = match &r.cause {
-                    Some(c) => match cause_ref(s, &r.id, c, &mut diags) {
+                    Some(c) => match cause_ref(s, id, c, &mut diags) {
                         Some(i) => Some(i),
                         None => continue,
                     },
                     None => None,
                 };
                 let default_cause = match &r.default_cause {
-                    Some(c) => match cause_ref(s, &r.id, c, &mut diags) {
+                    Some(c) => match cause_ref(s, id, c, &mut diags) {
                         Some(i) => Some(i),
                         None => continue,
                     },
@@ -311,7 +323,7 @@ impl PatternSet {
                         Err(e) => diags.push(err(
                             s,
                             line,
-                            format!("rule \"{}\": invalid regex for column {col}: {e}", r.id),
+                            format!("rule \"{id}\": invalid regex for column {col}: {e}"),
                             None,
                         )),
                     }
@@ -320,44 +332,42 @@ impl PatternSet {
                     diags.push(err(
                         s,
                         line,
-                        format!(
-                            "rule \"{}\": needs `regex` (line logs) or `when` (CSV logs)",
-                            r.id
-                        ),
+                        format!("rule \"{id}\": needs `regex` (line logs) or `when` (CSV logs)"),
                         None,
                     ));
                     continue;
                 }
-                let regex = match compile_bytes(r.regex.as_deref().unwrap_or(NEVER)) {
+                let source = r.regex.as_ref().map_or(NEVER, |x| x.get_ref().as_str());
+                let regex_line = r.regex.as_ref().and_then(|x| at(s, x)).or(line);
+                let regex = match compile_bytes(source) {
                     Ok(re) => re,
                     Err(e) => {
                         diags.push(err(
                             s,
-                            line,
-                            format!("rule \"{}\": invalid regex: {e}", r.id),
+                            regex_line,
+                            format!("rule \"{id}\": invalid regex: {e}"),
                             None,
                         ));
                         continue;
                     }
                 };
                 if r.onepass {
-                    if let Err(e) = super::prefilter::one_pass(r.regex.as_deref().unwrap_or(NEVER))
-                    {
+                    if let Err(e) = super::prefilter::one_pass(source) {
                         diags.push(err(
                             s,
-                            line,
-                            format!("rule \"{}\": `onepass = true`, but the regex is not one-pass: {e}", r.id),
+                            regex_line,
+                            format!("rule \"{id}\": `onepass = true`, but the regex is not one-pass: {e}"),
                             Some("each byte must decide the next step: no two branches or repeats may go on alike".into()),
                         ));
                     }
                 }
-                if m.rules.iter().any(|x| x.id == r.id) {
+                if m.rules.iter().any(|x| x.id == *id) {
                     continue; // overridden by a later file
                 }
                 let groups =
                     super::FIELD_NAMES.map(|n| regex.capture_names().position(|c| c == Some(n)));
                 m.rules.push(LineRule {
-                    id: r.id.clone(),
+                    id: id.clone(),
                     groups,
                     kind,
                     regex,
@@ -378,6 +388,7 @@ impl PatternSet {
                         })
                         .collect(),
                     file: s.name.clone(),
+                    line,
                 });
             }
         }
@@ -426,10 +437,9 @@ impl PatternSet {
                 .filter_map(|r| {
                     let e = compile_str(&r.regex).err()?;
                     let s = sources.iter().find(|s| s.name == r.file)?;
-                    let line = line_of_id(&s.text, &r.id);
                     Some(err(
                         s,
-                        line,
+                        r.regex_line,
                         format!("rule \"{}\": invalid regex: {e}", r.id),
                         None,
                     ))
@@ -463,7 +473,7 @@ impl PatternSet {
         let mut findings = HashMap::new();
         for (_, f) in &parsed {
             for (kind, d) in &f.finding {
-                findings.insert(kind.clone(), d.clone());
+                findings.insert(kind.get_ref().clone(), d.clone());
             }
         }
         Ok(PatternSet {
@@ -492,48 +502,74 @@ pub(super) fn err(
     }
 }
 
-/// Compiles one reply rule: regex syntax, scope and code conditions.
+/// Compiles one reply rule: regex syntax, scope and code conditions. An
+/// error comes with the line of the field at fault.
 fn compile_reply_rule(
     s: &SourceFile,
     r: &super::schema::ReplyRuleDef,
     cause: usize,
-) -> Result<ReplyRule, String> {
-    if !valid_id(&r.id) {
-        return Err(format!("the id is not valid ({ID_HELP})"));
+) -> Result<ReplyRule, (String, Option<usize>)> {
+    type Field = Option<toml::Spanned<String>>;
+    let line = at(s, &r.id);
+    if !valid_id(r.id.get_ref()) {
+        return Err((format!("the id is not valid ({ID_HELP})"), line));
     }
     // The regex itself is compiled with the others into the reply set; a
     // rule that breaks the set is found there, rule by rule (`reply_faults`).
-    let regex = r.regex.clone().unwrap_or_default();
-    let whole = |what: &str, re: &Option<String>| -> Result<Option<BytesRegex>, String> {
-        re.as_deref()
-            .map(|x| compile_str(&format!("^(?:{x})$")).map_err(|e| format!("invalid {what}: {e}")))
+    let regex_line = r.regex.as_ref().and_then(|x| at(s, x)).or(line);
+    let regex = r
+        .regex
+        .as_ref()
+        .map(|x| x.get_ref().clone())
+        .unwrap_or_default();
+    let whole = |what: &str, re: &Field| {
+        re.as_ref()
+            .map(|x| {
+                compile_str(&format!("^(?:{})$", x.get_ref()))
+                    .map_err(|e| (format!("invalid {what}: {e}"), at(s, x)))
+            })
             .transpose()
     };
     let dsn = whole("dsn", &r.dsn)?;
     let code = whole("code", &r.code)?;
     if regex.is_empty() && dsn.is_none() && code.is_none() {
-        return Err("needs a regex, a dsn or a code".into());
+        return Err(("needs a regex, a dsn or a code".into(), line));
     }
     let hosts = r
         .hosts
-        .as_deref()
-        .map(|h| compile_str(&format!("(?i){h}")).map_err(|e| format!("invalid hosts: {e}")))
+        .as_ref()
+        .map(|h| {
+            compile_str(&format!("(?i){}", h.get_ref()))
+                .map_err(|e| (format!("invalid hosts: {e}"), at(s, h)))
+        })
         .transpose()?;
-    let direction = match r.direction.as_deref() {
+    let direction = match &r.direction {
         None => None,
-        Some(d) => Some(
-            Direction::parse(d)
-                .ok_or_else(|| format!("unknown direction \"{d}\" (inbound, outbound or local)"))?,
-        ),
+        Some(d) => Some(Direction::parse(d.get_ref()).ok_or_else(|| {
+            (
+                format!(
+                    "unknown direction \"{}\" (inbound, outbound or local)",
+                    d.get_ref()
+                ),
+                at(s, d),
+            )
+        })?),
     };
-    let tier = match r.tier.as_deref() {
+    let tier = match &r.tier {
         None if regex.is_empty() => super::Tier::Fallback,
         None => super::Tier::Specific,
-        Some(t) => super::Tier::parse(t)
-            .ok_or_else(|| format!("unknown tier \"{t}\" (specific, generic or fallback)"))?,
+        Some(t) => super::Tier::parse(t.get_ref()).ok_or_else(|| {
+            (
+                format!(
+                    "unknown tier \"{}\" (specific, generic or fallback)",
+                    t.get_ref()
+                ),
+                at(s, t),
+            )
+        })?,
     };
     Ok(ReplyRule {
-        id: r.id.clone(),
+        id: r.id.get_ref().clone(),
         cause,
         regex,
         raw: r.raw,
@@ -545,6 +581,8 @@ fn compile_reply_rule(
         sample_host: r.sample_host.clone(),
         samples: r.samples.clone(),
         file: s.name.clone(),
+        line,
+        regex_line,
     })
 }
 

@@ -184,6 +184,8 @@ pub struct LineRule {
     pub samples: Vec<LineSample>,
     /// File the rule came from.
     pub file: String,
+    /// Line of the rule's id in that file.
+    pub line: Option<usize>,
 }
 
 /// An MTA's own line prefix, compiled.

@@ -82,6 +82,10 @@ pub struct ReplyRule {
     pub samples: Vec<String>,
     /// File the rule came from.
     pub file: String,
+    /// Line of the rule's id in that file.
+    pub line: Option<usize>,
+    /// Line of its regex (of its id when it has none).
+    pub regex_line: Option<usize>,
 }
 
 /// The reply syntax, compiled.

@@ -3,9 +3,14 @@
 //! This module only describes the files; compiling and checking them is done by
 //! `patterns::mod` and `patterns::check`. Unknown keys are errors so that a typo
 //! in a user's pattern file is reported instead of silently ignored.
+//!
+//! Ids and the fields whose values are checked after parsing are
+//! [`Spanned`]: a mistake found there is reported at its own line (and a
+//! second rule of the same id at the second one).
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use toml::Spanned;
 
 /// One pattern file. A file may hold any mix of causes, reply rules and one
 /// MTA's line rules (the built-in files keep them apart).
@@ -57,10 +62,10 @@ pub struct PatternFile {
     pub reply_syntax: Option<ReplySyntaxDef>,
     /// Cause catalogue entries keyed by cause id.
     #[serde(default)]
-    pub cause: BTreeMap<String, CauseDef>,
+    pub cause: BTreeMap<Spanned<String>, CauseDef>,
     /// Hints (and data) of each kind of finding, keyed by kind.
     #[serde(default)]
-    pub finding: BTreeMap<String, FindingDef>,
+    pub finding: BTreeMap<Spanned<String>, FindingDef>,
 }
 
 /// What a kind of finding says and uses.
@@ -109,24 +114,24 @@ pub enum FindingHint {
 #[serde(deny_unknown_fields)]
 pub struct LineRuleDef {
     /// Unique rule id, e.g. `postfix.smtpd.reject`.
-    pub id: String,
+    pub id: Spanned<String>,
     /// What the engine does with a match (see `patterns/postfix.toml`).
-    pub kind: String,
+    pub kind: Spanned<String>,
     /// The regex, matched against the message after `program[pid]: `
     /// (line logs; absent in CSV logs, which use `when`).
     #[serde(default)]
-    pub regex: Option<String>,
+    pub regex: Option<Spanned<String>>,
     /// CSV logs: column name → regex the column's value must match.
     #[serde(default)]
     pub when: BTreeMap<String, String>,
     /// CSV logs: the status word this row stands for (looked up in `[statuses]`).
     pub status: Option<String>,
     /// Fixed direction; otherwise from the service.
-    pub direction: Option<String>,
+    pub direction: Option<Spanned<String>>,
     /// Fixed cause; otherwise the captured `text` is classified.
-    pub cause: Option<String>,
+    pub cause: Option<Spanned<String>>,
     /// Cause used when no reply rule matches the text.
-    pub default_cause: Option<String>,
+    pub default_cause: Option<Spanned<String>>,
     /// The text writes spaces as `_` and line breaks as `/` (qmail-send):
     /// turn them back before classification.
     #[serde(default)]
@@ -229,29 +234,29 @@ pub struct MaskDef {
 #[serde(deny_unknown_fields)]
 pub struct ReplyRuleDef {
     /// Unique rule id.
-    pub id: String,
+    pub id: Spanned<String>,
     /// Cause id in the catalogue.
-    pub cause: String,
+    pub cause: Spanned<String>,
     /// Regex matched anywhere in the masked text (the raw text with `raw`).
     /// A rule without one decides by `dsn` / `code` alone.
-    pub regex: Option<String>,
+    pub regex: Option<Spanned<String>>,
     /// Match the text as logged, without masking (for rules that need a
     /// host name or an address, such as Exchange's IMCEAEX- addresses).
     #[serde(default)]
     pub raw: bool,
     /// `specific` (default), `generic` (after every specific rule) or
     /// `fallback` (after every text rule: code-only rules).
-    pub tier: Option<String>,
+    pub tier: Option<Spanned<String>>,
     /// Regex matched against the enhanced status code read from the text
     /// (whole code, `5.1.1`); the rule applies only when it matches.
-    pub dsn: Option<String>,
+    pub dsn: Option<Spanned<String>>,
     /// Regex matched against the three-digit reply code (whole code).
-    pub code: Option<String>,
+    pub code: Option<Spanned<String>>,
     /// Regex matched against the name of the remote host that answered:
     /// the rule is the provider's own and applies only to its replies.
-    pub hosts: Option<String>,
+    pub hosts: Option<Spanned<String>>,
     /// The rule applies only to failures of this direction.
-    pub direction: Option<String>,
+    pub direction: Option<Spanned<String>>,
     /// Remote host the samples are checked as coming from (with `hosts`).
     pub sample_host: Option<String>,
     /// Texts this rule (and no earlier rule) must classify.
@@ -266,7 +271,7 @@ pub struct CauseDef {
     /// Short title for reports.
     pub title: String,
     /// `hard` or `soft`: the nature of the failure when nothing else says.
-    pub severity: String,
+    pub severity: Spanned<String>,
     /// What the cause means, in one or two sentences.
     pub meaning: Option<String>,
     /// Recipients that hard-failed with this cause belong on a suppression list.

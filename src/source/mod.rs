@@ -8,7 +8,7 @@
 
 pub mod journal;
 
-use chrono::{DateTime, FixedOffset, Local};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -74,7 +74,7 @@ pub struct Reader {
     /// Name shown in messages and reports (`-` for stdin).
     pub name: String,
     /// Reference time for year-less stamps: modification time, or now.
-    pub reference: DateTime<Local>,
+    pub reference: DateTime<Utc>,
     /// Whether the data is gzip-compressed.
     pub gzip: bool,
     reader: Box<dyn Read + Send>,
@@ -86,26 +86,54 @@ pub struct Reader {
     hasher: Box<xxhash_rust::xxh3::Xxh3>,
 }
 
+/// Why an input could not be opened; the message is one line naming it.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The system refused or failed (no such file, permission denied, a read error).
+    #[error("{name}: {}", io_msg(.source))]
+    Io {
+        /// The input's name.
+        name: String,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// A directory was given where a log was expected.
+    #[error("{0}: is a directory")]
+    Directory(String),
+    /// journalctl could not be run (the message says why and what to do).
+    #[error("{0}")]
+    Journal(String),
+}
+
+impl OpenError {
+    fn io(name: &str) -> impl FnOnce(io::Error) -> OpenError + '_ {
+        move |source| OpenError::Io {
+            name: name.to_string(),
+            source,
+        }
+    }
+}
+
 /// Opens an input. The error is one line naming the file.
-pub fn open(input: &Input) -> Result<Reader, String> {
+pub fn open(input: &Input) -> Result<Reader, OpenError> {
     let path = match input {
-        Input::Stdin => return from_reader("-", Box::new(io::stdin()), Local::now()),
+        Input::Stdin => return from_reader("-", Box::new(io::stdin()), Utc::now()),
         Input::Journal { since, until } => {
-            return from_reader(JOURNAL_NAME, journalctl(*since, *until)?, Local::now())
+            return from_reader(JOURNAL_NAME, journalctl(*since, *until)?, Utc::now())
         }
         Input::File(p) => p.display().to_string(),
     };
     let path = path.as_str();
-    let (raw, reference): (Box<dyn Read + Send>, DateTime<Local>) = {
-        let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+    let (raw, reference): (Box<dyn Read + Send>, DateTime<Utc>) = {
+        let meta = std::fs::metadata(path).map_err(OpenError::io(path))?;
         if meta.is_dir() {
-            return Err(format!("{path}: is a directory"));
+            return Err(OpenError::Directory(path.to_string()));
         }
-        let f = File::open(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+        let f = File::open(path).map_err(OpenError::io(path))?;
         let mtime = meta
             .modified()
-            .map(DateTime::<Local>::from)
-            .unwrap_or_else(|_| Local::now());
+            .map(DateTime::<Utc>::from)
+            .unwrap_or_else(|_| Utc::now());
         (Box::new(f), mtime)
     };
     let mut reader = from_reader(path, raw, reference)?;
@@ -113,16 +141,16 @@ pub fn open(input: &Input) -> Result<Reader, String> {
     Ok(reader)
 }
 
-/// An input over any reader (gzip detected from its first bytes).
-pub fn from_reader(
+/// An input over any reader (gzip detected from its first bytes); `reference`
+/// is the instant it was last written (any zone: only the instant counts).
+pub fn from_reader<Tz: TimeZone>(
     path: &str,
     raw: Box<dyn Read + Send>,
-    reference: DateTime<Local>,
-) -> Result<Reader, String> {
+    reference: DateTime<Tz>,
+) -> Result<Reader, OpenError> {
+    let reference = reference.with_timezone(&Utc);
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
-    let head = buffered
-        .fill_buf()
-        .map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+    let head = buffered.fill_buf().map_err(OpenError::io(path))?;
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     let reader: Box<dyn Read + Send> = if gzip {
         Box::new(MultiGzDecoder::new(buffered))
@@ -153,25 +181,33 @@ pub const JOURNAL_NAME: &str = "journalctl";
 fn journalctl(
     since: Option<DateTime<FixedOffset>>,
     until: Option<DateTime<FixedOffset>>,
-) -> Result<Box<dyn Read + Send>, String> {
+) -> Result<Box<dyn Read + Send>, OpenError> {
     let mut cmd = std::process::Command::new("journalctl");
     cmd.args(["-o", "json", "--no-pager", "SYSLOG_FACILITY=2"]);
+    // journalctl reads these times in the zone of the environment it
+    // inherits, the system's (whatever --tz says).
+    let zone = crate::parse::syslog::Zone::system();
     for (arg, t) in [("since", since), ("until", until)] {
         if let Some(t) = t {
-            let t = t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S");
+            let t = zone.fixed(t).format("%Y-%m-%d %H:%M:%S");
             cmd.arg(format!("--{arg}={t}"));
         }
     }
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .stdin(std::process::Stdio::null());
-    let mut child = cmd.spawn().map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => {
-            "journalctl: not found (--journal needs systemd's journalctl on the PATH)".to_string()
-        }
-        _ => format!("journalctl: cannot run it: {}", io_msg(&e)),
+    let mut child = cmd.spawn().map_err(|e| {
+        OpenError::Journal(match e.kind() {
+            io::ErrorKind::NotFound => {
+                "journalctl: not found (--journal needs systemd's journalctl on the PATH)".into()
+            }
+            _ => format!("journalctl: cannot run it: {}", io_msg(&e)),
+        })
     })?;
-    let out = child.stdout.take().ok_or("journalctl: no output")?;
+    let out = child
+        .stdout
+        .take()
+        .ok_or_else(|| OpenError::Journal("journalctl: no output".into()))?;
     // Read stderr on a thread so that a chatty journalctl cannot block on it.
     let err = child.stderr.take().map(|mut e| {
         std::thread::spawn(move || {
@@ -358,7 +394,7 @@ mod tests {
         Reader {
             file: None,
             name: "t".into(),
-            reference: Local::now(),
+            reference: Utc::now(),
             gzip: false,
             reader: Box::new(io::Cursor::new(data)),
             leftover: Vec::new(),
@@ -398,6 +434,26 @@ mod tests {
         assert!(shrank(Some(&p), 4096));
         assert!(!shrank(Some(&p), 10));
         assert!(!shrank(None, 4096));
+    }
+
+    #[test]
+    fn open_errors_are_typed_and_name_the_input() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let missing = dir.path().join("gone.log");
+        let e = open(&Input::File(missing.clone())).err().expect("missing");
+        assert!(matches!(e, OpenError::Io { .. }));
+        assert_eq!(
+            e.to_string(),
+            format!("{}: no such file or directory", missing.display())
+        );
+        let e = open(&Input::File(dir.path().to_path_buf()))
+            .err()
+            .expect("dir");
+        assert!(matches!(e, OpenError::Directory(_)));
+        assert_eq!(
+            e.to_string(),
+            format!("{}: is a directory", dir.path().display())
+        );
     }
 
     #[test]

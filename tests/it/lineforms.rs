@@ -177,6 +177,7 @@ fn localised_month_names_dots_case_and_latin1() {
             .and_then(|d| d.and_hms_opt(12, 0, 0))
             .expect("date"),
         all_times: false,
+        zone: syslog::Zone::system(),
     };
     let month = |stamp: &[u8]| {
         let mut line = stamp.to_vec();

@@ -128,12 +128,12 @@ fn broken_pattern_files_are_reported_with_file_and_line() {
     let cases = [
         (
             "bad-patterns/invalid-regex",
-            "broken.toml:4:",
+            "broken.toml:6:",
             "invalid regex",
         ),
         (
             "bad-patterns/unknown-cause",
-            "cause.toml:4:",
+            "cause.toml:5:",
             "unknown cause \"no_such_cause_id\"",
         ),
         (
@@ -170,7 +170,7 @@ fn patterns_check_command() {
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8(out.stdout).expect("utf8");
     assert!(
-        text.contains("broken.toml:4: rule \"local.broken\": invalid regex"),
+        text.contains("broken.toml:6: rule \"local.broken\": invalid regex"),
         "{text}"
     );
     // analyze refuses to run on broken patterns, with the same one-line message
