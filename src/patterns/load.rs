@@ -4,11 +4,10 @@
 
 use super::schema::{LineSample, PatternFile};
 use super::{
-    compile_bytes, compile_str, line_of, line_of_id, one_line, Diagnostic, LineRule, MtaSet,
-    PatternSet, ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
+    compile_bytes, compile_str, line_of, line_of_id, one_line, Diagnostic, LazyRegex, LineRule,
+    MtaSet, PatternSet, ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
 };
 use crate::event::{Direction, Kind, Outcome, Severity};
-use regex::bytes::Regex as BytesRegex;
 use std::collections::HashMap;
 
 /// A regex that matches nothing: the line regex of CSV rules.
@@ -16,8 +15,18 @@ const NEVER: &str = r"[^\x00-\xff]";
 
 impl PatternSet {
     /// Builds a pattern set from files; later files override earlier ones
-    /// (same cause id or rule id), and their rules are tried first.
+    /// (same cause id or rule id), and their rules are tried first. Every
+    /// regex is compiled now.
     pub fn from_sources(sources: &[SourceFile]) -> Result<PatternSet, Vec<Diagnostic>> {
+        Self::from_sources_with(sources, false)
+    }
+
+    /// [`from_sources`](Self::from_sources); when `deferred` (files known to
+    /// compile: the built-ins), each regex is compiled on first use instead.
+    pub(super) fn from_sources_with(
+        sources: &[SourceFile],
+        deferred: bool,
+    ) -> Result<PatternSet, Vec<Diagnostic>> {
         let mut diags = Vec::new();
         let mut parsed = Vec::new();
         for s in sources {
@@ -36,7 +45,7 @@ impl PatternSet {
                 }
             }
         }
-        super::causes::check_findings(&parsed, &mut diags);
+        super::causes::check_findings(&parsed, &mut diags, deferred);
         // Causes: later definitions replace earlier ones with the same id.
         let (causes, cause_index) = super::causes::causes(&parsed, &mut diags);
         let cause_ref = |s: &SourceFile, rule: &str, id: &str, diags: &mut Vec<Diagnostic>| {
@@ -59,7 +68,7 @@ impl PatternSet {
                 let Some(cause) = cause_ref(s, &r.id, &r.cause, &mut diags) else {
                     continue;
                 };
-                match compile_reply_rule(s, r, cause) {
+                match compile_reply_rule(s, r, cause, deferred) {
                     Ok(rule) => {
                         if replies.iter().any(|x| x.id == r.id) {
                             continue; // overridden by a later file
@@ -306,7 +315,7 @@ impl PatternSet {
                 // Rules of CSV logs have no line regex: one that never matches stands in.
                 let mut when = Vec::new();
                 for (col, re) in &r.when {
-                    match compile_str(re) {
+                    match LazyRegex::new(re, deferred) {
                         Ok(x) => when.push((col.clone(), x)),
                         Err(e) => diags.push(err(
                             s,
@@ -328,7 +337,8 @@ impl PatternSet {
                     ));
                     continue;
                 }
-                let regex = match compile_bytes(r.regex.as_deref().unwrap_or(NEVER)) {
+                let source = r.regex.as_deref().unwrap_or(NEVER);
+                let regex = match super::LineRegex::new(source, deferred) {
                     Ok(re) => re,
                     Err(e) => {
                         diags.push(err(
@@ -340,7 +350,7 @@ impl PatternSet {
                         continue;
                     }
                 };
-                if r.onepass {
+                if r.onepass && !deferred {
                     if let Err(e) = super::prefilter::one_pass(r.regex.as_deref().unwrap_or(NEVER))
                     {
                         diags.push(err(
@@ -354,8 +364,7 @@ impl PatternSet {
                 if m.rules.iter().any(|x| x.id == r.id) {
                     continue; // overridden by a later file
                 }
-                let groups =
-                    super::FIELD_NAMES.map(|n| regex.capture_names().position(|c| c == Some(n)));
+                let groups = regex.groups();
                 m.rules.push(LineRule {
                     id: r.id.clone(),
                     groups,
@@ -408,7 +417,7 @@ impl PatternSet {
         let mut syntax = super::reply::ReplySyntax::default();
         for (s, f) in &parsed {
             if let Some(def) = &f.reply_syntax {
-                match super::reply::compile_syntax(def) {
+                match super::reply::compile_syntax(def, deferred) {
                     Ok(x) => syntax = x,
                     Err(m) => diags.push(err(s, None, m, None)),
                 }
@@ -436,7 +445,11 @@ impl PatternSet {
                 })
                 .collect()
         };
-        let reply = match super::ReplySet::new(replies.clone(), syntax) {
+        let built = match deferred {
+            true => Ok(super::ReplySet::deferred(replies.clone(), syntax)),
+            false => super::ReplySet::new(replies.clone(), syntax),
+        };
+        let reply = match built {
             Ok(set) if set.memory_usage() <= REGEX_SIZE_LIMIT => set,
             Ok(set) => {
                 let faults = reply_faults(&replies);
@@ -497,6 +510,7 @@ fn compile_reply_rule(
     s: &SourceFile,
     r: &super::schema::ReplyRuleDef,
     cause: usize,
+    deferred: bool,
 ) -> Result<ReplyRule, String> {
     if !valid_id(&r.id) {
         return Err(format!("the id is not valid ({ID_HELP})"));
@@ -504,9 +518,12 @@ fn compile_reply_rule(
     // The regex itself is compiled with the others into the reply set; a
     // rule that breaks the set is found there, rule by rule (`reply_faults`).
     let regex = r.regex.clone().unwrap_or_default();
-    let whole = |what: &str, re: &Option<String>| -> Result<Option<BytesRegex>, String> {
+    let whole = |what: &str, re: &Option<String>| -> Result<Option<LazyRegex>, String> {
         re.as_deref()
-            .map(|x| compile_str(&format!("^(?:{x})$")).map_err(|e| format!("invalid {what}: {e}")))
+            .map(|x| {
+                LazyRegex::new(&format!("^(?:{x})$"), deferred)
+                    .map_err(|e| format!("invalid {what}: {e}"))
+            })
             .transpose()
     };
     let dsn = whole("dsn", &r.dsn)?;
@@ -517,7 +534,9 @@ fn compile_reply_rule(
     let hosts = r
         .hosts
         .as_deref()
-        .map(|h| compile_str(&format!("(?i){h}")).map_err(|e| format!("invalid hosts: {e}")))
+        .map(|h| {
+            LazyRegex::new(&format!("(?i){h}"), deferred).map_err(|e| format!("invalid hosts: {e}"))
+        })
         .transpose()?;
     let direction = match r.direction.as_deref() {
         None => None,
