@@ -597,54 +597,9 @@ mod tests {
                 assert!(re.captures_len() >= 1, "{}", r.id);
             }
         }
-        // Classifying compiles only the candidate rules, the same verdicts.
-        let texts: Vec<&str> = eager
-            .reply
-            .rules
-            .iter()
-            .flat_map(|r| r.samples.iter().map(String::as_str))
-            .collect();
-        assert!(texts.len() > 10);
-        for t in &texts {
-            assert_eq!(lazy.classify_text(t), eager.classify_text(t), "{t}");
-        }
-        assert!(lazy.reply.memory_usage() > 0);
-        assert!(lazy.reply.memory_usage() <= eager.reply.memory_usage());
-    }
-
-    /// The reply rules' prefilter (literals read through case folding) names
-    /// every rule that matches a text, masked or not: on every sample.
-    #[test]
-    fn reply_prefilter_names_every_matching_rule() {
-        let ps = PatternSet::from_sources(&builtin_sources()).expect("built-ins compile");
-        let rules: Vec<_> = ps
-            .reply
-            .rules
-            .iter()
-            .filter(|r| !r.regex.is_empty())
-            .collect();
-        let pre = prefilter::Prefilter::any_case(rules.iter().map(|r| r.regex.as_str()));
-        let regexes: Vec<BytesRegex> = rules
-            .iter()
-            .map(|r| compile_str(&r.regex).expect("compiles"))
-            .collect();
-        let mut c = prefilter::Candidates::default();
-        let mut matched = 0;
-        for r in &ps.reply.rules {
-            for t in &r.samples {
-                for text in [t.clone(), ps.reply.mask(t).into_owned()] {
-                    pre.candidates(text.as_bytes(), &mut c);
-                    let cands: Vec<usize> = c.iter().collect();
-                    for (i, re) in regexes.iter().enumerate() {
-                        if re.is_match(text.as_bytes()) {
-                            matched += 1;
-                            assert!(cands.contains(&i), "{} matches {text:?}", rules[i].id);
-                        }
-                    }
-                }
-            }
-        }
-        assert!(matched > 100, "{matched}");
+        // Classifying builds the automata, to the same size as at once.
+        lazy.classify_text("550 5.1.1 no such user");
+        assert_eq!(lazy.reply.memory_usage(), eager.reply.memory_usage());
     }
 
     /// Rules from users' files are compiled when loading: a regex that does

@@ -7,7 +7,7 @@
 //! Also the test behind a rule's `onepass = true` ([`one_pass`]).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_syntax::hir::{Hir, HirKind};
 use std::sync::OnceLock;
 
 /// Literals shorter than this are too common to be worth searching for.
@@ -59,8 +59,6 @@ impl Candidates {
 pub struct Prefilter {
     /// Regex sources of the rules, in order.
     regexes: Vec<String>,
-    /// Literals are found in any ASCII case (see [`Prefilter::any_case`]).
-    any_case: bool,
     built: OnceLock<Built>,
 }
 
@@ -80,38 +78,26 @@ impl Prefilter {
     pub fn new<'a>(regexes: impl IntoIterator<Item = &'a str>) -> Prefilter {
         Prefilter {
             regexes: regexes.into_iter().map(str::to_string).collect(),
-            any_case: false,
             built: OnceLock::new(),
-        }
-    }
-
-    /// Like [`new`](Self::new), but literals are read through ASCII case
-    /// folding (`(?i)word` gives `word`) and found in any case: for rules
-    /// that are mostly case-insensitive (reply rules). Finding a literal in
-    /// any case only finds more candidates, so the set stays a superset.
-    pub fn any_case<'a>(regexes: impl IntoIterator<Item = &'a str>) -> Prefilter {
-        Prefilter {
-            any_case: true,
-            ..Prefilter::new(regexes)
         }
     }
 
     /// The rules that could match `text` (a superset of those that do).
     pub fn candidates(&self, text: &[u8], out: &mut Candidates) {
         self.built
-            .get_or_init(|| Built::new(&self.regexes, self.any_case))
+            .get_or_init(|| Built::new(&self.regexes))
             .candidates(text, out)
     }
 }
 
 impl Built {
-    fn new(regexes: &[String], any_case: bool) -> Built {
+    fn new(regexes: &[String]) -> Built {
         let n = regexes.len();
         let mut always = Candidates::with_len(n);
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut rules_of: Vec<Candidates> = Vec::new();
         for (i, re) in regexes.iter().enumerate() {
-            match literals_of(re, any_case) {
+            match required_literals(re) {
                 Some(lits) => {
                     for l in lits {
                         let at = match literals.iter().position(|x| *x == l) {
@@ -150,7 +136,6 @@ impl Built {
         } else {
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::LeftmostLongest)
-                .ascii_case_insensitive(any_case)
                 .build(&literals)
                 .ok()
         };
@@ -183,19 +168,13 @@ impl Built {
 /// regex has no such set worth searching for (or does not parse: the regex
 /// compiler reports that).
 pub fn required_literals(re: &str) -> Option<Vec<Vec<u8>>> {
-    literals_of(re, false)
-}
-
-/// [`required_literals`]; when `any_case`, read through ASCII case folding
-/// and in lower case (to be found in any case).
-fn literals_of(re: &str, any_case: bool) -> Option<Vec<Vec<u8>>> {
     let hir = regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(re)
         .ok()?;
-    required(&hir, any_case).filter(|set| set.iter().all(|l| l.len() >= MIN_LITERAL))
+    required(&hir).filter(|set| set.iter().all(|l| l.len() >= MIN_LITERAL))
 }
 
 /// Whether `re` (compiled as line rules are: bytes, no Unicode) is a
@@ -216,35 +195,9 @@ fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
     (shortest, std::cmp::Reverse(set.len()))
 }
 
-/// A literal's bytes, in lower case when `any_case`.
-fn bytes(l: &[u8], any_case: bool) -> Vec<u8> {
-    match any_case {
-        true => l.to_ascii_lowercase(),
-        false => l.to_vec(),
-    }
-}
-
-/// The letter of a class that is one ASCII letter in both cases (`(?i)a`
-/// gives `[Aa]`), in lower case.
-fn case_pair(h: &Hir) -> Option<u8> {
-    let HirKind::Class(Class::Bytes(c)) = h.kind() else {
-        return None;
-    };
-    match c.ranges() {
-        [a, b] if a.start() == a.end() && b.start() == b.end() => {
-            let (up, low) = (a.start(), b.start());
-            (up.is_ascii_uppercase() && up.to_ascii_lowercase() == low).then_some(low)
-        }
-        _ => None,
-    }
-}
-
-fn required(h: &Hir, any_case: bool) -> Option<Vec<Vec<u8>>> {
-    let required = |h: &Hir| required(h, any_case);
-    let exact = |h: &Hir| exact(h, any_case);
+fn required(h: &Hir) -> Option<Vec<Vec<u8>>> {
     match h.kind() {
-        HirKind::Literal(l) => Some(vec![bytes(&l.0, any_case)]),
-        HirKind::Class(_) if any_case => case_pair(h).map(|b| vec![vec![b]]),
+        HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
         HirKind::Capture(c) => required(&c.sub),
         HirKind::Repetition(r) if r.min >= 1 => required(&r.sub),
         HirKind::Concat(subs) => {
@@ -282,11 +235,9 @@ fn required(h: &Hir, any_case: bool) -> Option<Vec<Vec<u8>>> {
 
 /// Every string `h` matches, when they are few: literals, and alternations
 /// and concatenations of them (`None` for anything else).
-fn exact(h: &Hir, any_case: bool) -> Option<Vec<Vec<u8>>> {
-    let exact = |h: &Hir| exact(h, any_case);
+fn exact(h: &Hir) -> Option<Vec<Vec<u8>>> {
     match h.kind() {
-        HirKind::Literal(l) => Some(vec![bytes(&l.0, any_case)]),
-        HirKind::Class(_) if any_case => case_pair(h).map(|b| vec![vec![b]]),
+        HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
         HirKind::Capture(c) => exact(&c.sub),
         HirKind::Alternation(subs) => {
             let mut all: Vec<Vec<u8>> = Vec::new();
@@ -384,22 +335,6 @@ mod tests {
         assert_eq!(c.iter().collect::<Vec<_>>(), vec![0, 1, 2]);
         p.candidates(b"connect from x", &mut c);
         assert_eq!(c.iter().collect::<Vec<_>>(), vec![2]);
-    }
-
-    #[test]
-    fn any_case_reads_literals_through_case_folding() {
-        let rules = [r"(?i)no such (?:user|mailbox)", r"(?i)x\d", r"Exact Case"];
-        let p = Prefilter::any_case(rules);
-        let mut c = Candidates::default();
-        p.candidates(b"550 NO SUCH Mailbox here", &mut c);
-        assert_eq!(c.iter().collect::<Vec<_>>(), vec![0, 1]);
-        // Found in any case: more candidates, never fewer.
-        p.candidates(b"exact case", &mut c);
-        assert_eq!(c.iter().collect::<Vec<_>>(), vec![1, 2]);
-        p.candidates(b"no such thing", &mut c);
-        assert_eq!(c.iter().collect::<Vec<_>>(), vec![1]);
-        // Without any_case, a case-folded regex gives no literal.
-        assert_eq!(lits(rules[0]), None);
     }
 
     #[test]

@@ -17,12 +17,13 @@
 //!
 //! The knowledge (rules, reply starts, masks) is data in `patterns/`.
 
-use super::prefilter::{Candidates, Prefilter};
 use super::{LazyRegex, REGEX_SIZE_LIMIT};
 use crate::event::Direction;
-use regex_automata::nfa::thompson::WhichCaptures;
-use regex_automata::{meta, util::syntax};
+use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
+use regex_automata::util::{pool::Pool, syntax};
+use regex_automata::{hybrid, Input, MatchKind, PatternSet};
 use std::borrow::Cow;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::{Arc, LazyLock, OnceLock};
 
 /// When a reply rule is tried, relative to the others.
@@ -97,18 +98,18 @@ pub struct ReplySyntax {
     pub masks: Vec<(LazyRegex, String, String)>,
 }
 
-/// The compiled rules and what finds which of them match a text.
+/// The compiled rules and the automata that find which of them match.
 #[derive(Debug, Clone)]
 pub struct ReplySet {
     /// Rules in file order (later files first).
     pub rules: Vec<ReplyRule>,
     /// Reading and masking.
     pub syntax: ReplySyntax,
-    /// Rules over the masked text: the p-th is rule `masked_ids[p]`.
-    masked: RuleSet,
+    /// Automaton over the masked text: pattern p is rule `masked_ids[p]`.
+    masked: Automaton,
     masked_ids: Vec<usize>,
-    /// Rules over the raw text.
-    raw: RuleSet,
+    /// Automaton over the raw text.
+    raw: Automaton,
     raw_ids: Vec<usize>,
     /// Code-only rules, in order.
     code_only: Vec<usize>,
@@ -148,105 +149,143 @@ static CODE_AT: LazyLock<regex::Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// The reply rules that run on one text (masked or raw), and which of them
-/// match it: a literal prefilter over all of them (read from the regexes
-/// through case folding, see [`Prefilter::any_case`]) names the candidates,
-/// and only those run, each its own small regex. A rule's regex is compiled
-/// the first time it is a candidate (when loading for users' files, so that
-/// their errors surface before any input is read): a log's few failures
-/// build a few rules, never an automaton over all of them, whose lazy DFA
-/// would also have to determinize all rules at once on every new text.
+/// Caches of one search: the lazy DFA's and the PikeVM's.
+type Caches = (Option<hybrid::dfa::Cache>, thompson::pikevm::Cache);
+/// Makes the caches of a thread that has none free.
+type MakeCaches = Box<dyn Fn() -> Caches + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// The automaton over some reply rules that reports which of them match a
+/// text: a forward lazy DFA (a PikeVM if the DFA gives up), built from one
+/// forward NFA without capture groups. It only answers "which rules", so
+/// nothing is built for finding where a match starts (no reverse NFA, no
+/// literal prefilter: texts are short). Built on first use when the rules are
+/// known to compile (the built-ins: a log without failures never builds it),
+/// else when loading, so that errors surface before any input is read.
 #[derive(Debug, Clone)]
-struct RuleSet {
-    /// One regex per rule, in the order of the rule indexes.
-    regexes: Vec<RuleRegex>,
-    prefilter: Prefilter,
+struct Automaton {
+    /// Regex sources; pattern p is the p-th.
+    sources: Arc<[String]>,
+    built: Arc<OnceLock<Option<Engine>>>,
 }
 
-/// A reply rule's regex, answering only "does it match" (no capture groups).
-#[derive(Debug, Clone)]
-struct RuleRegex {
-    source: Arc<str>,
-    compiled: Arc<OnceLock<meta::Regex>>,
+#[derive(Debug)]
+struct Engine {
+    nfa: thompson::NFA,
+    dfa: Option<hybrid::dfa::DFA>,
+    pikevm: PikeVM,
+    caches: Pool<Caches, MakeCaches>,
 }
 
-impl RuleRegex {
-    fn new(source: &str) -> RuleRegex {
-        RuleRegex {
-            source: source.into(),
-            compiled: Arc::new(OnceLock::new()),
+impl Automaton {
+    fn new(sources: Vec<String>) -> Automaton {
+        Automaton {
+            sources: sources.into(),
+            built: Arc::new(OnceLock::new()),
         }
     }
 
-    /// Compiles the regex now; the error says why it cannot be.
+    /// Builds the automaton now; the error says why it cannot be built.
     fn build(&self) -> Result<(), String> {
-        if self.compiled.get().is_none() {
-            let _ = self.compiled.set(compile_rule(&self.source)?);
+        if self.built.get().is_some() {
+            return Ok(());
         }
+        let engine = Engine::new(&self.sources)?;
+        // Another thread may have built it meanwhile: the same automaton.
+        let _ = self.built.set(engine);
         Ok(())
     }
 
-    fn get(&self) -> &meta::Regex {
-        self.compiled.get_or_init(|| {
-            compile_rule(&self.source).expect("reply rules were compiled when loading, or are built-ins (see `builtin_patterns_compile`)")
+    /// The engine, built on first use (the rules were checked when loading).
+    fn engine(&self) -> Option<&Engine> {
+        self.built
+            .get_or_init(|| {
+                Engine::new(&self.sources).expect(
+                    "reply rules were checked when loading (see `builtin_reply_rules_compile`)",
+                )
+            })
+            .as_ref()
+    }
+
+    /// Memory of the built automaton (0 while it is not built).
+    fn memory_usage(&self) -> usize {
+        self.built.get().and_then(Option::as_ref).map_or(0, |e| {
+            e.nfa.memory_usage() + e.dfa.as_ref().map_or(0, |d| d.memory_usage())
         })
     }
-}
 
-/// Compiles one reply rule's regex as the reply rules are read: bytes, ASCII
-/// classes, no capture groups.
-fn compile_rule(re: &str) -> Result<meta::Regex, String> {
-    meta::Builder::new()
-        .configure(
-            meta::Config::new()
-                .utf8_empty(false)
-                .which_captures(WhichCaptures::None)
-                .nfa_size_limit(Some(REGEX_SIZE_LIMIT)),
-        )
-        .syntax(syntax::Config::new().unicode(false).utf8(false))
-        .build(re)
-        .map_err(|e| e.to_string())
-}
-
-impl RuleSet {
-    fn new(sources: Vec<&str>) -> RuleSet {
-        RuleSet {
-            prefilter: Prefilter::any_case(sources.iter().copied()),
-            regexes: sources.into_iter().map(RuleRegex::new).collect(),
-        }
-    }
-
-    /// Compiles every rule now.
-    fn build(&self) -> Result<(), String> {
-        self.regexes.iter().try_for_each(RuleRegex::build)
-    }
-
-    /// Memory of the compiled regexes.
-    fn memory_usage(&self) -> usize {
-        self.regexes
-            .iter()
-            .filter_map(|r| r.compiled.get())
-            .map(meta::Regex::memory_usage)
-            .sum()
-    }
-
-    /// Calls `f` with each rule (by position) that matches `text`.
-    fn matching(&self, text: &[u8], mut f: impl FnMut(usize)) {
-        if self.regexes.is_empty() {
-            return;
-        }
-        let mut candidates = Candidates::default();
-        self.prefilter.candidates(text, &mut candidates);
-        for p in candidates.iter() {
-            if self.regexes[p].get().is_match(text) {
-                f(p);
+    /// Which patterns match `text` (cleared first).
+    fn which(&self, text: &[u8], found: &mut PatternSet) {
+        found.clear();
+        let Some(e) = self.engine() else { return };
+        let input = Input::new(text);
+        let mut caches = e.caches.get();
+        let (dc, pc) = &mut *caches;
+        if let (Some(dfa), Some(dc)) = (&e.dfa, dc) {
+            if dfa.try_which_overlapping_matches(dc, &input, found).is_ok() {
+                return;
             }
+            found.clear();
         }
+        e.pikevm.which_overlapping_matches(pc, &input, found);
+    }
+
+    fn pattern_len(&self) -> usize {
+        self.sources.len()
+    }
+}
+
+impl Engine {
+    /// `None` for no patterns. Errors read as the regex crate's meta engine
+    /// words them (`error parsing pattern N`, `error building NFA`).
+    fn new(sources: &[String]) -> Result<Option<Engine>, String> {
+        if sources.is_empty() {
+            return Ok(None);
+        }
+        let sc = syntax::Config::new().unicode(false).utf8(false);
+        let mut hirs = Vec::with_capacity(sources.len());
+        for (i, s) in sources.iter().enumerate() {
+            let hir =
+                syntax::parse_with(s, &sc).map_err(|_| format!("error parsing pattern {i}"))?;
+            hirs.push(hir);
+        }
+        let nfa = thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .utf8(false)
+                    .shrink(false)
+                    .which_captures(thompson::WhichCaptures::None)
+                    .nfa_size_limit(Some(REGEX_SIZE_LIMIT * 8)),
+            )
+            .build_many_from_hir(&hirs)
+            .map_err(|_| "error building NFA".to_string())?;
+        let dfa = hybrid::dfa::Config::new()
+            .match_kind(MatchKind::All)
+            .unicode_word_boundary(true)
+            .cache_capacity(64 << 20)
+            .minimum_cache_clear_count(Some(3))
+            .minimum_bytes_per_state(Some(10));
+        let dfa = hybrid::dfa::Builder::new()
+            .configure(dfa)
+            .build_from_nfa(nfa.clone())
+            .ok();
+        let pikevm = PikeVM::builder()
+            .configure(PikeVM::config().match_kind(MatchKind::All))
+            .build_from_nfa(nfa.clone())
+            .map_err(|_| "error building NFA".to_string())?;
+        let (d, p) = (dfa.clone(), pikevm.clone());
+        let make: MakeCaches =
+            Box::new(move || (d.as_ref().map(|d| d.create_cache()), p.create_cache()));
+        Ok(Some(Engine {
+            nfa,
+            dfa,
+            pikevm,
+            caches: Pool::new(make),
+        }))
     }
 }
 
 impl ReplySet {
-    /// The reply set with every rule's regex compiled now (rules from users'
+    /// Builds the automata over compiled rules now (rules from users'
     /// files: an error must surface when loading).
     pub fn new(rules: Vec<ReplyRule>, syntax: ReplySyntax) -> Result<ReplySet, String> {
         let set = ReplySet::deferred(rules, syntax);
@@ -255,8 +294,8 @@ impl ReplySet {
         Ok(set)
     }
 
-    /// The reply set whose regexes are compiled on first use: for rules
-    /// known to compile (the built-ins; a test compiles them).
+    /// The reply set whose automata are built on first use: for rules known
+    /// to compile (the built-ins; a test builds them).
     pub fn deferred(rules: Vec<ReplyRule>, syntax: ReplySyntax) -> ReplySet {
         let mut masked_ids = Vec::new();
         let mut raw_ids = Vec::new();
@@ -270,10 +309,10 @@ impl ReplySet {
                 masked_ids.push(i);
             }
         }
-        let set =
-            |ids: &[usize]| RuleSet::new(ids.iter().map(|&i| rules[i].regex.as_str()).collect());
-        let masked = set(&masked_ids);
-        let raw = set(&raw_ids);
+        let automaton =
+            |ids: &[usize]| Automaton::new(ids.iter().map(|&i| rules[i].regex.clone()).collect());
+        let masked = automaton(&masked_ids);
+        let raw = automaton(&raw_ids);
         ReplySet {
             rules,
             syntax,
@@ -285,7 +324,7 @@ impl ReplySet {
         }
     }
 
-    /// Memory used by the rules' regexes that are compiled (0 while none is).
+    /// Memory used by the automata that are built (0 for those not yet built).
     pub fn memory_usage(&self) -> usize {
         self.masked.memory_usage() + self.raw.memory_usage()
     }
@@ -390,7 +429,14 @@ impl ReplySet {
             (&self.masked, &self.masked_ids, masked.as_ref()),
             (&self.raw, &self.raw_ids, reply.text),
         ] {
-            set.matching(text.as_bytes(), |p| consider(&mut best, ids[p]));
+            if set.pattern_len() == 0 {
+                continue;
+            }
+            let mut found = PatternSet::new(set.pattern_len());
+            set.which(text.as_bytes(), &mut found);
+            for p in found.iter() {
+                consider(&mut best, ids[p.as_usize()]);
+            }
         }
         // Code-only rules are of the fallback tier: any text rule that
         // matched outranks them.
