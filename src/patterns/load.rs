@@ -5,7 +5,7 @@
 use super::schema::{LineSample, PatternFile};
 use super::{
     compile_bytes, compile_str, line_of, line_of_id, one_line, Diagnostic, LazyRegex, LineRule,
-    MtaSet, PatternSet, ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
+    MtaSet, PatternSet, ReplyRule, SourceFile,
 };
 use crate::event::{Direction, Kind, Outcome, Severity};
 use std::collections::HashMap;
@@ -450,7 +450,9 @@ impl PatternSet {
             false => super::ReplySet::new(replies.clone(), syntax),
         };
         let reply = match built {
-            Ok(set) if set.memory_usage() <= REGEX_SIZE_LIMIT => set,
+            // Deferred: the built-ins. Otherwise every rule must also
+            // compile alone (the set's automaton is leaner than one rule's).
+            Ok(set) if deferred || set.memory_usage() == 0 => set,
             Ok(set) => {
                 let faults = reply_faults(&replies);
                 if !faults.is_empty() {
