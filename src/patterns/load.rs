@@ -4,8 +4,8 @@
 
 use super::schema::{LineSample, PatternFile};
 use super::{
-    compile_bytes, compile_str, line_of, one_line, Diagnostic, LineRule, MtaSet, PatternSet,
-    ReplyRule, SourceFile, REGEX_SIZE_LIMIT,
+    compile_bytes, compile_str, line_of, one_line, Diagnostic, LazyRegex, LineRule, MtaSet,
+    PatternSet, ReplyRule, SourceFile,
 };
 use crate::event::{Direction, Kind, Outcome, Severity};
 use std::collections::HashMap;
@@ -20,8 +20,18 @@ pub(super) fn at<T>(s: &SourceFile, v: &toml::Spanned<T>) -> Option<usize> {
 
 impl PatternSet {
     /// Builds a pattern set from files; later files override earlier ones
-    /// (same cause id or rule id), and their rules are tried first.
+    /// (same cause id or rule id), and their rules are tried first. Every
+    /// regex is compiled now.
     pub fn from_sources(sources: &[SourceFile]) -> Result<PatternSet, Vec<Diagnostic>> {
+        Self::from_sources_with(sources, false)
+    }
+
+    /// [`from_sources`](Self::from_sources); when `deferred` (files known to
+    /// compile: the built-ins), each regex is compiled on first use instead.
+    pub(super) fn from_sources_with(
+        sources: &[SourceFile],
+        deferred: bool,
+    ) -> Result<PatternSet, Vec<Diagnostic>> {
         let mut diags = Vec::new();
         let mut parsed = Vec::new();
         for s in sources {
@@ -40,7 +50,7 @@ impl PatternSet {
                 }
             }
         }
-        super::causes::check_findings(&parsed, &mut diags);
+        super::causes::check_findings(&parsed, &mut diags, deferred);
         // Causes: later definitions replace earlier ones with the same id.
         let (causes, cause_index) = super::causes::causes(&parsed, &mut diags);
         let cause_ref = |s: &SourceFile,
@@ -66,7 +76,7 @@ impl PatternSet {
                 let Some(cause) = cause_ref(s, r.id.get_ref(), &r.cause, &mut diags) else {
                     continue;
                 };
-                match compile_reply_rule(s, r, cause) {
+                match compile_reply_rule(s, r, cause, deferred) {
                     Ok(rule) => {
                         if replies.iter().any(|x| x.id == *r.id.get_ref()) {
                             continue; // overridden by a later file
@@ -318,7 +328,7 @@ impl PatternSet {
                 // Rules of CSV logs have no line regex: one that never matches stands in.
                 let mut when = Vec::new();
                 for (col, re) in &r.when {
-                    match compile_str(re) {
+                    match LazyRegex::new(re, deferred) {
                         Ok(x) => when.push((col.clone(), x)),
                         Err(e) => diags.push(err(
                             s,
@@ -339,7 +349,7 @@ impl PatternSet {
                 }
                 let source = r.regex.as_ref().map_or(NEVER, |x| x.get_ref().as_str());
                 let regex_line = r.regex.as_ref().and_then(|x| at(s, x)).or(line);
-                let regex = match compile_bytes(source) {
+                let regex = match super::LineRegex::new(source, deferred) {
                     Ok(re) => re,
                     Err(e) => {
                         diags.push(err(
@@ -351,7 +361,7 @@ impl PatternSet {
                         continue;
                     }
                 };
-                if r.onepass {
+                if r.onepass && !deferred {
                     if let Err(e) = super::prefilter::one_pass(source) {
                         diags.push(err(
                             s,
@@ -364,8 +374,7 @@ impl PatternSet {
                 if m.rules.iter().any(|x| x.id == *id) {
                     continue; // overridden by a later file
                 }
-                let groups =
-                    super::FIELD_NAMES.map(|n| regex.capture_names().position(|c| c == Some(n)));
+                let groups = regex.groups();
                 m.rules.push(LineRule {
                     id: id.clone(),
                     groups,
@@ -419,7 +428,7 @@ impl PatternSet {
         let mut syntax = super::reply::ReplySyntax::default();
         for (s, f) in &parsed {
             if let Some(def) = &f.reply_syntax {
-                match super::reply::compile_syntax(def) {
+                match super::reply::compile_syntax(def, deferred) {
                     Ok(x) => syntax = x,
                     Err(m) => diags.push(err(s, None, m, None)),
                 }
@@ -446,8 +455,14 @@ impl PatternSet {
                 })
                 .collect()
         };
-        let reply = match super::ReplySet::new(replies.clone(), syntax) {
-            Ok(set) if set.memory_usage() <= REGEX_SIZE_LIMIT => set,
+        let built = match deferred {
+            true => Ok(super::ReplySet::deferred(replies.clone(), syntax)),
+            false => super::ReplySet::new(replies.clone(), syntax),
+        };
+        let reply = match built {
+            // Deferred: the built-ins. Otherwise every rule must also
+            // compile alone (the set's automaton is leaner than one rule's).
+            Ok(set) if deferred || set.memory_usage() == 0 => set,
             Ok(set) => {
                 let faults = reply_faults(&replies);
                 if !faults.is_empty() {
@@ -508,6 +523,7 @@ fn compile_reply_rule(
     s: &SourceFile,
     r: &super::schema::ReplyRuleDef,
     cause: usize,
+    deferred: bool,
 ) -> Result<ReplyRule, (String, Option<usize>)> {
     type Field = Option<toml::Spanned<String>>;
     let line = at(s, &r.id);
@@ -522,10 +538,10 @@ fn compile_reply_rule(
         .as_ref()
         .map(|x| x.get_ref().clone())
         .unwrap_or_default();
-    let whole = |what: &str, re: &Field| {
+    let whole = |what: &str, re: &Field| -> Result<Option<LazyRegex>, (String, Option<usize>)> {
         re.as_ref()
             .map(|x| {
-                compile_str(&format!("^(?:{})$", x.get_ref()))
+                LazyRegex::new(&format!("^(?:{})$", x.get_ref()), deferred)
                     .map_err(|e| (format!("invalid {what}: {e}"), at(s, x)))
             })
             .transpose()
@@ -539,7 +555,7 @@ fn compile_reply_rule(
         .hosts
         .as_ref()
         .map(|h| {
-            compile_str(&format!("(?i){}", h.get_ref()))
+            LazyRegex::new(&format!("(?i){}", h.get_ref()), deferred)
                 .map_err(|e| (format!("invalid hosts: {e}"), at(s, h)))
         })
         .transpose()?;

@@ -53,7 +53,9 @@ pub fn urgency_rank(u: Option<&str>) -> usize {
 
 use std::collections::HashMap;
 use std::fmt;
+use std::ops::Deref;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 /// Largest compiled size allowed for one regex (user patterns included).
 pub(crate) const REGEX_SIZE_LIMIT: usize = 4 << 20;
@@ -158,12 +160,12 @@ pub struct LineRule {
     /// Rule id.
     pub id: String,
     /// Index of each engine field's capture group (see `FIELD_NAMES`), looked
-    /// up once at load instead of by name on every line.
-    pub groups: [Option<usize>; FIELD_NAMES.len()],
+    /// up once, when the regex is compiled, instead of by name on every line.
+    pub groups: FieldGroups,
     /// What a match means.
     pub kind: Kind,
-    /// The compiled regex.
-    pub regex: BytesRegex,
+    /// The regex (compiled on first use for the built-ins).
+    pub regex: LineRegex,
     /// Fixed direction.
     pub direction: Option<Direction>,
     /// Fixed cause index.
@@ -177,7 +179,7 @@ pub struct LineRule {
     /// A later rule this one is a faster special case of.
     pub narrows: Option<String>,
     /// CSV logs: column conditions (all must match).
-    pub when: Vec<(String, BytesRegex)>,
+    pub when: Vec<(String, LazyRegex)>,
     /// CSV logs: the status this row stands for.
     pub status: Option<String>,
     /// Sample lines.
@@ -326,6 +328,132 @@ pub(crate) fn line_of_id(text: &str, id: &str) -> Option<usize> {
     text.find(&needle).map(|o| line_of(text, o))
 }
 
+/// A regex compiled now, or on first use (the built-ins, see
+/// [`PatternSet::load`]); it derefs
+/// to the compiled regex.
+#[derive(Clone)]
+pub struct LazyRegex {
+    source: Arc<str>,
+    compiled: Arc<OnceLock<BytesRegex>>,
+}
+
+impl LazyRegex {
+    /// Compiles `re` now, or only on first use when `deferred`.
+    pub(crate) fn new(re: &str, deferred: bool) -> Result<LazyRegex, String> {
+        let compiled = OnceLock::new();
+        if !deferred {
+            let _ = compiled.set(compile_bytes(re)?);
+        }
+        Ok(LazyRegex {
+            source: re.into(),
+            compiled: Arc::new(compiled),
+        })
+    }
+
+    /// The regex source, without compiling it.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
+impl Deref for LazyRegex {
+    type Target = BytesRegex;
+    fn deref(&self) -> &BytesRegex {
+        self.compiled
+            .get_or_init(|| compile_bytes(&self.source).expect("built-in regexes compile"))
+    }
+}
+
+impl fmt::Debug for LazyRegex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LazyRegex").field(&self.source).finish()
+    }
+}
+
+/// Capture group index of each of [`FIELD_NAMES`].
+type Groups = [Option<usize>; FIELD_NAMES.len()];
+
+/// A line rule's regex and its field groups, compiled together.
+struct LineCell {
+    source: String,
+    compiled: OnceLock<(BytesRegex, Groups)>,
+}
+
+impl LineCell {
+    fn compile(re: &str) -> Result<(BytesRegex, Groups), String> {
+        let regex = compile_bytes(re)?;
+        let groups = FIELD_NAMES.map(|n| regex.capture_names().position(|c| c == Some(n)));
+        Ok((regex, groups))
+    }
+
+    fn get(&self) -> &(BytesRegex, Groups) {
+        self.compiled
+            .get_or_init(|| Self::compile(&self.source).expect("built-in regexes compile"))
+    }
+}
+
+/// A line rule's regex, compiled now or on first use (see [`LazyRegex`]);
+/// it derefs to the compiled regex.
+#[derive(Clone)]
+pub struct LineRegex(Arc<LineCell>);
+
+/// A line rule's field groups (see [`LineRule::groups`]); reading them
+/// compiles the rule's regex if it is not yet.
+#[derive(Clone)]
+pub struct FieldGroups(Arc<LineCell>);
+
+impl LineRegex {
+    /// Compiles a line rule's regex now, or only on first use when `deferred`.
+    pub(crate) fn new(re: &str, deferred: bool) -> Result<LineRegex, String> {
+        let compiled = OnceLock::new();
+        if !deferred {
+            let _ = compiled.set(LineCell::compile(re)?);
+        }
+        Ok(LineRegex(Arc::new(LineCell {
+            source: re.to_string(),
+            compiled,
+        })))
+    }
+
+    /// The regex source, without compiling it.
+    pub fn as_str(&self) -> &str {
+        &self.0.source
+    }
+
+    /// The field groups of this regex.
+    pub fn groups(&self) -> FieldGroups {
+        FieldGroups(self.0.clone())
+    }
+}
+
+impl Deref for LineRegex {
+    type Target = BytesRegex;
+    fn deref(&self) -> &BytesRegex {
+        &self.0.get().0
+    }
+}
+
+impl Deref for FieldGroups {
+    type Target = Groups;
+    fn deref(&self) -> &Groups {
+        &self.0.get().1
+    }
+}
+
+impl fmt::Debug for LineRegex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LineRegex").field(&self.0.source).finish()
+    }
+}
+
+impl fmt::Debug for FieldGroups {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("FieldGroups")
+            .field(&self.0.compiled.get().map(|c| c.1))
+            .finish()
+    }
+}
+
 /// Line rules run on raw bytes with Unicode classes off, so that `[^>]*` or
 /// `.` also match bytes of invalid UTF-8: a Latin-1 address must not make a
 /// line vanish. (It also keeps the automata small and fast to build.)
@@ -344,26 +472,6 @@ pub(crate) fn compile_str(re: &str) -> Result<BytesRegex, String> {
     compile_bytes(re)
 }
 
-/// Compiles the reply rules into one automaton that reports which of them
-/// match a text. It only answers "which rules": no capture groups and no
-/// literal prefilter (texts are short), which keeps it quick to build.
-pub(crate) fn compile_reply_set(res: &[&str]) -> Result<regex_automata::meta::Regex, String> {
-    use regex_automata::{meta, nfa::thompson, util::syntax, MatchKind};
-    meta::Builder::new()
-        .configure(
-            meta::Config::new()
-                .match_kind(MatchKind::All)
-                .auto_prefilter(false)
-                .utf8_empty(false)
-                .which_captures(thompson::WhichCaptures::None)
-                .nfa_size_limit(Some(REGEX_SIZE_LIMIT * 8))
-                .hybrid_cache_capacity(64 << 20),
-        )
-        .syntax(syntax::Config::new().unicode(false).utf8(false))
-        .build_many(res)
-        .map_err(|e| one_line(&e.to_string()))
-}
-
 pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -376,7 +484,10 @@ impl PatternSet {
         if let Some(dir) = extra {
             sources.extend(dir_sources(dir).map_err(|d| vec![d])?);
         }
-        Self::from_sources(&sources)
+        // The built-ins alone are known to compile (`builtin_patterns_compile`):
+        // each regex is compiled on first use. Users' files are compiled now,
+        // so that their errors surface before any input is read.
+        Self::from_sources_with(&sources, extra.is_none())
     }
 
     /// Whether failures with this cause id name an address that may be a
@@ -460,5 +571,65 @@ impl PatternSet {
             .filter(|h| h.mta.as_deref().is_none_or(|m| m == mta))
             .map(|h| h.text.as_str())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-ins load with every regex deferred (`PatternSet::load`):
+    /// this is the test that every one of them compiles, within the limits,
+    /// to the same rules as a load that compiles them at once.
+    #[test]
+    fn builtin_patterns_compile() {
+        let eager = PatternSet::from_sources(&builtin_sources()).expect("built-ins compile");
+        let lazy = PatternSet::load(None).expect("built-ins load");
+        assert_eq!(lazy.reply.memory_usage(), 0, "nothing built before use");
+        assert!(eager.reply.memory_usage() > 0);
+        assert!(eager.reply.memory_usage() <= REGEX_SIZE_LIMIT);
+        for (e, l) in eager.mtas.iter().zip(&lazy.mtas) {
+            assert_eq!(e.rules.len(), l.rules.len());
+            for (a, b) in e.rules.iter().zip(&l.rules) {
+                assert_eq!(b.regex.as_str(), a.regex.as_str(), "{}", a.id);
+                assert_eq!(*b.groups, *a.groups, "{}", a.id);
+                assert_eq!(b.regex.captures_len(), a.regex.captures_len(), "{}", a.id);
+            }
+        }
+        for r in &lazy.reply.rules {
+            for re in [&r.dsn, &r.code, &r.hosts].into_iter().flatten() {
+                assert!(re.captures_len() >= 1, "{}", r.id);
+            }
+        }
+        // Classifying builds the automata, to the same size as at once.
+        lazy.classify_text("550 5.1.1 no such user");
+        assert_eq!(lazy.reply.memory_usage(), eager.reply.memory_usage());
+    }
+
+    /// Rules from users' files are compiled when loading: a regex that does
+    /// not compile is an error of the load, not of the first line it meets.
+    #[test]
+    fn user_rules_are_compiled_when_loading() {
+        let user = |text: &str| {
+            let mut sources = builtin_sources();
+            sources.push(SourceFile {
+                name: "user.toml".into(),
+                text: format!("{text}[cause.\"x.test\"]\ntitle = \"t\"\nseverity = \"hard\"\n"),
+            });
+            PatternSet::from_sources(&sources)
+        };
+        user("[[reply]]\nid = \"x.ok\"\ncause = \"x.test\"\nregex = 'fine'\n")
+            .expect("a good rule loads");
+        for (what, text) in [
+            ("reply", "[[reply]]\nid = \"x.bad\"\ncause = \"x.test\"\nregex = '(unclosed'\n"),
+            ("reply code", "[[reply]]\nid = \"x.bad\"\ncause = \"x.test\"\ncode = '(5'\n"),
+            ("line", "mta = \"x\"\nprogram = 'x'\n[[rule]]\nid = \"x.bad\"\nkind = \"reject\"\nregex = '(unclosed'\n"),
+        ] {
+            let e = user(text).expect_err(what);
+            assert!(
+                e.iter().any(|d| d.file == "user.toml" && d.message.contains("x.bad")),
+                "{what}: {e:?}"
+            );
+        }
     }
 }

@@ -8,6 +8,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use regex_syntax::hir::{Hir, HirKind};
+use std::sync::OnceLock;
 
 /// Literals shorter than this are too common to be worth searching for.
 const MIN_LITERAL: usize = 3;
@@ -52,9 +53,18 @@ impl Candidates {
     }
 }
 
-/// Which rules a line could match.
+/// Which rules a line could match. Built on first use, so that the rules of
+/// an MTA that wrote no line of the input cost nothing.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
+    /// Regex sources of the rules, in order.
+    regexes: Vec<String>,
+    built: OnceLock<Built>,
+}
+
+/// The prefilter, built.
+#[derive(Debug, Clone)]
+struct Built {
     /// One automaton over every rule's literals (`None` when no rule has any).
     automaton: Option<AhoCorasick>,
     /// The rules each literal stands for.
@@ -64,9 +74,24 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    /// Builds the prefilter of rules given by their regex sources, in order.
+    /// The prefilter of rules given by their regex sources, in order.
     pub fn new<'a>(regexes: impl IntoIterator<Item = &'a str>) -> Prefilter {
-        let regexes: Vec<&str> = regexes.into_iter().collect();
+        Prefilter {
+            regexes: regexes.into_iter().map(str::to_string).collect(),
+            built: OnceLock::new(),
+        }
+    }
+
+    /// The rules that could match `text` (a superset of those that do).
+    pub fn candidates(&self, text: &[u8], out: &mut Candidates) {
+        self.built
+            .get_or_init(|| Built::new(&self.regexes))
+            .candidates(text, out)
+    }
+}
+
+impl Built {
+    fn new(regexes: &[String]) -> Built {
         let n = regexes.len();
         let mut always = Candidates::with_len(n);
         let mut literals: Vec<Vec<u8>> = Vec::new();
@@ -120,15 +145,14 @@ impl Prefilter {
                 always.set(i);
             }
         }
-        Prefilter {
+        Built {
             automaton,
             rules_of,
             always,
         }
     }
 
-    /// The rules that could match `text` (a superset of those that do).
-    pub fn candidates(&self, text: &[u8], out: &mut Candidates) {
+    fn candidates(&self, text: &[u8], out: &mut Candidates) {
         out.words.clone_from(&self.always.words);
         if let Some(ac) = &self.automaton {
             let mut at = 0;

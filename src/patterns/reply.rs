@@ -17,11 +17,14 @@
 //!
 //! The knowledge (rules, reply starts, masks) is data in `patterns/`.
 
-use super::{compile_reply_set, compile_str};
+use super::{LazyRegex, REGEX_SIZE_LIMIT};
 use crate::event::Direction;
-use regex::bytes::Regex as BytesRegex;
+use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
+use regex_automata::util::{pool::Pool, syntax};
+use regex_automata::{hybrid, Input, MatchKind, PatternSet};
 use std::borrow::Cow;
-use std::sync::LazyLock;
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 /// When a reply rule is tried, relative to the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,11 +72,11 @@ pub struct ReplyRule {
     /// Tier.
     pub tier: Tier,
     /// Enhanced status code condition.
-    pub dsn: Option<BytesRegex>,
+    pub dsn: Option<LazyRegex>,
     /// Reply code condition.
-    pub code: Option<BytesRegex>,
+    pub code: Option<LazyRegex>,
     /// Remote host condition (the provider's own rule).
-    pub hosts: Option<BytesRegex>,
+    pub hosts: Option<LazyRegex>,
     /// Direction condition.
     pub direction: Option<Direction>,
     /// Host the samples come from.
@@ -92,11 +95,11 @@ pub struct ReplyRule {
 #[derive(Debug, Clone, Default)]
 pub struct ReplySyntax {
     /// Reply starts, as one alternation.
-    pub starts: Option<BytesRegex>,
+    pub starts: Option<LazyRegex>,
     /// Enhanced-code marks, each with a `dsn` group.
-    pub marks: Vec<BytesRegex>,
+    pub marks: Vec<LazyRegex>,
     /// Masks in order: regex, replacement, name.
-    pub masks: Vec<(BytesRegex, String, String)>,
+    pub masks: Vec<(LazyRegex, String, String)>,
 }
 
 /// The compiled rules and the automata that find which of them match.
@@ -107,10 +110,10 @@ pub struct ReplySet {
     /// Reading and masking.
     pub syntax: ReplySyntax,
     /// Automaton over the masked text: pattern p is rule `masked_ids[p]`.
-    masked: Option<regex_automata::meta::Regex>,
+    masked: Automaton,
     masked_ids: Vec<usize>,
     /// Automaton over the raw text.
-    raw: Option<regex_automata::meta::Regex>,
+    raw: Automaton,
     raw_ids: Vec<usize>,
     /// Code-only rules, in order.
     code_only: Vec<usize>,
@@ -150,9 +153,154 @@ static CODE_AT: LazyLock<regex::Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// Caches of one search: the lazy DFA's and the PikeVM's.
+type Caches = (Option<hybrid::dfa::Cache>, thompson::pikevm::Cache);
+/// Makes the caches of a thread that has none free.
+type MakeCaches = Box<dyn Fn() -> Caches + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// The automaton over some reply rules that reports which of them match a
+/// text: a forward lazy DFA (a PikeVM if the DFA gives up), built from one
+/// forward NFA without capture groups. It only answers "which rules", so
+/// nothing is built for finding where a match starts (no reverse NFA, no
+/// literal prefilter: texts are short). Built on first use when the rules are
+/// known to compile (the built-ins: a log without failures never builds it),
+/// else when loading, so that errors surface before any input is read.
+#[derive(Debug, Clone)]
+struct Automaton {
+    /// Regex sources; pattern p is the p-th.
+    sources: Arc<[String]>,
+    built: Arc<OnceLock<Option<Engine>>>,
+}
+
+#[derive(Debug)]
+struct Engine {
+    nfa: thompson::NFA,
+    dfa: Option<hybrid::dfa::DFA>,
+    pikevm: PikeVM,
+    caches: Pool<Caches, MakeCaches>,
+}
+
+impl Automaton {
+    fn new(sources: Vec<String>) -> Automaton {
+        Automaton {
+            sources: sources.into(),
+            built: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Builds the automaton now; the error says why it cannot be built.
+    fn build(&self) -> Result<(), String> {
+        if self.built.get().is_some() {
+            return Ok(());
+        }
+        let engine = Engine::new(&self.sources)?;
+        // Another thread may have built it meanwhile: the same automaton.
+        let _ = self.built.set(engine);
+        Ok(())
+    }
+
+    /// The engine, built on first use (the rules were checked when loading).
+    fn engine(&self) -> Option<&Engine> {
+        self.built
+            .get_or_init(|| {
+                Engine::new(&self.sources).expect(
+                    "reply rules were checked when loading (see `builtin_reply_rules_compile`)",
+                )
+            })
+            .as_ref()
+    }
+
+    /// Memory of the built automaton (0 while it is not built).
+    fn memory_usage(&self) -> usize {
+        self.built.get().and_then(Option::as_ref).map_or(0, |e| {
+            e.nfa.memory_usage() + e.dfa.as_ref().map_or(0, |d| d.memory_usage())
+        })
+    }
+
+    /// Which patterns match `text` (cleared first).
+    fn which(&self, text: &[u8], found: &mut PatternSet) {
+        found.clear();
+        let Some(e) = self.engine() else { return };
+        let input = Input::new(text);
+        let mut caches = e.caches.get();
+        let (dc, pc) = &mut *caches;
+        if let (Some(dfa), Some(dc)) = (&e.dfa, dc) {
+            if dfa.try_which_overlapping_matches(dc, &input, found).is_ok() {
+                return;
+            }
+            found.clear();
+        }
+        e.pikevm.which_overlapping_matches(pc, &input, found);
+    }
+
+    fn pattern_len(&self) -> usize {
+        self.sources.len()
+    }
+}
+
+impl Engine {
+    /// `None` for no patterns. Errors read as the regex crate's meta engine
+    /// words them (`error parsing pattern N`, `error building NFA`).
+    fn new(sources: &[String]) -> Result<Option<Engine>, String> {
+        if sources.is_empty() {
+            return Ok(None);
+        }
+        let sc = syntax::Config::new().unicode(false).utf8(false);
+        let mut hirs = Vec::with_capacity(sources.len());
+        for (i, s) in sources.iter().enumerate() {
+            let hir =
+                syntax::parse_with(s, &sc).map_err(|_| format!("error parsing pattern {i}"))?;
+            hirs.push(hir);
+        }
+        let nfa = thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .utf8(false)
+                    .shrink(false)
+                    .which_captures(thompson::WhichCaptures::None)
+                    .nfa_size_limit(Some(REGEX_SIZE_LIMIT * 8)),
+            )
+            .build_many_from_hir(&hirs)
+            .map_err(|_| "error building NFA".to_string())?;
+        let dfa = hybrid::dfa::Config::new()
+            .match_kind(MatchKind::All)
+            .unicode_word_boundary(true)
+            .cache_capacity(64 << 20)
+            .minimum_cache_clear_count(Some(3))
+            .minimum_bytes_per_state(Some(10));
+        let dfa = hybrid::dfa::Builder::new()
+            .configure(dfa)
+            .build_from_nfa(nfa.clone())
+            .ok();
+        let pikevm = PikeVM::builder()
+            .configure(PikeVM::config().match_kind(MatchKind::All))
+            .build_from_nfa(nfa.clone())
+            .map_err(|_| "error building NFA".to_string())?;
+        let (d, p) = (dfa.clone(), pikevm.clone());
+        let make: MakeCaches =
+            Box::new(move || (d.as_ref().map(|d| d.create_cache()), p.create_cache()));
+        Ok(Some(Engine {
+            nfa,
+            dfa,
+            pikevm,
+            caches: Pool::new(make),
+        }))
+    }
+}
+
 impl ReplySet {
-    /// Builds the automata over compiled rules.
+    /// Builds the automata over compiled rules now (rules from users'
+    /// files: an error must surface when loading).
     pub fn new(rules: Vec<ReplyRule>, syntax: ReplySyntax) -> Result<ReplySet, String> {
+        let set = ReplySet::deferred(rules, syntax);
+        set.masked.build()?;
+        set.raw.build()?;
+        Ok(set)
+    }
+
+    /// The reply set whose automata are built on first use: for rules known
+    /// to compile (the built-ins; a test builds them).
+    pub fn deferred(rules: Vec<ReplyRule>, syntax: ReplySyntax) -> ReplySet {
         let mut masked_ids = Vec::new();
         let mut raw_ids = Vec::new();
         let mut code_only = Vec::new();
@@ -165,16 +313,11 @@ impl ReplySet {
                 masked_ids.push(i);
             }
         }
-        let build = |ids: &[usize]| -> Result<Option<regex_automata::meta::Regex>, String> {
-            if ids.is_empty() {
-                return Ok(None);
-            }
-            let res: Vec<&str> = ids.iter().map(|&i| rules[i].regex.as_str()).collect();
-            compile_reply_set(&res).map(Some)
-        };
-        let masked = build(&masked_ids)?;
-        let raw = build(&raw_ids)?;
-        Ok(ReplySet {
+        let automaton =
+            |ids: &[usize]| Automaton::new(ids.iter().map(|&i| rules[i].regex.clone()).collect());
+        let masked = automaton(&masked_ids);
+        let raw = automaton(&raw_ids);
+        ReplySet {
             rules,
             syntax,
             masked,
@@ -182,13 +325,12 @@ impl ReplySet {
             raw,
             raw_ids,
             code_only,
-        })
+        }
     }
 
-    /// Memory used by the automata.
+    /// Memory used by the automata that are built (0 for those not yet built).
     pub fn memory_usage(&self) -> usize {
-        self.masked.as_ref().map_or(0, |m| m.memory_usage())
-            + self.raw.as_ref().map_or(0, |m| m.memory_usage())
+        self.masked.memory_usage() + self.raw.memory_usage()
     }
 
     /// The reply code and enhanced status code of a text, read only where a
@@ -291,9 +433,11 @@ impl ReplySet {
             (&self.masked, &self.masked_ids, masked.as_ref()),
             (&self.raw, &self.raw_ids, reply.text),
         ] {
-            let Some(set) = set else { continue };
-            let mut found = regex_automata::PatternSet::new(set.pattern_len());
-            set.which_overlapping_matches(&regex_automata::Input::new(text.as_bytes()), &mut found);
+            if set.pattern_len() == 0 {
+                continue;
+            }
+            let mut found = PatternSet::new(set.pattern_len());
+            set.which(text.as_bytes(), &mut found);
             for p in found.iter() {
                 consider(&mut best, ids[p.as_usize()]);
             }
@@ -314,8 +458,14 @@ impl ReplySet {
     }
 }
 
-/// Compiles the reply syntax; errors name the regex.
-pub fn compile_syntax(def: &super::schema::ReplySyntaxDef) -> Result<ReplySyntax, String> {
+/// Compiles the reply syntax; errors name the regex. When `deferred` (the
+/// built-ins, which tests compile and check), each regex is compiled on
+/// first use and not checked here.
+pub fn compile_syntax(
+    def: &super::schema::ReplySyntaxDef,
+    deferred: bool,
+) -> Result<ReplySyntax, String> {
+    let compile = |re: &str| LazyRegex::new(re, deferred);
     let starts = if def.starts.is_empty() {
         None
     } else {
@@ -325,12 +475,12 @@ pub fn compile_syntax(def: &super::schema::ReplySyntaxDef) -> Result<ReplySyntax
             .map(|s| format!("(?:{s})"))
             .collect::<Vec<_>>()
             .join("|");
-        Some(compile_str(&alt).map_err(|e| format!("reply_syntax.starts: {e}"))?)
+        Some(compile(&alt).map_err(|e| format!("reply_syntax.starts: {e}"))?)
     };
     let mut marks = Vec::new();
     for m in &def.marks {
-        let re = compile_str(m).map_err(|e| format!("reply_syntax.marks {m:?}: {e}"))?;
-        if re.capture_names().flatten().all(|n| n != "dsn") {
+        let re = compile(m).map_err(|e| format!("reply_syntax.marks {m:?}: {e}"))?;
+        if !deferred && re.capture_names().flatten().all(|n| n != "dsn") {
             return Err(format!(
                 "reply_syntax.marks {m:?}: needs a (?P<dsn>…) group"
             ));
@@ -339,8 +489,8 @@ pub fn compile_syntax(def: &super::schema::ReplySyntaxDef) -> Result<ReplySyntax
     }
     let mut masks = Vec::new();
     for m in &def.mask {
-        let re = compile_str(&m.regex).map_err(|e| format!("reply_syntax.mask {}: {e}", m.name))?;
-        if re.is_match(b"") {
+        let re = compile(&m.regex).map_err(|e| format!("reply_syntax.mask {}: {e}", m.name))?;
+        if !deferred && re.is_match(b"") {
             return Err(format!(
                 "reply_syntax.mask {}: matches the empty text",
                 m.name
@@ -359,14 +509,35 @@ pub fn compile_syntax(def: &super::schema::ReplySyntaxDef) -> Result<ReplySyntax
 mod tests {
     use super::*;
 
-    fn set() -> ReplySet {
-        let syntax = compile_syntax(&super::super::schema::ReplySyntaxDef {
+    fn def() -> super::super::schema::ReplySyntaxDef {
+        super::super::schema::ReplySyntaxDef {
             starts: vec![r"said:\s*".into()],
             marks: vec![r"\(#(?P<dsn>[245]\.[0-9]\.[0-9]+)".into()],
             mask: vec![],
-        })
-        .expect("syntax");
+        }
+    }
+
+    fn set() -> ReplySet {
+        let syntax = compile_syntax(&def(), false).expect("syntax");
         ReplySet::new(Vec::new(), syntax).expect("set")
+    }
+
+    #[test]
+    fn deferred_syntax_reads_the_same() {
+        let lazy = ReplySet::deferred(Vec::new(), compile_syntax(&def(), true).expect("syntax"));
+        let eager = set();
+        for t in [
+            "host x said: 550 5.1.1 no",
+            "no such user (#5.1.1)",
+            "451 later",
+        ] {
+            assert_eq!(lazy.codes(t), eager.codes(t), "{t}");
+        }
+        // Only an eager compile checks the marks' groups.
+        let mut bad = def();
+        bad.marks = vec![r"\(#[245]\.[0-9]\.[0-9]+".into()];
+        assert!(compile_syntax(&bad, false).is_err());
+        assert!(compile_syntax(&bad, true).is_ok());
     }
 
     #[test]
