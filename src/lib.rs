@@ -29,3 +29,4 @@ pub mod patterns;
 pub mod plural;
 pub mod report;
 pub mod source;
+pub mod zone;

@@ -4,8 +4,9 @@
 //! lines seen twice; [`counter`] counts distinct values under a cap (a leaf);
 //! [`summary`] aggregates events into groups and counters;
 //! [`evidence`] gathers what the findings need; [`window`] selects the time
-//! range; [`merge`] reads JSON reports back and combines them; [`compare`]
-//! says what changed since a previous report.
+//! range; [`redact`] hides local parts for `--redact`; [`compare`] says what
+//! changed since a previous report (reports are read back in
+//! [`report::merge`](crate::report::merge)).
 
 pub mod compare;
 pub mod correlate;

@@ -186,7 +186,7 @@ fn journalctl(
     cmd.args(["-o", "json", "--no-pager", "SYSLOG_FACILITY=2"]);
     // journalctl reads these times in the zone of the environment it
     // inherits, the system's (whatever --tz says).
-    let zone = crate::parse::syslog::Zone::system();
+    let zone = crate::zone::Zone::system();
     for (arg, t) in [("since", since), ("until", until)] {
         if let Some(t) = t {
             let t = zone.fixed(t).format("%Y-%m-%d %H:%M:%S");
