@@ -7,18 +7,19 @@
 
 use crate::findings::Finding;
 use crate::net::ip;
+use crate::patterns::PatternSet;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
 /// The addresses harvest findings put on the blocklist, each with the
 /// reason of the first finding that named it, in address order.
-pub fn entries(findings: &[Finding]) -> Vec<(IpAddr, String)> {
+pub fn entries(ps: &PatternSet, findings: &[Finding]) -> Vec<(IpAddr, String)> {
+    let harvest = ps
+        .finding_kind(crate::findings::detectors::HARVEST)
+        .map(|(k, _)| k);
     let mut out: BTreeMap<IpAddr, String> = BTreeMap::new();
-    for f in findings
-        .iter()
-        .filter(|f| f.kind == crate::findings::kinds::HARVEST)
-    {
+    for f in findings.iter().filter(|f| Some(f.kind.as_str()) == harvest) {
         let list = f.evidence["blocklist"]
             .as_array()
             .cloned()

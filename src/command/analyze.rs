@@ -75,7 +75,7 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
         let mut list = Sink::open(Some(path))?;
         crate::actions::blocklist::write(
             list.writer(),
-            &crate::actions::blocklist::entries(&analysis.findings),
+            &crate::actions::blocklist::entries(&ps, &analysis.findings),
         )?;
         list.finish()?;
     }

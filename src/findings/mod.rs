@@ -29,11 +29,11 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
-/// The kinds the detectors emit, one each; a kind's entry in
-/// patterns/findings.toml holds its title, urgency and hints (and, for
-/// `BLOCKLISTED`, the `names` regexes its detector reads). A test checks that
-/// every one has its entry.
-pub mod kinds {
+/// The detectors, by the names their entries in patterns/findings.toml give
+/// as `detector`; that entry's key is the kind their findings carry, and it
+/// holds their title, urgency and hints (and, for `OUR_LISTING`, the `names`
+/// regexes the detector reads). A test checks that each has its entry.
+pub mod detectors {
     /// Likely typos of recipient addresses ([`typo`](super::typo)).
     pub const TYPO: &str = "typo";
     /// Directory-harvest runs (the `--emit-blocklist` entries).
@@ -41,13 +41,12 @@ pub mod kinds {
     /// A remote domain whose users all started to "not exist".
     pub const DOMAIN_FAILURE: &str = "domain_failure";
     /// Our sending IP or domain on a blocklist.
-    pub const BLOCKLISTED: &str = "blocklisted";
+    pub const OUR_LISTING: &str = "our_listing";
     /// Evidence that did not fit under its memory cap.
     pub const EVIDENCE_CAPPED: &str = "evidence_capped";
     /// All of them.
-    pub const ALL: [&str; 5] = [TYPO, HARVEST, DOMAIN_FAILURE, BLOCKLISTED, EVIDENCE_CAPPED];
+    pub const ALL: [&str; 5] = [TYPO, HARVEST, DOMAIN_FAILURE, OUR_LISTING, EVIDENCE_CAPPED];
 }
-use kinds::{BLOCKLISTED, DOMAIN_FAILURE, EVIDENCE_CAPPED, HARVEST};
 
 /// Thresholds of the detectors.
 #[derive(Debug, Clone)]
@@ -95,16 +94,29 @@ impl Config {
 
 /// All findings of a summary, in a stable order.
 pub fn compute(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
-    let mut out = typo::typos(s, ps);
-    out.extend(harvests(s, cfg));
-    out.extend(domain_failures(s, cfg));
+    // A detector whose findings.toml entry is missing reports nothing.
+    let kind = |d: &str| ps.finding_kind(d).map(|(k, _)| k);
+    let mut out = Vec::new();
+    if let Some(k) = kind(detectors::TYPO) {
+        out.extend(typo::typos(s, ps, k));
+    }
+    if let Some(k) = kind(detectors::HARVEST) {
+        out.extend(harvests(s, cfg, k));
+    }
+    if let Some(k) = kind(detectors::DOMAIN_FAILURE) {
+        out.extend(domain_failures(s, cfg, k));
+    }
     // Hints for one MTA only when that MTA's lines are in the inputs.
     let mtas: BTreeSet<&str> = s.groups.keys().map(|k| k.mta.as_str()).collect();
     for f in &mut out {
         f.hints = hints(ps, &f.kind, &f.subject, &mtas);
     }
-    out.extend(blocklisted(s, ps, cfg));
-    out.extend(capped(s, ps));
+    if let Some(k) = kind(detectors::OUR_LISTING) {
+        out.extend(blocklisted(s, ps, cfg, k));
+    }
+    if let Some(k) = kind(detectors::EVIDENCE_CAPPED) {
+        out.extend(capped(s, ps, k));
+    }
     // Most urgent kind first (`urgency` in findings.toml), else in the order found.
     out.sort_by_key(|f| ps.finding_urgency(&f.kind));
     out
@@ -207,7 +219,7 @@ impl ClientStat<'_> {
     }
 }
 
-fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
+fn harvests(s: &Summary, cfg: &Config, kind: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut by_ip: BTreeMap<&str, ClientStat<'_>> = BTreeMap::new();
     let names = &s.diag.names;
@@ -256,7 +268,7 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
             ""
         };
         Some(Finding {
-            kind: HARVEST.into(),
+            kind: kind.into(),
             subject: subject.clone(),
             message: format!(
                 "{what} {subject} tried {n} distinct unknown recipients within {} {} ({} in all; {valid} valid addresses accepted from it){kept}",
@@ -319,7 +331,7 @@ fn harvests(s: &Summary, cfg: &Config) -> Vec<Finding> {
     out
 }
 
-fn domain_failures(s: &Summary, cfg: &Config) -> Vec<Finding> {
+fn domain_failures(s: &Summary, cfg: &Config, kind: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     for (d, st) in &s.diag.domains {
         let distinct = st.unknown_rcpts.len();
@@ -335,7 +347,7 @@ fn domain_failures(s: &Summary, cfg: &Config) -> Vec<Finding> {
             continue;
         }
         out.push(Finding {
-            kind: DOMAIN_FAILURE.into(),
+            kind: kind.into(),
             subject: d.clone(),
             message: format!(
                 "{distinct} different recipients at {d} bounced as unknown users since {}, though {d} accepted our mail {} time{} before: the domain may have moved to another mail server",
@@ -352,7 +364,7 @@ fn domain_failures(s: &Summary, cfg: &Config) -> Vec<Finding> {
     out
 }
 
-fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
+fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config, kind: &str) -> Vec<Finding> {
     let groups: Vec<_> = s
         .groups
         .iter()
@@ -376,7 +388,7 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     // What is listed where, as the refusals say (`names` in findings.toml).
     let names: Vec<regex::Regex> = ps
         .findings
-        .get(BLOCKLISTED)
+        .get(kind)
         .map(|d| {
             d.names
                 .iter()
@@ -413,7 +425,7 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
         .map(|i| ps.hints(i, Direction::Outbound, mta))
         .unwrap_or_default();
     vec![Finding {
-        kind: BLOCKLISTED.into(),
+        kind: kind.into(),
         subject: "our sending IP".into(),
         message: format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving {}{named}", domains.distinct(),
             crate::plural::noun(domains.distinct() as u64, "domain", "domains")),
@@ -429,7 +441,7 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
 /// findings may then be incomplete (a typo next to a delivered address not
 /// kept, a harvest from attempts not kept, a domain not followed), and this
 /// says so instead of dropping them silently.
-fn capped(s: &Summary, ps: &PatternSet) -> Option<Finding> {
+fn capped(s: &Summary, ps: &PatternSet, kind: &str) -> Option<Finding> {
     use crate::analysis::evidence::{CLIENT_CAP, PROBE_CAP, SET_CAP};
     use crate::analysis::summary::COUNTER_CAP;
     let d = &s.diag;
@@ -462,7 +474,7 @@ fn capped(s: &Summary, ps: &PatternSet) -> Option<Finding> {
         return None;
     }
     Some(Finding {
-        kind: EVIDENCE_CAPPED.into(),
+        kind: kind.into(),
         subject: "findings".into(),
         message: format!(
             "Findings may be incomplete: to bound memory, the evidence did not keep {}",
@@ -481,12 +493,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_detector_kind_has_its_entry_in_findings_toml() {
+    fn every_detector_has_its_entry_in_findings_toml() {
         let ps = PatternSet::load(None).expect("built-in patterns");
-        for k in kinds::ALL {
+        for d in detectors::ALL {
             assert!(
-                ps.findings.contains_key(k),
-                "no [finding.{k}] in findings.toml"
+                ps.finding_kind(d).is_some(),
+                "no entry of findings.toml says `detector = \"{d}\"`"
             );
         }
     }

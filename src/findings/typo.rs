@@ -313,10 +313,10 @@ impl<'a> Domains<'a> {
 type Failed<'a> = (u64, Vec<&'a str>);
 
 /// The typo findings of a summary, in address order.
-pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
+pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
     let known: Vec<&str> = ps
         .findings
-        .get(super::kinds::TYPO)
+        .get(kind)
         .map(|d| d.known_domains.iter().map(String::as_str).collect())
         .unwrap_or_default();
     // Distinct failed addresses (lowercase), with failures and causes.
@@ -397,7 +397,7 @@ pub fn typos(s: &Summary, ps: &PatternSet) -> Vec<Finding> {
         .filter_map(|((addr, (n, causes), _, _), sug)| {
             let (to, why) = sug?;
             Some(Finding {
-                kind: super::kinds::TYPO.into(),
+                kind: kind.into(),
                 subject: addr.to_string(),
                 message: format!(
                     "{addr} ({n} failure{}) → did you mean {to} ({why})?",

@@ -484,11 +484,18 @@ impl PatternSet {
                 return Err(faults);
             }
         };
-        // Findings: later files replace a kind's definition.
-        let mut findings = HashMap::new();
+        // Findings: later files replace a kind's definition; one that does
+        // not say its `detector` keeps the detector of the one it replaces.
+        let mut findings: HashMap<String, super::schema::FindingDef> = HashMap::new();
         for (_, f) in &parsed {
             for (kind, d) in &f.finding {
-                findings.insert(kind.get_ref().clone(), d.clone());
+                let mut d = d.clone();
+                if d.detector.is_none() {
+                    d.detector = findings
+                        .get(kind.get_ref())
+                        .and_then(|o| o.detector.clone());
+                }
+                findings.insert(kind.get_ref().clone(), d);
             }
         }
         Ok(PatternSet {

@@ -335,6 +335,17 @@ pub(crate) fn one_line(s: &str) -> String {
 }
 
 impl PatternSet {
+    /// The finding kind a detector emits and its definition: the
+    /// findings.toml entry that names the detector (the first kind by name,
+    /// should two name it).
+    pub fn finding_kind(&self, detector: &str) -> Option<(&str, &schema::FindingDef)> {
+        self.findings
+            .iter()
+            .filter(|(_, d)| d.detector.as_deref() == Some(detector))
+            .map(|(k, d)| (k.as_str(), d))
+            .min_by_key(|(k, _)| *k)
+    }
+
     /// Loads the built-ins plus the files of `extra` (if any). Errors are
     /// returned as diagnostics; warnings are ignored here (see `check`).
     pub fn load(extra: Option<&Path>) -> Result<PatternSet, Vec<Diagnostic>> {

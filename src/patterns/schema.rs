@@ -72,6 +72,10 @@ pub struct PatternFile {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FindingDef {
+    /// The detector that emits findings of this kind (`typo`, `harvest`,
+    /// `domain_failure`, `our_listing`, `evidence_capped`: see
+    /// `findings::detectors`); the table's key is the kind the reports show.
+    pub detector: Option<String>,
     /// Heading of the kind's findings in reports ("Likely typos").
     pub title: Option<String>,
     /// Hints; `{subject}` is replaced by the finding's subject.
