@@ -60,6 +60,9 @@ pub struct Correlator {
     pub redact: bool,
     /// Track lines across inputs (only useful with two or more inputs).
     pub dedupe: bool,
+    /// The current chunk's delivered recipients were counted by its partial
+    /// analysis (`partial`): deliveries here skip that counter.
+    pub counted: bool,
 }
 
 /// What a `start` line said about a delivery attempt.
@@ -97,6 +100,7 @@ impl Correlator {
             near_seconds: false,
             redact: false,
             dedupe: true,
+            counted: false,
         }
     }
 
@@ -304,7 +308,9 @@ impl Correlator {
                             } else {
                                 r.into()
                             };
-                            summary.diag.delivered(&r, client, rec.time);
+                            summary
+                                .diag
+                                .delivered_to(&r, client, rec.time, !self.counted);
                         }
                     } else {
                         summary.outside_window += 1;

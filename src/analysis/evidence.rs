@@ -356,6 +356,18 @@ pub fn normalise(text: &str) -> String {
 impl Diagnostics {
     /// A delivery of `rcpt`, from `client` (when known), at `time`.
     pub fn delivered(&mut self, rcpt: &str, client: Option<&str>, time: Option<Time>) {
+        self.delivered_to(rcpt, client, time, true);
+    }
+
+    /// A delivery, with the recipient counted in [`Diagnostics::delivered`]
+    /// only when `count` (false: a chunk's partial analysis counted it).
+    pub fn delivered_to(
+        &mut self,
+        rcpt: &str,
+        client: Option<&str>,
+        time: Option<Time>,
+        count: bool,
+    ) {
         // Called for every delivery: no allocation unless a value is new.
         let rcpt: std::borrow::Cow<'_, str> = if rcpt.bytes().any(|b| b.is_ascii_uppercase()) {
             rcpt.to_ascii_lowercase().into()
@@ -363,7 +375,9 @@ impl Diagnostics {
             rcpt.into()
         };
         let rcpt = rcpt.as_ref();
-        self.delivered.add(rcpt, 1);
+        if count {
+            self.delivered.add(rcpt, 1);
+        }
         let count = |s: &mut DomainStat| {
             s.delivered += 1;
             match (s.first_unknown, time) {

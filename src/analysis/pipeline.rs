@@ -9,6 +9,7 @@
 //! callback and the run goes on with the next input.
 
 use crate::analysis::correlate::Correlator;
+use crate::analysis::partial::{self, Partial};
 use crate::analysis::summary::{InputInfo, Summary};
 use crate::event::Event;
 use crate::parse::syslog::TimeContext;
@@ -109,7 +110,7 @@ pub fn run(
 /// Feeds parsed chunks, in order, to the correlator.
 #[allow(clippy::too_many_arguments)]
 fn feed(
-    results: Vec<(ChunkResult, Span)>,
+    results: Vec<Parsed>,
     base: &mut u64,
     recognised: &mut u64,
     corr: &mut Correlator,
@@ -118,17 +119,21 @@ fn feed(
     name: &str,
     ps: &PatternSet,
 ) {
-    for (mut r, span) in results {
+    for (mut r, span, part) in results {
         if let Some((a, b)) = span {
             summary.note_time(a);
             summary.note_time(b);
         }
         summary.lines.merge(&r.stats);
         *recognised += r.stats.recognised;
+        // Before the chunk's records: a folded chunk counts no recipient there.
+        part.merge_into(&mut summary.diag);
+        corr.counted = part.folded;
         for rec in &mut r.records {
             rec.line += *base;
             corr.feed(ps, name, rec, summary, sink);
         }
+        corr.counted = false;
         *base += r.stats.total;
     }
 }
@@ -226,6 +231,13 @@ fn analyze_input(
     // Either copy may be read first, stamped a second before or after the other.
     corr.near_seconds = rekey;
     let batch_len = rayon::current_num_threads().max(1) * 2;
+    // Lines counted once across inputs are decided in order: no folding then.
+    let fold = partial::Fold {
+        enabled: !corr.dedupe,
+        window: corr.window,
+        redact: corr.redact,
+    };
+    let fold = &fold;
     let mut base = 0u64;
     let mut recognised = 0u64;
     let mut error = None;
@@ -263,8 +275,7 @@ fn analyze_input(
                     }
                 }
             });
-            let (tx, rx) =
-                std::sync::mpsc::sync_channel::<Vec<(ChunkResult, Span)>>(PIPELINE_DEPTH);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(PIPELINE_DEPTH);
             let producer = sc.spawn(move || loop {
                 let batch: Vec<Vec<u8>> = chunk_rx.iter().take(batch_len).collect();
                 if batch.is_empty() {
@@ -280,7 +291,8 @@ fn analyze_input(
                         if rekey {
                             crate::analysis::dedupe::rekey(ctx, c, &mut r.records);
                         }
-                        (r, span(ps, ctx, c))
+                        let part = partial::fold(&r.records, &fold);
+                        (r, span(ps, ctx, c), part)
                     })
                     .collect::<Vec<_>>();
                 if tx.send(parsed).is_err() {
@@ -387,6 +399,8 @@ pub fn order_by_content(
 }
 
 type Time = chrono::DateTime<chrono::FixedOffset>;
+/// A parsed chunk: its records, the times it spans, its partial analysis.
+type Parsed = (ChunkResult, Span, Partial);
 /// Times of the first and last dated line of a chunk.
 type Span = Option<(Time, Time)>;
 
