@@ -291,7 +291,7 @@ fn analyze_input(
                         if rekey {
                             crate::analysis::dedupe::rekey(ctx, c, &mut r.records);
                         }
-                        let part = partial::fold(&r.records, &fold);
+                        let part = partial::fold(&r.records, fold);
                         (r, span(ps, ctx, c), part)
                     })
                     .collect::<Vec<_>>();
