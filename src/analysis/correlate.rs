@@ -116,6 +116,12 @@ impl Correlator {
         }
     }
 
+    /// True when no line of an earlier input was remembered: no line of this
+    /// input can then be a duplicate ([`Correlator::feed`] counts each).
+    pub fn nothing_seen_before(&self) -> bool {
+        self.seen_before.is_empty()
+    }
+
     /// True when this line was already counted from an earlier input.
     fn duplicate(&mut self, k: u64) -> bool {
         if self.near_seconds {

@@ -8,9 +8,9 @@
 //! within the chunk and added in that order, chunks in input order, so the
 //! capped counter keeps the same values and overflow as when every delivery
 //! is counted one by one. A chunk is not folded (its deliveries are counted
-//! in order as before) when its lines may be counted once across inputs (two
-//! or more inputs: the ordered stage drops lines already seen in an earlier
-//! one) or when one of its deliveries names its recipient only through an
+//! in order as before) when one of its lines may repeat a line of an earlier
+//! input (the ordered stage drops those: the second and later of two or more
+//! inputs) or when one of its deliveries names its recipient only through an
 //! earlier line (qmail's `delivery N: success` after `starting delivery N`).
 
 use crate::analysis::evidence::Diagnostics;

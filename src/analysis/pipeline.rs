@@ -231,9 +231,10 @@ fn analyze_input(
     // Either copy may be read first, stamped a second before or after the other.
     corr.near_seconds = rekey;
     let batch_len = rayon::current_num_threads().max(1) * 2;
-    // Lines counted once across inputs are decided in order: no folding then.
+    // Lines counted once across inputs are decided in order: no folding then,
+    // unless no earlier input left a line this one could repeat.
     let fold = partial::Fold {
-        enabled: !corr.dedupe,
+        enabled: !corr.dedupe || corr.nothing_seen_before(),
         window: corr.window,
         redact: corr.redact,
     };
