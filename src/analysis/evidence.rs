@@ -112,6 +112,62 @@ pub struct DomainStat {
     pub last_unknown: Option<Time>,
 }
 
+/// Statistics per recipient domain: found by hash (every delivery looks its
+/// domain up, so no ordered search of string comparisons), listed in name
+/// order (what the findings, the reports and merges see).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Domains {
+    // Seeded per map: domains come from logs that strangers write.
+    map: foldhash::HashMap<String, DomainStat>,
+}
+
+impl Domains {
+    /// The statistics of a domain.
+    pub fn get(&self, d: &str) -> Option<&DomainStat> {
+        self.map.get(d)
+    }
+
+    /// The statistics of a domain, to update.
+    pub fn get_mut(&mut self, d: &str) -> Option<&mut DomainStat> {
+        self.map.get_mut(d)
+    }
+
+    /// True when the domain is kept.
+    pub fn contains_key(&self, d: &str) -> bool {
+        self.map.contains_key(d)
+    }
+
+    /// Keeps a domain's statistics (replacing any kept before).
+    pub fn insert(&mut self, d: String, s: DomainStat) {
+        self.map.insert(d, s);
+    }
+
+    /// Domains kept.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when no domain is kept.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Every domain with its statistics, in name order.
+    pub fn iter(&self) -> std::vec::IntoIter<(&String, &DomainStat)> {
+        let mut v: Vec<(&String, &DomainStat)> = self.map.iter().collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Domains {
+    type Item = (&'a String, &'a DomainStat);
+    type IntoIter = std::vec::IntoIter<(&'a String, &'a DomainStat)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 /// The distinct valid recipients of one client: the first inline, the
 /// others in the arena (`more` is 1 + the index there, 0 for none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,7 +318,7 @@ pub struct Diagnostics {
     /// Delivered recipients (lowercase) with counts.
     pub delivered: Counter,
     /// Outbound/local statistics per recipient domain.
-    pub domains: BTreeMap<String, DomainStat>,
+    pub domains: Domains,
     /// Recipients delivered from each client IP (accepted, so valid).
     pub valid_by_client: ValidSets,
     /// Inbound unknown-user attempts.
