@@ -96,7 +96,8 @@ impl Counter {
             len: v.len() as u32,
             count: n,
         };
-        self.table.insert_unique(h, slot, |s| hasher.hash_one(key(s)));
+        self.table
+            .insert_unique(h, slot, |s| hasher.hash_one(key(s)));
         self.arena.push_str(v);
     }
 
