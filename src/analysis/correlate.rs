@@ -26,17 +26,116 @@ struct Deferred {
 
 #[derive(Debug, Default)]
 struct Open {
-    seq: u64,
     sender: Option<Text>,
     client: Option<Text>,
     deferred: Vec<Deferred>,
 }
 
+/// A message or delivery attempt: the MTA and its queue or delivery id.
+type Key = (usize, Text);
+
+/// Values by key, the oldest forgotten first: a seeded hash table of (key,
+/// sequence number, value) and the order the keys came in as (hash,
+/// sequence number) pairs, 16 bytes each rather than a copy of the key. An
+/// order entry whose key was removed or given again since is stale: found by
+/// its hash, it no longer matches the number, and is skipped.
+struct Aged<V> {
+    hasher: foldhash::fast::RandomState,
+    table: hashbrown::HashTable<(Key, u64, V)>,
+    order: VecDeque<(u64, u64)>,
+}
+
+impl<V> Default for Aged<V> {
+    fn default() -> Self {
+        Aged {
+            hasher: foldhash::fast::RandomState::default(),
+            table: hashbrown::HashTable::new(),
+            order: VecDeque::new(),
+        }
+    }
+}
+
+impl<V> std::fmt::Debug for Aged<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Aged")
+            .field("len", &self.table.len())
+            .field("order", &self.order.len())
+            .finish()
+    }
+}
+
+impl<V> Aged<V> {
+    fn hash(&self, k: &Key) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(k)
+    }
+
+    fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    fn get(&self, k: &Key) -> Option<&V> {
+        self.table.find(self.hash(k), |e| e.0 == *k).map(|e| &e.2)
+    }
+
+    fn get_mut(&mut self, k: &Key) -> Option<&mut V> {
+        let h = self.hash(k);
+        self.table.find_mut(h, |e| e.0 == *k).map(|e| &mut e.2)
+    }
+
+    #[cfg(test)]
+    fn contains_key(&self, k: &Key) -> bool {
+        self.get(k).is_some()
+    }
+
+    /// Removes a key: its sequence number and value.
+    fn remove(&mut self, k: &Key) -> Option<(u64, V)> {
+        let h = self.hash(k);
+        let e = self.table.find_entry(h, |e| e.0 == *k).ok()?;
+        let ((_, seq, v), _) = e.remove();
+        Some((seq, v))
+    }
+
+    /// Sets the value of a key (the newest now).
+    fn insert(&mut self, k: Key, seq: u64, v: V) {
+        use std::hash::BuildHasher;
+        let h = self.hash(&k);
+        if let Some(e) = self.table.find_mut(h, |e| e.0 == k) {
+            (e.1, e.2) = (seq, v);
+        } else {
+            let hasher = &self.hasher;
+            self.table
+                .insert_unique(h, (k, seq, v), |e| hasher.hash_one(&e.0));
+        }
+        self.order.push_back((h, seq));
+    }
+
+    /// Forgets the oldest key in the order: `Some(true)` when it was still
+    /// kept (and is removed now), `Some(false)` for a stale entry, `None`
+    /// when the order is empty.
+    fn pop_oldest(&mut self) -> Option<bool> {
+        let (h, seq) = self.order.pop_front()?;
+        match self.table.find_entry(h, |e| e.1 == seq) {
+            Ok(e) => {
+                e.remove();
+                Some(true)
+            }
+            Err(_) => Some(false),
+        }
+    }
+
+    /// Drops the stale entries of the order.
+    fn compact(&mut self) {
+        let table = &self.table;
+        self.order
+            .retain(|&(h, seq)| table.find(h, |e| e.1 == seq).is_some());
+    }
+}
+
 /// Correlation state across the lines of a run.
 #[derive(Debug)]
 pub struct Correlator {
-    open: HashMap<(usize, Text), Open>,
-    order: VecDeque<((usize, Text), u64)>,
+    open: Aged<Open>,
     seq: u64,
     cap: usize,
     /// Messages forgotten because the cap was reached.
@@ -46,8 +145,7 @@ pub struct Correlator {
     /// Times each dedupe line was seen in the current input.
     seen_now: HashMap<u64, u32>,
     /// Open delivery attempts (qmail): delivery id → message, recipient, direction.
-    deliveries: HashMap<(usize, Text), (u64, Started)>,
-    delivery_order: VecDeque<((usize, Text), u64)>,
+    deliveries: Aged<Started>,
     /// Counted lines are keyed by time, program, pid and message rather than
     /// by their bytes (the run mixes journal JSON with syslog files: see `dedupe`).
     pub mixed_forms: bool,
@@ -86,15 +184,13 @@ impl Correlator {
     /// A correlator remembering at most `cap` open messages.
     pub fn with_cap(cap: usize) -> Correlator {
         Correlator {
-            open: HashMap::default(),
-            order: VecDeque::new(),
+            open: Aged::default(),
             seq: 0,
             cap: cap.max(1),
             evicted: 0,
             seen_before: HashMap::default(),
             seen_now: HashMap::default(),
-            deliveries: HashMap::default(),
-            delivery_order: VecDeque::new(),
+            deliveries: Aged::default(),
             window: crate::analysis::window::Window::default(),
             mixed_forms: false,
             near_seconds: false,
@@ -151,16 +247,13 @@ impl Correlator {
     }
 
     /// Remembers a delivery attempt, forgetting the oldest beyond the cap.
-    fn start_delivery(&mut self, key: (usize, Text), started: Started) {
+    fn start_delivery(&mut self, key: Key, started: Started) {
         self.seq += 1;
-        self.delivery_order.push_back((key.clone(), self.seq));
-        self.deliveries.insert(key, (self.seq, started));
-        while self.deliveries.len() > self.cap || self.delivery_order.len() > 2 * self.cap + 1024 {
-            let Some((old, seq)) = self.delivery_order.pop_front() else {
+        self.deliveries.insert(key, self.seq, started);
+        while self.deliveries.len() > self.cap || self.deliveries.order.len() > 2 * self.cap + 1024
+        {
+            if self.deliveries.pop_oldest().is_none() {
                 break;
-            };
-            if self.deliveries.get(&old).is_some_and(|(s, _)| *s == seq) {
-                self.deliveries.remove(&old);
             }
         }
     }
@@ -170,31 +263,19 @@ impl Correlator {
         self.open.len()
     }
 
-    fn entry(&mut self, key: (usize, Text)) -> &mut Open {
-        if !self.open.contains_key(&key) {
+    fn entry(&mut self, key: Key) -> &mut Open {
+        if self.open.get(&key).is_none() {
             self.seq += 1;
-            self.order.push_back((key.clone(), self.seq));
-            self.open.insert(
-                key.clone(),
-                Open {
-                    seq: self.seq,
-                    ..Open::default()
-                },
-            );
+            self.open.insert(key.clone(), self.seq, Open::default());
             while self.open.len() > self.cap {
-                let Some((old, seq)) = self.order.pop_front() else {
-                    break;
-                };
-                if self.open.get(&old).is_some_and(|o| o.seq == seq) {
-                    self.open.remove(&old);
-                    self.evicted += 1;
+                match self.open.pop_oldest() {
+                    None => break,
+                    Some(kept) => self.evicted += u64::from(kept),
                 }
             }
             // Drop stale order entries of removed messages now and then.
-            if self.order.len() > 2 * self.cap + 1024 {
-                let open = &self.open;
-                self.order
-                    .retain(|(k, s)| open.get(k).is_some_and(|o| o.seq == *s));
+            if self.open.order.len() > 2 * self.cap + 1024 {
+                self.open.compact();
             }
         }
         self.open.get_mut(&key).expect("inserted above")
@@ -479,7 +560,7 @@ mod tests {
                 &mut |_| {},
             );
             assert!(c.open_len() <= 100);
-            assert!(c.order.len() <= 2 * 100 + 1024 + 1);
+            assert!(c.open.order.len() <= 2 * 100 + 1024 + 1);
         }
         assert_eq!(c.evicted, 9_900);
         assert!(c.open.contains_key(&(0, "Q09999".into())));
@@ -501,7 +582,7 @@ mod tests {
         assert_eq!(c.open_len(), 0);
         assert_eq!(c.evicted, 0);
         assert!(
-            c.order.len() <= 2 * 100 + 1024 + 1,
+            c.open.order.len() <= 2 * 100 + 1024 + 1,
             "stale order entries are compacted"
         );
     }

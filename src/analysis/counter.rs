@@ -2,41 +2,118 @@
 //! senders), capped so that memory stays bounded on hostile input; the excess
 //! is counted in `overflow`, never hidden. A leaf: it knows nothing of events,
 //! summaries or findings, so that the summary and the evidence can both use it.
+//!
+//! Compact, since a run keeps dozens of counters near their cap: the values
+//! are stored end to end in one string (no allocation, header or padding per
+//! value) and the table holds 16-byte slots (offset, length, count) into it.
+
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
 
 /// Most distinct values a [`Counter`] keeps; later new values are counted in
 /// `overflow`.
 pub const COUNTER_CAP: usize = 100_000;
 
+/// One value: its bytes in the arena, and its count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    off: u32,
+    len: u32,
+    count: u64,
+}
+
 /// Counts of values, capped at [`COUNTER_CAP`] distinct values.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Counter {
-    // Seeded per map (foldhash): the values are chosen by strangers, so
+    // Seeded per counter (foldhash): the values are chosen by strangers, so
     // colliding keys cannot be crafted to make counting quadratic.
-    map: foldhash::HashMap<String, u64>,
+    hasher: foldhash::fast::RandomState,
+    table: HashTable<Slot>,
+    /// Every value kept, end to end (at most `u32::MAX` bytes).
+    arena: String,
     /// Occurrences of values that did not fit under the cap.
     pub overflow: u64,
 }
 
+impl std::fmt::Debug for Counter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Counter")
+            .field("entries", &self.entries())
+            .field("overflow", &self.overflow)
+            .finish()
+    }
+}
+
+/// Two counters are equal when they count the same values the same.
+impl PartialEq for Counter {
+    fn eq(&self, o: &Counter) -> bool {
+        self.overflow == o.overflow
+            && self.table.len() == o.table.len()
+            && self.iter().all(|(k, c)| o.get(k) == c)
+    }
+}
+
+impl Eq for Counter {}
+
 impl Counter {
+    fn key(&self, s: &Slot) -> &str {
+        // Slots always delimit a value pushed whole onto the arena.
+        self.arena
+            .get(s.off as usize..s.off as usize + s.len as usize)
+            .unwrap_or_default()
+    }
+
+    fn find(&self, v: &str) -> Option<&Slot> {
+        let h = self.hasher.hash_one(v);
+        self.table.find(h, |s| self.key(s) == v)
+    }
+
     /// Counts `n` occurrences of `v`.
     pub fn add(&mut self, v: &str, n: u64) {
-        if let Some(c) = self.map.get_mut(v) {
-            *c += n;
-        } else if self.map.len() < COUNTER_CAP {
-            self.map.insert(v.to_string(), n);
-        } else {
-            self.overflow += n;
+        let h = self.hasher.hash_one(v);
+        let (arena, hasher) = (&self.arena, &self.hasher);
+        let key = |s: &Slot| {
+            arena
+                .get(s.off as usize..s.off as usize + s.len as usize)
+                .unwrap_or_default()
+        };
+        if let Some(s) = self.table.find_mut(h, |s| key(s) == v) {
+            s.count += n;
+            return;
         }
+        // The arena is addressed by 32-bit offsets: a value that would not
+        // fit (only on gigabytes of distinct values) is not kept either.
+        let off = self.arena.len();
+        let fits = off
+            .checked_add(v.len())
+            .is_some_and(|end| u32::try_from(end).is_ok());
+        if self.table.len() >= COUNTER_CAP || !fits {
+            self.overflow += n;
+            return;
+        }
+        let slot = Slot {
+            off: off as u32,
+            len: v.len() as u32,
+            count: n,
+        };
+        self.table
+            .insert_unique(h, slot, |s| hasher.hash_one(key(s)));
+        self.arena.push_str(v);
+    }
+
+    /// Every value kept with its count, in no particular order.
+    fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.table.iter().map(|s| (self.key(s), s.count))
     }
 
     /// The count of one value.
     pub fn get(&self, v: &str) -> u64 {
-        self.map.get(v).copied().unwrap_or(0)
+        self.find(v).map_or(0, |s| s.count)
     }
 
     /// Distinct values kept.
     pub fn distinct(&self) -> usize {
-        self.map.len()
+        self.table.len()
     }
 
     /// True when some values were not kept.
@@ -46,7 +123,7 @@ impl Counter {
 
     /// The `n` most frequent values, ties broken by value.
     pub fn top(&self, n: usize) -> Vec<(&str, u64)> {
-        let mut v: Vec<(&str, u64)> = self.map.iter().map(|(k, c)| (k.as_str(), *c)).collect();
+        let mut v: Vec<(&str, u64)> = self.iter().collect();
         v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         v.truncate(n);
         v
@@ -54,7 +131,7 @@ impl Counter {
 
     /// Every value with its count, sorted by value.
     pub fn entries(&self) -> Vec<(&str, u64)> {
-        let mut v: Vec<(&str, u64)> = self.map.iter().map(|(k, c)| (k.as_str(), *c)).collect();
+        let mut v: Vec<(&str, u64)> = self.iter().collect();
         v.sort_unstable();
         v
     }
@@ -97,10 +174,33 @@ mod tests {
         let same = (0..8)
             .filter(|i| {
                 let v = format!("user{i}@example.com");
-                a.map.hasher().hash_one(&v) == b.map.hasher().hash_one(&v)
+                a.hasher.hash_one(v.as_str()) == b.hasher.hash_one(v.as_str())
             })
             .count();
         assert!(same < 8, "two counters hash values identically: unseeded");
+    }
+
+    #[test]
+    fn counter_keeps_every_value_apart_and_compares_by_content() {
+        // Values end to end in one string: a value that is a prefix or a
+        // join of others must still be its own entry.
+        let mut a = Counter::default();
+        for v in ["ab", "a", "b", "", "ab", "ba"] {
+            a.add(v, 1);
+        }
+        assert_eq!(
+            a.entries(),
+            vec![("", 1), ("a", 1), ("ab", 2), ("b", 1), ("ba", 1)]
+        );
+        assert_eq!(a.get("ab"), 2);
+        assert_eq!(a.get("aba"), 0);
+        let mut b = Counter::default();
+        for v in ["ba", "b", "", "ab", "a", "ab"] {
+            b.add(v, 1);
+        }
+        assert_eq!(a, b, "the order values came in does not matter");
+        b.add("a", 1);
+        assert_ne!(a, b);
     }
 
     #[test]

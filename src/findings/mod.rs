@@ -96,27 +96,24 @@ impl Config {
 pub fn compute(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     // A detector whose findings.toml entry is missing reports nothing.
     let kind = |d: &str| ps.finding_kind(d).map(|(k, _)| k);
-    let mut out = Vec::new();
-    if let Some(k) = kind(detectors::TYPO) {
-        out.extend(typo::typos(s, ps, k));
-    }
-    if let Some(k) = kind(detectors::HARVEST) {
-        out.extend(harvests(s, cfg, k));
-    }
-    if let Some(k) = kind(detectors::DOMAIN_FAILURE) {
-        out.extend(domain_failures(s, cfg, k));
-    }
+    // Typos can be tens of thousands: the others are added to their vector,
+    // grown once to the exact size (not doubled).
+    let mut out = kind(detectors::TYPO).map_or_else(Vec::new, |k| typo::typos(s, ps, k));
+    let harvest = kind(detectors::HARVEST).map_or_else(Vec::new, |k| harvests(s, cfg, k));
+    let domain =
+        kind(detectors::DOMAIN_FAILURE).map_or_else(Vec::new, |k| domain_failures(s, cfg, k));
+    let listed = kind(detectors::OUR_LISTING).map_or_else(Vec::new, |k| blocklisted(s, ps, cfg, k));
+    let capped = kind(detectors::EVIDENCE_CAPPED).and_then(|k| capped(s, ps, k));
+    out.reserve_exact(harvest.len() + domain.len() + listed.len() + usize::from(capped.is_some()));
+    out.extend(harvest);
+    out.extend(domain);
     // Hints for one MTA only when that MTA's lines are in the inputs.
     let mtas: BTreeSet<&str> = s.groups.keys().map(|k| k.mta.as_str()).collect();
     for f in &mut out {
         f.hints = hints(ps, &f.kind, &f.subject, &mtas);
     }
-    if let Some(k) = kind(detectors::OUR_LISTING) {
-        out.extend(blocklisted(s, ps, cfg, k));
-    }
-    if let Some(k) = kind(detectors::EVIDENCE_CAPPED) {
-        out.extend(capped(s, ps, k));
-    }
+    out.extend(listed);
+    out.extend(capped);
     // Most urgent kind first (`urgency` in findings.toml), else in the order found.
     out.sort_by_key(|f| ps.finding_urgency(&f.kind));
     out

@@ -24,7 +24,6 @@ use crate::patterns::PatternSet;
 use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::{LevenshteinAutomatonBuilder, DFA};
 use rayon::prelude::*;
-use serde_json::json;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -308,9 +307,49 @@ impl<'a> Domains<'a> {
     }
 }
 
-/// Failures of one address, and their causes (distinct, sorted: a few at
-/// most, so a sorted vector rather than a set of owned strings per address).
-type Failed<'a> = (u64, Vec<&'a str>);
+/// Distinct sets of causes, each stored once and named by number: an address
+/// fails for a few causes at most, and most addresses for the same one, so a
+/// number per address rather than a vector each.
+#[derive(Default)]
+struct CauseSets<'a> {
+    sets: Vec<Vec<&'a str>>,
+    index: HashMap<Vec<&'a str>, u32>,
+}
+
+impl<'a> CauseSets<'a> {
+    /// The number of the set `set` (or of the empty set) with `cause` added;
+    /// sets are sorted and distinct.
+    fn with(&mut self, set: Option<u32>, cause: &'a str) -> u32 {
+        let mut v = match set {
+            Some(i) if self.get(i).binary_search(&cause).is_ok() => return i,
+            Some(i) => self.get(i).to_vec(),
+            None => Vec::new(),
+        };
+        if let Err(i) = v.binary_search(&cause) {
+            v.insert(i, cause);
+        }
+        if let Some(&i) = self.index.get(&v) {
+            return i;
+        }
+        let i = self.sets.len() as u32;
+        self.sets.push(v.clone());
+        self.index.insert(v, i);
+        i
+    }
+
+    fn get(&self, i: u32) -> &[&'a str] {
+        self.sets.get(i as usize).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// One failed address never delivered: the address (lowercase), its
+/// failures, its causes (in [`CauseSets`]) and where its last `@` is.
+type Query<'a> = (&'a str, u64, u32, usize);
+
+/// The local part and the domain of a query.
+fn split<'a>(q: &Query<'a>) -> (&'a str, &'a str) {
+    (&q.0[..q.3], &q.0[q.3 + 1..])
+}
 
 /// The typo findings of a summary, in address order.
 pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
@@ -321,7 +360,8 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
         .unwrap_or_default();
     // Distinct failed addresses (lowercase), with failures and causes.
     // Addresses already lowercase (nearly all) are borrowed, not copied.
-    let mut failed: BTreeMap<Cow<'_, str>, Failed<'_>> = BTreeMap::new();
+    let mut sets = CauseSets::default();
+    let mut failed: BTreeMap<Cow<'_, str>, (u64, Option<u32>)> = BTreeMap::new();
     for (k, g) in &s.groups {
         if ps.maybe_typo(&k.cause) {
             for (r, n) in g.recipients.entries() {
@@ -332,22 +372,23 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
                 };
                 let e = failed.entry(key).or_default();
                 e.0 += n;
-                if let Err(i) = e.1.binary_search(&k.cause.as_str()) {
-                    e.1.insert(i, k.cause.as_str());
-                }
+                e.1 = Some(sets.with(e.1, k.cause.as_str()));
             }
         }
     }
     // Those never delivered (else not a typo), split at the last `@`.
-    let queries: Vec<(&Cow<'_, str>, &Failed<'_>, &str, &str)> = failed
+    let queries: Vec<Query<'_>> = failed
         .iter()
         .filter(|(addr, _)| s.diag.delivered.get(addr) == 0)
-        .filter_map(|(addr, v)| addr.rsplit_once('@').map(|(l, d)| (addr, v, l, d)))
+        .filter_map(|(addr, (n, set))| {
+            let at = addr.rfind('@')?;
+            Some((addr.as_ref(), *n, set.unwrap_or_default(), at))
+        })
         .collect();
     if queries.is_empty() {
         return Vec::new();
     }
-    let wanted: BTreeSet<&str> = queries.iter().map(|q| q.3).collect();
+    let wanted: BTreeSet<&str> = queries.iter().map(|q| split(q).1).collect();
     let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
     let mut by_domain: HashMap<&str, Vec<(&str, u64)>> = HashMap::new();
     for (addr, n) in s.diag.delivered.entries() {
@@ -358,56 +399,76 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
             }
         }
     }
-    let locals: HashMap<&str, Locals<'_>> = by_domain
-        .into_par_iter()
-        .map(|(d, v)| (d, Locals::new(v)))
-        .collect();
-    let domains = Domains::new(totals.into_iter().collect(), known.clone());
     let automata = Automata::default();
-    // Domain typos: once per distinct domain that is neither delivered nor well known.
-    let guess: Vec<&str> = wanted
-        .iter()
-        .copied()
-        .filter(|d| !domains.is_delivered(d) && !known.contains(d))
-        .collect();
-    let domain_typos: HashMap<&str, (&str, String)> = guess
-        .par_iter()
-        .filter_map(|d| domains.best(d, &automata).map(|b| (*d, b)))
-        .collect();
-    let suggestions: Vec<Option<(String, String)>> = queries
-        .par_iter()
-        .map(|(_, _, local, domain)| {
-            if let Some(ix) = locals.get(domain) {
-                ix.best(local, &automata).map(|(_, l, m)| {
-                    (
-                        format!("{l}@{domain}"),
-                        format!("delivered {m} time{}", if m == 1 { "" } else { "s" }),
-                    )
-                })
-            } else {
-                domain_typos
-                    .get(domain)
-                    .map(|(d, why)| (format!("{local}@{d}"), why.clone()))
+    let mut suggestions: Vec<Option<(String, String)>> = vec![None; queries.len()];
+    {
+        let domains = Domains::new(totals.into_iter().collect(), known.clone());
+        // Domain typos: once per distinct domain that is neither delivered nor well known.
+        let guess: Vec<&str> = wanted
+            .iter()
+            .copied()
+            .filter(|d| !domains.is_delivered(d) && !known.contains(d))
+            .collect();
+        let domain_typos: HashMap<&str, (&str, String)> = guess
+            .par_iter()
+            .filter_map(|d| domains.best(d, &automata).map(|b| (*d, b)))
+            .collect();
+        // Local-part typos, one domain at a time (its index built, asked
+        // and dropped: only one is in memory), its queries on the pool.
+        let mut asked: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, q) in queries.iter().enumerate() {
+            let (local, domain) = split(q);
+            if by_domain.contains_key(domain) {
+                asked.entry(domain).or_default().push(i);
+            } else if let Some((d, why)) = domain_typos.get(domain) {
+                suggestions[i] = Some((format!("{local}@{d}"), why.clone()));
             }
-        })
-        .collect();
-    queries
-        .iter()
-        .zip(suggestions)
-        .filter_map(|((addr, (n, causes), _, _), sug)| {
-            let (to, why) = sug?;
-            Some(Finding {
-                kind: kind.into(),
-                subject: addr.to_string(),
-                message: format!(
-                    "{addr} ({n} failure{}) → did you mean {to} ({why})?",
-                    if *n == 1 { "" } else { "s" }
-                ),
-                evidence: json!({"failures": n, "causes": causes, "suggestion": to, "because": why}),
-                hints: Vec::new(),
-            })
-        })
-        .collect()
+        }
+        for (domain, delivered) in by_domain {
+            let Some(asked) = asked.get(domain) else {
+                continue;
+            };
+            let ix = Locals::new(delivered);
+            let found: Vec<(usize, (String, String))> = asked
+                .par_iter()
+                .filter_map(|&i| {
+                    let (local, _) = split(&queries[i]);
+                    ix.best(local, &automata).map(|(_, l, m)| {
+                        let why = format!("delivered {m} time{}", if m == 1 { "" } else { "s" });
+                        (i, (format!("{l}@{domain}"), why))
+                    })
+                })
+                .collect();
+            for (i, sug) in found {
+                suggestions[i] = Some(sug);
+            }
+        }
+    }
+    // Exactly as many as there are suggestions (a collected filter would double).
+    let mut out = Vec::with_capacity(suggestions.iter().flatten().count());
+    for (&(addr, n, set, _), sug) in queries.iter().zip(suggestions) {
+        let Some((to, why)) = sug else {
+            continue;
+        };
+        let message = format!(
+            "{addr} ({n} failure{}) → did you mean {to} ({why})?",
+            if n == 1 { "" } else { "s" }
+        );
+        // Sized for its four keys (what `json!` would build grows to seven).
+        let mut evidence = serde_json::Map::with_capacity(4);
+        evidence.insert("failures".into(), n.into());
+        evidence.insert("causes".into(), sets.get(set).to_vec().into());
+        evidence.insert("suggestion".into(), to.into());
+        evidence.insert("because".into(), why.into());
+        out.push(Finding {
+            kind: kind.into(),
+            subject: addr.to_string(),
+            message,
+            evidence: evidence.into(),
+            hints: Vec::new(),
+        });
+    }
+    out
 }
 
 #[cfg(test)]

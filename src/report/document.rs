@@ -9,7 +9,7 @@
 //! strict where a wrong value would change a count.
 
 use super::ReportOptions;
-use crate::analysis::summary::{Counter, Summary};
+use crate::analysis::summary::{Counter, Group, Summary};
 use crate::analysis::window::{self, Coverage};
 use crate::event::{Direction, Severity};
 use crate::findings::{Analysis, Finding};
@@ -215,7 +215,7 @@ pub struct ExampleDoc {
 }
 
 /// Every value of a group's counters, so that a merge is exact.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 #[allow(missing_docs)]
 pub struct CountsDoc<'a> {
@@ -236,6 +236,48 @@ pub struct CountsDoc<'a> {
     pub messages_overflow: u64,
     /// Events without a queue id (each its own message).
     pub unqueued: u64,
+    /// The group of a report being written: its counters are written in
+    /// place of the five maps above (left empty), one at a time, so that no
+    /// copy of every group's values is built (they are most of the memory).
+    #[serde(skip)]
+    pub live: Option<&'a Group>,
+}
+
+/// One map of [`CountsDoc`]: read back, or the counter it is written from.
+struct Counts<'x, 'a>(&'x BTreeMap<Cow<'a, str>, u64>, Option<&'x Counter>);
+
+impl Serialize for Counts<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.1 {
+            // Sorted by value, as the map's keys are.
+            Some(c) => s.collect_map(c.entries()),
+            None => self.0.serialize(s),
+        }
+    }
+}
+
+impl Serialize for CountsDoc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let g = self.live;
+        let mut st = s.serialize_struct("CountsDoc", 12)?;
+        st.serialize_field(
+            "recipients",
+            &Counts(&self.recipients, g.map(|g| &g.recipients)),
+        )?;
+        st.serialize_field("recipients_overflow", &self.recipients_overflow)?;
+        st.serialize_field("domains", &Counts(&self.domains, g.map(|g| &g.domains)))?;
+        st.serialize_field("domains_overflow", &self.domains_overflow)?;
+        st.serialize_field("peers", &Counts(&self.peers, g.map(|g| &g.peers)))?;
+        st.serialize_field("peers_overflow", &self.peers_overflow)?;
+        st.serialize_field("senders", &Counts(&self.senders, g.map(|g| &g.senders)))?;
+        st.serialize_field("senders_overflow", &self.senders_overflow)?;
+        st.serialize_field("hourly", &self.hourly)?;
+        st.serialize_field("messages", &Counts(&self.messages, g.map(|g| &g.attempts)))?;
+        st.serialize_field("messages_overflow", &self.messages_overflow)?;
+        st.serialize_field("unqueued", &self.unqueued)?;
+        st.end()
+    }
 }
 
 /// One group.
@@ -338,13 +380,6 @@ fn top(c: &Counter, n: usize) -> Vec<Top> {
         .collect()
 }
 
-fn all(c: &Counter) -> BTreeMap<Cow<'_, str>, u64> {
-    c.entries()
-        .into_iter()
-        .map(|(k, n)| (Cow::Borrowed(k), n))
-        .collect()
-}
-
 /// The most frequent failure texts no rule classified, with a sample line each.
 pub fn unmatched(s: &Summary, n: usize) -> Vec<UnmatchedDoc> {
     let mut v: Vec<(&String, &(u64, String))> = s.diag.unmatched.iter().collect();
@@ -415,18 +450,15 @@ impl<'a> Report<'a> {
                         .map(str::to_string)
                         .collect(),
                     counts: Some(CountsDoc {
-                        recipients: all(&g.recipients),
                         recipients_overflow: g.recipients.overflow,
-                        domains: all(&g.domains),
                         domains_overflow: g.domains.overflow,
-                        peers: all(&g.peers),
                         peers_overflow: g.peers.overflow,
-                        senders: all(&g.senders),
                         senders_overflow: g.senders.overflow,
                         hourly: g.hourly.iter().map(|(h, n)| (hour_key(*h), *n)).collect(),
-                        messages: all(&g.attempts),
                         messages_overflow: g.attempts.overflow,
                         unqueued: g.unqueued,
+                        live: Some(g),
+                        ..CountsDoc::default()
                     }),
                 }
             })
