@@ -437,51 +437,40 @@ impl PatternSet {
         if !diags.is_empty() {
             return Err(diags);
         }
-        // Only syntax was checked above: a rule too large to compile alone is
-        // found here, with its file and line, when the set is large or fails.
-        let reply_faults = |replies: &[ReplyRule]| -> Vec<Diagnostic> {
-            replies
-                .iter()
-                .filter(|r| !r.regex.is_empty())
-                .filter_map(|r| {
-                    let e = compile_str(&r.regex).err()?;
-                    let s = sources.iter().find(|s| s.name == r.file)?;
-                    Some(err(
-                        s,
-                        r.regex_line,
-                        format!("rule \"{}\": invalid regex: {e}", r.id),
-                        None,
-                    ))
-                })
-                .collect()
-        };
-        let built = match deferred {
-            true => Ok(super::ReplySet::deferred(replies.clone(), syntax)),
-            false => super::ReplySet::new(replies.clone(), syntax),
-        };
-        let reply = match built {
-            // Deferred: the built-ins. Otherwise every rule must also
-            // compile alone (the set's automaton is leaner than one rule's).
-            Ok(set) if deferred || set.memory_usage() == 0 => set,
-            Ok(set) => {
-                let faults = reply_faults(&replies);
-                if !faults.is_empty() {
+        // Only syntax was checked above: each rule's regex is compiled alone
+        // (now, or on first need for the built-ins); those that fail are
+        // reported with their file and line.
+        let reply = if deferred {
+            super::ReplySet::deferred(replies, syntax)
+        } else {
+            match super::ReplySet::new(replies.clone(), syntax) {
+                Ok(set) => set,
+                Err(e) => {
+                    let mut faults: Vec<Diagnostic> = replies
+                        .iter()
+                        .filter(|r| !r.regex.is_empty())
+                        .filter_map(|r| {
+                            let e = compile_str(&r.regex).err()?;
+                            let s = sources.iter().find(|s| s.name == r.file)?;
+                            Some(err(
+                                s,
+                                r.regex_line,
+                                format!("rule \"{}\": invalid regex: {e}", r.id),
+                                None,
+                            ))
+                        })
+                        .collect();
+                    if faults.is_empty() {
+                        faults.push(Diagnostic {
+                            error: true,
+                            file: "patterns".into(),
+                            line: None,
+                            message: format!("reply rules do not compile: {e}"),
+                            help: None,
+                        });
+                    }
                     return Err(faults);
                 }
-                set
-            }
-            Err(e) => {
-                let mut faults = reply_faults(&replies);
-                if faults.is_empty() {
-                    faults.push(Diagnostic {
-                        error: true,
-                        file: "patterns".into(),
-                        line: None,
-                        message: format!("reply rules together are too large: {e}"),
-                        help: Some("simplify or remove some reply rules".into()),
-                    });
-                }
-                return Err(faults);
             }
         };
         // Findings: later files replace a kind's definition; one that does

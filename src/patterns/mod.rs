@@ -13,6 +13,7 @@ mod load;
 pub mod prefilter;
 pub mod reply;
 mod reply_load;
+mod reply_match;
 pub mod schema;
 
 pub use crate::ids::{CauseId, MtaId, RuleId};
@@ -317,11 +318,7 @@ pub fn dir_sources(dir: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
 
 /// 1-based line of a byte offset.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count() + 1
 }
 
 /// Line where `id = "<id>"` is written, for diagnostics about a rule.
@@ -454,9 +451,9 @@ mod tests {
     fn builtin_patterns_compile() {
         let eager = PatternSet::from_sources(&builtin_sources()).expect("built-ins compile");
         let lazy = PatternSet::load(None).expect("built-ins load");
-        assert_eq!(lazy.reply.memory_usage(), 0, "nothing built before use");
-        assert!(eager.reply.memory_usage() > 0);
-        assert!(eager.reply.memory_usage() <= REGEX_SIZE_LIMIT);
+        assert_eq!(lazy.reply.compiled(), 0, "nothing compiled before use");
+        let text_rules = eager.reply.rules.iter().filter(|r| !r.regex.is_empty());
+        assert_eq!(eager.reply.compiled(), text_rules.count());
         for (e, l) in eager.mtas.iter().zip(&lazy.mtas) {
             assert_eq!(e.rules.len(), l.rules.len());
             for (a, b) in e.rules.iter().zip(&l.rules) {
@@ -470,9 +467,22 @@ mod tests {
                 assert!(re.captures_len() >= 1, "{}", r.id);
             }
         }
-        // Classifying builds the automata, to the same size as at once.
-        lazy.classify_text("550 5.1.1 no such user");
-        assert_eq!(lazy.reply.memory_usage(), eager.reply.memory_usage());
+        // Classifying compiles only the rules the text may match, and
+        // decides as the rules compiled at once do.
+        lazy.classify_text("550 5.1.1 User unknown in local recipient table");
+        assert!(lazy.reply.compiled() > 0);
+        assert!(lazy.reply.compiled() < eager.reply.compiled() / 4);
+        for r in &eager.reply.rules {
+            for s in &r.samples {
+                let reply = Reply {
+                    text: s,
+                    host: r.sample_host.as_deref(),
+                    direction: r.direction,
+                    dsn: None,
+                };
+                assert_eq!(lazy.classify(&reply), eager.classify(&reply), "{s}");
+            }
+        }
     }
 
     /// Rules from users' files are compiled when loading: a regex that does

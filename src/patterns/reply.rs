@@ -17,14 +17,11 @@
 //!
 //! The knowledge (rules, reply starts, masks) is data in `patterns/`.
 
-use super::{LazyRegex, REGEX_SIZE_LIMIT};
+use super::reply_match::RuleMatcher;
+use super::LazyRegex;
 use crate::event::Direction;
-use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
-use regex_automata::util::{pool::Pool, syntax};
-use regex_automata::{hybrid, Input, MatchKind, PatternSet};
 use std::borrow::Cow;
-use std::panic::{RefUnwindSafe, UnwindSafe};
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::LazyLock;
 
 /// When a reply rule is tried, relative to the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,18 +99,18 @@ pub struct ReplySyntax {
     pub masks: Vec<(LazyRegex, String, String)>,
 }
 
-/// The compiled rules and the automata that find which of them match.
+/// The compiled rules and the matchers that find which of them match.
 #[derive(Debug, Clone)]
 pub struct ReplySet {
     /// Rules in file order (later files first).
     pub rules: Vec<ReplyRule>,
     /// Reading and masking.
     pub syntax: ReplySyntax,
-    /// Automaton over the masked text: pattern p is rule `masked_ids[p]`.
-    masked: Automaton,
+    /// Matcher over the masked text: pattern p is rule `masked_ids[p]`.
+    masked: RuleMatcher,
     masked_ids: Vec<usize>,
-    /// Automaton over the raw text.
-    raw: Automaton,
+    /// Matcher over the raw text.
+    raw: RuleMatcher,
     raw_ids: Vec<usize>,
     /// Code-only rules, in order.
     code_only: Vec<usize>,
@@ -153,144 +150,9 @@ static CODE_AT: LazyLock<regex::Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// Caches of one search: the lazy DFA's and the PikeVM's.
-type Caches = (Option<hybrid::dfa::Cache>, thompson::pikevm::Cache);
-/// Makes the caches of a thread that has none free.
-type MakeCaches = Box<dyn Fn() -> Caches + Send + Sync + UnwindSafe + RefUnwindSafe>;
-
-/// The automaton over some reply rules that reports which of them match a
-/// text: a forward lazy DFA (a PikeVM if the DFA gives up), built from one
-/// forward NFA without capture groups. It only answers "which rules", so
-/// nothing is built for finding where a match starts (no reverse NFA, no
-/// literal prefilter: texts are short). Built on first use when the rules are
-/// known to compile (the built-ins: a log without failures never builds it),
-/// else when loading, so that errors surface before any input is read.
-#[derive(Debug, Clone)]
-struct Automaton {
-    /// Regex sources; pattern p is the p-th.
-    sources: Arc<[String]>,
-    built: Arc<OnceLock<Option<Engine>>>,
-}
-
-#[derive(Debug)]
-struct Engine {
-    nfa: thompson::NFA,
-    dfa: Option<hybrid::dfa::DFA>,
-    pikevm: PikeVM,
-    caches: Pool<Caches, MakeCaches>,
-}
-
-impl Automaton {
-    fn new(sources: Vec<String>) -> Automaton {
-        Automaton {
-            sources: sources.into(),
-            built: Arc::new(OnceLock::new()),
-        }
-    }
-
-    /// Builds the automaton now; the error says why it cannot be built.
-    fn build(&self) -> Result<(), String> {
-        if self.built.get().is_some() {
-            return Ok(());
-        }
-        let engine = Engine::new(&self.sources)?;
-        // Another thread may have built it meanwhile: the same automaton.
-        let _ = self.built.set(engine);
-        Ok(())
-    }
-
-    /// The engine, built on first use (the rules were checked when loading).
-    fn engine(&self) -> Option<&Engine> {
-        self.built
-            .get_or_init(|| {
-                Engine::new(&self.sources).expect(
-                    "reply rules were checked when loading (see `builtin_reply_rules_compile`)",
-                )
-            })
-            .as_ref()
-    }
-
-    /// Memory of the built automaton (0 while it is not built).
-    fn memory_usage(&self) -> usize {
-        self.built.get().and_then(Option::as_ref).map_or(0, |e| {
-            e.nfa.memory_usage() + e.dfa.as_ref().map_or(0, |d| d.memory_usage())
-        })
-    }
-
-    /// Which patterns match `text` (cleared first).
-    fn which(&self, text: &[u8], found: &mut PatternSet) {
-        found.clear();
-        let Some(e) = self.engine() else { return };
-        let input = Input::new(text);
-        let mut caches = e.caches.get();
-        let (dc, pc) = &mut *caches;
-        if let (Some(dfa), Some(dc)) = (&e.dfa, dc) {
-            if dfa.try_which_overlapping_matches(dc, &input, found).is_ok() {
-                return;
-            }
-            found.clear();
-        }
-        e.pikevm.which_overlapping_matches(pc, &input, found);
-    }
-
-    fn pattern_len(&self) -> usize {
-        self.sources.len()
-    }
-}
-
-impl Engine {
-    /// `None` for no patterns. Errors read as the regex crate's meta engine
-    /// words them (`error parsing pattern N`, `error building NFA`).
-    fn new(sources: &[String]) -> Result<Option<Engine>, String> {
-        if sources.is_empty() {
-            return Ok(None);
-        }
-        let sc = syntax::Config::new().unicode(false).utf8(false);
-        let mut hirs = Vec::with_capacity(sources.len());
-        for (i, s) in sources.iter().enumerate() {
-            let hir =
-                syntax::parse_with(s, &sc).map_err(|_| format!("error parsing pattern {i}"))?;
-            hirs.push(hir);
-        }
-        let nfa = thompson::Compiler::new()
-            .configure(
-                thompson::Config::new()
-                    .utf8(false)
-                    .shrink(false)
-                    .which_captures(thompson::WhichCaptures::None)
-                    .nfa_size_limit(Some(REGEX_SIZE_LIMIT * 8)),
-            )
-            .build_many_from_hir(&hirs)
-            .map_err(|_| "error building NFA".to_string())?;
-        let dfa = hybrid::dfa::Config::new()
-            .match_kind(MatchKind::All)
-            .unicode_word_boundary(true)
-            .cache_capacity(64 << 20)
-            .minimum_cache_clear_count(Some(3))
-            .minimum_bytes_per_state(Some(10));
-        let dfa = hybrid::dfa::Builder::new()
-            .configure(dfa)
-            .build_from_nfa(nfa.clone())
-            .ok();
-        let pikevm = PikeVM::builder()
-            .configure(PikeVM::config().match_kind(MatchKind::All))
-            .build_from_nfa(nfa.clone())
-            .map_err(|_| "error building NFA".to_string())?;
-        let (d, p) = (dfa.clone(), pikevm.clone());
-        let make: MakeCaches =
-            Box::new(move || (d.as_ref().map(|d| d.create_cache()), p.create_cache()));
-        Ok(Some(Engine {
-            nfa,
-            dfa,
-            pikevm,
-            caches: Pool::new(make),
-        }))
-    }
-}
-
 impl ReplySet {
-    /// Builds the automata over compiled rules now (rules from users'
-    /// files: an error must surface when loading).
+    /// Compiles every rule's regex now (rules from users' files: an error
+    /// must surface when loading).
     pub fn new(rules: Vec<ReplyRule>, syntax: ReplySyntax) -> Result<ReplySet, String> {
         let set = ReplySet::deferred(rules, syntax);
         set.masked.build()?;
@@ -298,8 +160,8 @@ impl ReplySet {
         Ok(set)
     }
 
-    /// The reply set whose automata are built on first use: for rules known
-    /// to compile (the built-ins; a test builds them).
+    /// The reply set whose rules are compiled on first need: for rules known
+    /// to compile (the built-ins; a test compiles them).
     pub fn deferred(rules: Vec<ReplyRule>, syntax: ReplySyntax) -> ReplySet {
         let mut masked_ids = Vec::new();
         let mut raw_ids = Vec::new();
@@ -313,10 +175,10 @@ impl ReplySet {
                 masked_ids.push(i);
             }
         }
-        let automaton =
-            |ids: &[usize]| Automaton::new(ids.iter().map(|&i| rules[i].regex.clone()).collect());
-        let masked = automaton(&masked_ids);
-        let raw = automaton(&raw_ids);
+        let matcher =
+            |ids: &[usize]| RuleMatcher::new(ids.iter().map(|&i| rules[i].regex.clone()).collect());
+        let masked = matcher(&masked_ids);
+        let raw = matcher(&raw_ids);
         ReplySet {
             rules,
             syntax,
@@ -328,9 +190,10 @@ impl ReplySet {
         }
     }
 
-    /// Memory used by the automata that are built (0 for those not yet built).
-    pub fn memory_usage(&self) -> usize {
-        self.masked.memory_usage() + self.raw.memory_usage()
+    /// How many rules' regexes are compiled so far (0 before the first
+    /// use of the built-ins; every text rule's once a user's file loads).
+    pub fn compiled(&self) -> usize {
+        self.masked.compiled() + self.raw.compiled()
     }
 
     /// The reply code and enhanced status code of a text, read only where a
@@ -429,6 +292,7 @@ impl ReplySet {
             }
         };
         let masked = self.mask(reply.text);
+        let mut found = Vec::new();
         for (set, ids, text) in [
             (&self.masked, &self.masked_ids, masked.as_ref()),
             (&self.raw, &self.raw_ids, reply.text),
@@ -436,10 +300,9 @@ impl ReplySet {
             if set.pattern_len() == 0 {
                 continue;
             }
-            let mut found = PatternSet::new(set.pattern_len());
             set.which(text.as_bytes(), &mut found);
-            for p in found.iter() {
-                consider(&mut best, ids[p.as_usize()]);
+            for &p in &found {
+                consider(&mut best, ids[p]);
             }
         }
         // Code-only rules are of the fallback tier unless their file says
