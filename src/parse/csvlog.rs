@@ -6,16 +6,20 @@
 //! the MTA's pattern file (`[csv]`, rules with `when`); this module only reads
 //! rows and hands their fields to `build_record`.
 //!
-//! CSV is read sequentially (a quoted field may hold a newline); message
-//! tracking files are capped at 10 MB each by Exchange, so this is not the hot
-//! path of the parallel line parser.
+//! CSV is read sequentially (a quoted field may hold a newline), and the rows
+//! are parsed in batches on the thread pool, their records handed on in file
+//! order.
 
 use crate::event::{Fields, Record, Text};
 use crate::parse::build_record;
 use crate::parse::stats::LineStats;
 use crate::patterns::PatternSet;
-use std::collections::HashMap;
+use rayon::prelude::*;
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 
 /// The MTA whose CSV format the start of a file shows, if any.
 pub fn detect(ps: &PatternSet, head: &[u8]) -> Option<usize> {
@@ -27,8 +31,24 @@ pub fn detect(ps: &PatternSet, head: &[u8]) -> Option<usize> {
     })
 }
 
+/// Rows parsed together on the thread pool (a few hundred KB of a tracking log).
+const BATCH_ROWS: usize = 1024;
+/// Rows one pool task parses.
+const TASK_ROWS: usize = 256;
+/// Batches being parsed while the reader goes on.
+const IN_FLIGHT: usize = 2;
+
+/// What one batch of rows gave: records in row order, its counts, and the
+/// rows back (their buffers are reused for the batch after next).
+type Parsed = (Vec<Record>, LineStats, Vec<csv::ByteRecord>);
+
 /// Reads a CSV log; `emit` gets every record in order. Returns an error
 /// message when the file cannot be read as this format (no `#Fields:`).
+///
+/// Rows are read here, one after another (a quoted field may hold a line
+/// break, so the file cannot be cut anywhere else), and parsed in batches on
+/// the thread pool while the next batch is read; `emit` sees every batch's
+/// records in file order, so the result is that of reading row by row.
 pub fn read(
     ps: &PatternSet,
     mta: usize,
@@ -43,62 +63,149 @@ pub fn read(
         .has_headers(false)
         .flexible(true)
         .from_reader(input);
-    let mut columns: Option<HashMap<String, usize>> = None;
-    let mut row = csv::ByteRecord::new();
-    loop {
-        match rdr.read_byte_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                // Bad quoting or invalid UTF-8 inside quotes: count the row and go on.
-                stats.total += 1;
-                stats.unrecognised += 1;
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    return Err(format!("read error: {e}"));
+    // On a pool thread, waiting for another task could wait for itself:
+    // batches are then parsed in place.
+    let overlap = rayon::current_thread_index().is_none();
+    let mut columns: Option<Arc<Layout>> = None;
+    let mut seen_fields = false;
+    let mut rows: Vec<csv::ByteRecord> = Vec::new();
+    let mut spare: Vec<Vec<csv::ByteRecord>> = Vec::new();
+    let mut n = 0;
+    let mut pending: VecDeque<Receiver<Parsed>> = VecDeque::new();
+    let mut take = |p: Parsed, stats: &mut LineStats, spare: &mut Vec<Vec<csv::ByteRecord>>| {
+        let (records, counts, rows) = p;
+        stats.merge(&counts);
+        records.into_iter().for_each(&mut *emit);
+        spare.push(rows);
+    };
+    rayon::in_place_scope(|scope| {
+        // Hands rows[..n] to the pool; takes in the oldest batches' results.
+        let mut flush = |rows: &mut Vec<csv::ByteRecord>,
+                         n: &mut usize,
+                         layout: &Option<Arc<Layout>>,
+                         last: bool,
+                         stats: &mut LineStats,
+                         spare: &mut Vec<Vec<csv::ByteRecord>>| {
+            if *n > 0 {
+                if let Some(layout) = layout {
+                    let batch = std::mem::replace(rows, spare.pop().unwrap_or_default());
+                    let len = *n;
+                    let layout = Arc::clone(layout);
+                    if overlap {
+                        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                        scope.spawn(move |_| {
+                            let parsed = parse_rows(ps, mta, &layout, &batch[..len]);
+                            let _ = tx.send((parsed.0, parsed.1, batch));
+                        });
+                        pending.push_back(rx);
+                    } else {
+                        let parsed = parse_rows(ps, mta, &layout, &batch[..len]);
+                        take((parsed.0, parsed.1, batch), stats, spare);
+                    }
+                }
+                *n = 0;
+            }
+            while pending.len() > if last { 0 } else { IN_FLIGHT } {
+                if let Some(p) = pending.pop_front().and_then(|rx| rx.recv().ok()) {
+                    take(p, stats, spare);
+                }
+            }
+        };
+        let result = loop {
+            if rows.len() == n {
+                rows.push(csv::ByteRecord::new());
+            }
+            let row = &mut rows[n];
+            match rdr.read_byte_record(row) {
+                Ok(false) => break Ok(()),
+                Ok(true) => {}
+                Err(e) => {
+                    // Bad quoting or invalid UTF-8 inside quotes: count the row and go on.
+                    stats.total += 1;
+                    stats.unrecognised += 1;
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        break Err(format!("read error: {e}"));
+                    }
+                    continue;
+                }
+            }
+            stats.total += 1;
+            let first = row.get(0).unwrap_or_default();
+            let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first);
+            if first.starts_with(b"#") {
+                stats.recognised += 1;
+                if let Some(name) = first.strip_prefix(b"#Fields:") {
+                    let mut names = vec![String::from_utf8_lossy(name).trim().to_string()];
+                    names.extend(
+                        row.iter()
+                            .skip(1)
+                            .map(|c| String::from_utf8_lossy(c).trim().to_string()),
+                    );
+                    let cols: HashMap<String, usize> =
+                        names.into_iter().enumerate().map(|(i, n)| (n, i)).collect();
+                    // The rows so far were read with the columns before.
+                    flush(&mut rows, &mut n, &columns, false, stats, &mut spare);
+                    columns = Some(Arc::new(Layout::new(ps, mta, &cols)));
+                    seen_fields = true;
                 }
                 continue;
             }
-        }
-        let line = row.position().map_or(0, |p| p.line());
-        stats.total += 1;
-        let first = row.get(0).unwrap_or_default();
-        let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first);
-        if first.starts_with(b"#") {
-            stats.recognised += 1;
-            if let Some(name) = first.strip_prefix(b"#Fields:") {
-                let mut names = vec![String::from_utf8_lossy(name).trim().to_string()];
-                names.extend(
-                    row.iter()
-                        .skip(1)
-                        .map(|c| String::from_utf8_lossy(c).trim().to_string()),
-                );
-                columns = Some(names.into_iter().enumerate().map(|(i, n)| (n, i)).collect());
+            if row.len() == 1 && first.is_empty() {
+                stats.total -= 1; // a blank line is not a row
+                continue;
             }
-            continue;
-        }
-        if row.len() == 1 && first.is_empty() {
-            stats.total -= 1; // a blank line is not a row
-            continue;
-        }
-        let Some(cols) = &columns else {
-            return Err(
-                "no #Fields: header before the first row; not a message tracking log?".into(),
-            );
+            let Some(cols) = &columns else {
+                break Err(
+                    "no #Fields: header before the first row; not a message tracking log?".into(),
+                );
+            };
+            if row.len() < cols.width / 2 {
+                stats.unrecognised += 1; // a short row: counted, not guessed at
+                continue;
+            }
+            stats.recognised += 1;
+            n += 1;
+            if n == BATCH_ROWS {
+                flush(&mut rows, &mut n, &columns, false, stats, &mut spare);
+            }
         };
-        if row.len() < cols.len() / 2 {
-            stats.unrecognised += 1; // a short row: counted, not guessed at
-            continue;
-        }
-        stats.recognised += 1;
-        let records = records(ps, mta, cols, &row, line, stats);
-        for r in records {
-            emit(r);
-        }
-    }
-    if columns.is_none() && stats.recognised > 0 {
+        flush(&mut rows, &mut n, &columns, true, stats, &mut spare);
+        result
+    })?;
+    if !seen_fields && stats.recognised > 0 {
         return Err("no #Fields: header; not a message tracking log?".into());
     }
     Ok(())
+}
+
+/// Parses rows (all under one `#Fields:` header) in tasks on the thread pool;
+/// the records come back in row order.
+fn parse_rows(
+    ps: &PatternSet,
+    mta: usize,
+    layout: &Layout,
+    rows: &[csv::ByteRecord],
+) -> (Vec<Record>, LineStats) {
+    let parts: Vec<(Vec<Record>, LineStats)> = rows
+        .par_chunks(TASK_ROWS)
+        .map(|rows| {
+            let mut stats = LineStats::default();
+            let mut out = Vec::with_capacity(rows.len());
+            let mut raw = String::new();
+            for row in rows {
+                let line = row.position().map_or(0, |p| p.line());
+                layout.records_into(ps, mta, row, line, &mut stats, &mut raw, &mut out);
+            }
+            (out, stats)
+        })
+        .collect();
+    let mut stats = LineStats::default();
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+    for (recs, st) in parts {
+        stats.merge(&st);
+        out.extend(recs);
+    }
+    (out, stats)
 }
 
 /// Splits a list field at `sep` into its members, as Exchange writes
@@ -203,7 +310,214 @@ pub fn last_error_text(status: &str) -> &str {
     value("LED").or_else(|| value("MSG")).unwrap_or(status)
 }
 
-/// The records of one row (several when recipients are listed).
+/// The fields a row's records are built from, in [`Fields`] terms (`time`
+/// gives the record's time).
+const FIELDS: [&str; 11] = [
+    "time", "queue_id", "client", "sender", "rcpt", "orig_to", "helo", "stage", "relay", "text",
+    "service",
+];
+
+/// The columns of one `#Fields:` header, resolved once for every row under it.
+#[derive(Debug)]
+pub(crate) struct Layout {
+    /// Number of columns.
+    width: usize,
+    /// Each `[csv.fields]` entry: its index in [`FIELDS`] (`None` for a
+    /// field the records do not read), its column, whether it is a list,
+    /// whether it is the reply text.
+    fields: Vec<(Option<usize>, Option<usize>, bool, bool)>,
+    /// Each rule's `when` columns, in its order.
+    when: Vec<Vec<Option<usize>>>,
+}
+
+impl Layout {
+    /// The layout of the columns `cols` (name → index) for `mta`'s rules.
+    pub(crate) fn new(ps: &PatternSet, mta: usize, cols: &HashMap<String, usize>) -> Layout {
+        let m = &ps.mtas[mta];
+        let fields = m.csv.as_ref().map_or_else(Vec::new, |csv| {
+            csv.fields
+                .iter()
+                .map(|(field, column)| {
+                    (
+                        FIELDS.iter().position(|f| f == field),
+                        cols.get(column).copied(),
+                        csv.split.contains(field),
+                        field == "text",
+                    )
+                })
+                .collect()
+        });
+        let when = m
+            .rules
+            .iter()
+            .map(|r| r.when.iter().map(|(c, _)| cols.get(c).copied()).collect())
+            .collect();
+        Layout {
+            width: cols.len(),
+            fields,
+            when,
+        }
+    }
+
+    /// Appends the records of one row (several when recipients are listed)
+    /// to `out`; `raw` is scratch space for the row's text.
+    #[allow(clippy::too_many_arguments)]
+    fn records_into(
+        &self,
+        ps: &PatternSet,
+        mta_idx: usize,
+        row: &csv::ByteRecord,
+        line: u64,
+        stats: &mut LineStats,
+        raw: &mut String,
+        out: &mut Vec<Record>,
+    ) {
+        let mta = &ps.mtas[mta_idx];
+        let Some(csv) = mta.csv.as_ref() else {
+            return;
+        };
+        let mut lossy = false;
+        // A column as text, borrowed unless it is not UTF-8.
+        let mut cell = |col: Option<usize>| {
+            let s = String::from_utf8_lossy(row.get(col?)?);
+            lossy |= matches!(s, Cow::Owned(_));
+            Some(s)
+        };
+        let Some(rule_idx) = mta.rules.iter().zip(&self.when).position(|(r, cols)| {
+            !r.when.is_empty()
+                && r.when
+                    .iter()
+                    .zip(cols)
+                    .all(|((_, re), &c)| cell(c).is_some_and(|v| re.is_match(v.as_bytes())))
+        }) else {
+            return;
+        };
+        stats.matched += 1;
+        let rule = &mta.rules[rule_idx];
+        let mut values: [Option<Value<'_>>; FIELDS.len()] = Default::default();
+        for &(slot, col, split, is_text) in &self.fields {
+            let Some(v) = cell(col).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let mut value = if !split {
+                Value::One(v)
+            } else if !v.contains(csv.separator.as_str()) && !v.trim_start().starts_with('\'') {
+                // One member: what `split_list` makes of it, without splitting.
+                match v.trim() {
+                    "" => Value::Many(Vec::new()),
+                    t if t.len() == v.len() => Value::One(v),
+                    t => Value::One(Cow::Owned(t.to_string())),
+                }
+            } else {
+                Value::Many(split_list(&v, &csv.separator))
+            };
+            if is_text {
+                // The reply text of a LastError status is its LED value.
+                value.map_led();
+            }
+            if let Some(slot) = slot {
+                values[slot] = Some(value);
+            }
+        }
+        let n = csv
+            .split
+            .iter()
+            .filter_map(|f| {
+                let slot = FIELDS.iter().position(|x| x == f)?;
+                values[slot].as_ref().map(Value::len)
+            })
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let get = |f: usize, i: usize| values[f].as_ref().and_then(|v| v.get(i)).map(Text::from);
+        let time = values[0]
+            .as_ref()
+            .and_then(|v| v.get(0))
+            .and_then(super::stamp::rfc3339);
+        // The example line: the row's fields joined again (quotes are not kept).
+        raw.clear();
+        for (i, c) in row.iter().enumerate() {
+            if i > 0 {
+                raw.push(',');
+            }
+            raw.push_str(&String::from_utf8_lossy(c));
+        }
+        let hash = crate::parse::hash_line(raw.as_bytes());
+        for i in 0..n {
+            let fields = Fields {
+                queue_id: get(1, i),
+                client: get(2, i),
+                sender: get(3, i).map(|s| if s == "<>" { Text::default() } else { s }),
+                rcpt: get(4, i),
+                orig_to: get(5, i),
+                helo: get(6, i),
+                stage: get(7, i),
+                relay: get(8, i),
+                dsn: None,
+                status: rule.status.as_deref().map(Text::from),
+                text: get(9, i),
+                delivery: None,
+                service: get(10, i),
+            };
+            let (mut rec, event) = build_record(ps, mta_idx, rule_idx, line, fields, None, false);
+            rec.hash = hash;
+            rec.time = time;
+            if event {
+                rec.raw = Some(raw.clone());
+            }
+            out.push(rec);
+        }
+        if lossy {
+            stats.invalid_utf8 += 1;
+        }
+    }
+}
+
+/// A field's value in a row: one, or a list's members.
+enum Value<'r> {
+    One(Cow<'r, str>),
+    Many(Vec<String>),
+}
+
+impl Value<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Value::One(_) => 1,
+            Value::Many(v) => v.len(),
+        }
+    }
+
+    /// The value for the `i`th recipient: its own, else the last one.
+    fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            Value::One(v) => Some(v),
+            Value::Many(v) => v.get(i).or(v.last()).map(String::as_str),
+        }
+    }
+
+    /// Each member replaced by its LED value when it is a LastError status.
+    fn map_led(&mut self) {
+        match self {
+            Value::One(v) => {
+                let led = last_error_text(v);
+                if led.len() != v.len() {
+                    *v = Cow::Owned(led.to_string());
+                }
+            }
+            Value::Many(list) => {
+                for t in list {
+                    let led = last_error_text(t);
+                    if led.len() != t.len() {
+                        *t = led.to_string();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The records of one row (several when recipients are listed), the columns
+/// given by name → index.
 pub fn records(
     ps: &PatternSet,
     mta_idx: usize,
@@ -212,98 +526,9 @@ pub fn records(
     line: u64,
     stats: &mut LineStats,
 ) -> Vec<Record> {
-    let mta = &ps.mtas[mta_idx];
-    let Some(csv) = mta.csv.as_ref() else {
-        return Vec::new();
-    };
-    let mut lossy = false;
-    // A column as text; matching rules reads it borrowed (every row is tried
-    // against the rules in order, so this runs several times a row).
-    let mut cell = |name: &str| {
-        let s = String::from_utf8_lossy(row.get(*cols.get(name)?)?);
-        lossy |= matches!(s, std::borrow::Cow::Owned(_));
-        Some(s)
-    };
-    let Some(rule_idx) = mta.rules.iter().position(|r| {
-        !r.when.is_empty()
-            && r.when
-                .iter()
-                .all(|(c, re)| cell(c).is_some_and(|v| re.is_match(v.as_bytes())))
-    }) else {
-        return Vec::new();
-    };
-    let mut col = |name: &str| cell(name).map(std::borrow::Cow::into_owned);
-    stats.matched += 1;
-    let rule = &mta.rules[rule_idx];
-    let mut values: HashMap<&str, Vec<String>> = HashMap::new();
-    for (field, column) in &csv.fields {
-        let Some(v) = col(column).filter(|v| !v.is_empty()) else {
-            continue;
-        };
-        let mut list = if csv.split.contains(field) {
-            split_list(&v, &csv.separator)
-        } else {
-            vec![v]
-        };
-        if field == "text" {
-            // The reply text of a LastError status is its LED value.
-            for t in &mut list {
-                let led = last_error_text(t);
-                if led.len() != t.len() {
-                    *t = led.to_string();
-                }
-            }
-        }
-        values.insert(field.as_str(), list);
-    }
-    let n = csv
-        .split
-        .iter()
-        .filter_map(|f| values.get(f.as_str()).map(Vec::len))
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let get = |f: &str, i: usize| {
-        values
-            .get(f)
-            .and_then(|v| v.get(i).or(v.last()))
-            .map(|v| Text::from(v.as_str()))
-    };
-    let time = get("time", 0).and_then(|t| super::stamp::rfc3339(&t));
-    // The example line: the row's fields joined again (quotes are not kept).
-    let raw = row
-        .iter()
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(",");
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let fields = Fields {
-            queue_id: get("queue_id", i),
-            client: get("client", i),
-            sender: get("sender", i).map(|s| if s == "<>" { Text::default() } else { s }),
-            rcpt: get("rcpt", i),
-            orig_to: get("orig_to", i),
-            helo: get("helo", i),
-            stage: get("stage", i),
-            relay: get("relay", i),
-            dsn: None,
-            status: rule.status.as_deref().map(Text::from),
-            text: get("text", i),
-            delivery: None,
-            service: get("service", i),
-        };
-        let (mut rec, event) = build_record(ps, mta_idx, rule_idx, line, fields, None, false);
-        rec.hash = crate::parse::hash_line(raw.as_bytes());
-        rec.time = time;
-        if event {
-            rec.raw = Some(raw.clone());
-        }
-        out.push(rec);
-    }
-    if lossy {
-        stats.invalid_utf8 += 1;
-    }
+    let mut out = Vec::new();
+    let mut raw = String::new();
+    Layout::new(ps, mta_idx, cols).records_into(ps, mta_idx, row, line, stats, &mut raw, &mut out);
     out
 }
 
