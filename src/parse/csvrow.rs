@@ -1,5 +1,5 @@
 //! One row of a CSV log (see `csvlog`) turned into records: the columns of
-//! a `#Fields:` header resolved once ([`Layout`]), the row's cells read by
+//! a `#Fields:` header resolved once (`Layout`), the row's cells read by
 //! index, lists split into one record per recipient, the row's text joined
 //! again for its fingerprint and example line.
 
