@@ -13,9 +13,12 @@
 # lines and understands none), and the MTA's summariser where one exists:
 #   postfix  pflogsumm (apt-get install pflogsumm), on the first 100 MiB
 #   exim     eximstats (apt-get install exim4-base: /usr/sbin/eximstats), on the whole log, once
-#   qmail    qmailanalog's `matchup | zoverall` (not packaged by Debian: set QMAILANALOG to the
-#            directory holding the built matchup and zoverall, see BENCHMARKS.md); multilog's
-#            TAI64N labels are turned into the seconds matchup reads by an awk step first
+#   qmail    qmailanalog's `matchup | zoverall` (not packaged by Debian): QMAILANALOG names the
+#            directory of a built matchup and zoverall (default /tmp/qmailanalog); when they are
+#            missing they are built there from qmailanalog's sources as kept in the aQmail fork
+#            (github.com/aqmail/aQmail, obsolete/src; QMAILANALOG_SRC names an existing checkout,
+#            else it is cloned). multilog's TAI64N labels are turned into the seconds matchup
+#            reads by a perl step first, timed with it
 #   exchange none (message tracking is read with PowerShell's Get-MessageTrackingLog on Windows)
 # Prints wall time, user CPU, MB/s, ratio to rg and peak RSS (from /usr/bin/time) for each
 # command, and the load average (uptime) before and after: the machine may be shared.
@@ -48,6 +51,24 @@ if [ ! -s "$LOG" ]; then
     target/release/examples/gen-log --mb "$MB" --profile "$PROFILE" > "$LOG"
   else
     target/release/examples/gen-log --mb "$MB" --mta "$MTA" > "$LOG"
+  fi
+fi
+QA=${QMAILANALOG:-/tmp/qmailanalog}
+if [ "$MTA" = qmail ] && [ ! -x "$QA/matchup" ]; then
+  # qmailanalog 0.70's matchup and zoverall, from the copy of its sources in aQmail.
+  SRC=${QMAILANALOG_SRC:-/tmp/qmailanalog-src}
+  if [ ! -d "$SRC/obsolete/src" ]; then
+    git clone --quiet --depth 1 https://github.com/aqmail/aQmail "$SRC" 2> /dev/null || true
+  fi
+  if [ -d "$SRC/obsolete/src" ]; then
+    mkdir -p "$QA"
+    # 64-bit: matchup.c calls alloc() without its header (an implicit int would cut the pointer).
+    echo 'gcc -O2 -w -fcommon -include stdlib.h -include unistd.h -include string.h -include alloc.h' \
+      > "$SRC/obsolete/conf-cc"
+    echo gcc > "$SRC/obsolete/conf-ld"
+    echo "$QA" > "$SRC/obsolete/conf-home"
+    sed -i 's/^extern int errno;/#include <errno.h>/' "$SRC/obsolete/src/error.h"
+    (cd "$SRC/obsolete/src" && make matchup zoverall > /dev/null 2>&1 && cp matchup zoverall "$QA/") || true
   fi
 fi
 SIZE=$(stat -c %s "$LOG")
@@ -87,12 +108,10 @@ fi
   if [ "$MTA" = exim ] && [ -x "$EXIMSTATS" ]; then
     once eximstats "$EXIMSTATS $LOG"
   fi
-  QA=${QMAILANALOG:-}
-  if [ "$MTA" = qmail ] && [ -n "$QA" ] && [ -x "$QA/matchup" ]; then
+  if [ "$MTA" = qmail ] && [ -x "$QA/matchup" ]; then
     # multilog's @TAI64N label -> the "seconds.fraction" stamp matchup reads.
-    once 'matchup|zoverall' "awk '/^@4/ { s = strtonum(\"0x\" substr(\$1, 10, 8)) - 10;
-      n = strtonum(\"0x\" substr(\$1, 18, 8)); \$1 = sprintf(\"%d.%06d\", s, n / 1000) } 1' $LOG \
-      | $QA/matchup 5>/dev/null | $QA/zoverall"
+    once 'matchup|zoverall' "perl -pe 's{^\\@40000000([0-9a-f]{8})([0-9a-f]{8})}{sprintf(\"%d.%06d\",
+      hex(\$1) - 10, hex(\$2) / 1000)}e' $LOG | $QA/matchup 5>/dev/null | $QA/zoverall"
   fi
 } | awk -v size="$SIZE" '
   { t[$1]=$2; u[$1]=$3; r[$1]=$4; order[NR]=$1 }
@@ -104,8 +123,8 @@ fi
     if ("eximstats" in t) printf "bouncelog is %.1fx faster than eximstats\n", t["eximstats"] / t["bouncelog"];
     if ("matchup|zoverall" in t) printf "bouncelog is %.1fx faster than matchup|zoverall\n", t["matchup|zoverall"] / t["bouncelog"];
   }'
-if [ "$MTA" = qmail ] && { [ -z "${QMAILANALOG:-}" ] || [ ! -x "${QMAILANALOG:-}/matchup" ]; }; then
-  echo "qmailanalog: not timed (set QMAILANALOG to the directory of a built matchup and zoverall)"
+if [ "$MTA" = qmail ] && [ ! -x "$QA/matchup" ]; then
+  echo "qmailanalog: not timed (no matchup in $QA, and building it from aQmail's copy failed)"
 fi
 if [ "$MTA" = exim ] && ! command -v eximstats > /dev/null && [ ! -x /usr/sbin/eximstats ]; then
   echo "eximstats: not installed (apt-get install exim4-base)"

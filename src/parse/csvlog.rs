@@ -6,16 +6,21 @@
 //! the MTA's pattern file (`[csv]`, rules with `when`); this module only reads
 //! rows and hands their fields to `build_record`.
 //!
-//! CSV is read sequentially (a quoted field may hold a newline); message
-//! tracking files are capped at 10 MB each by Exchange, so this is not the hot
-//! path of the parallel line parser.
+//! CSV is read sequentially (a quoted field may hold a newline), and the rows
+//! are parsed in batches on the thread pool, their records handed on in file
+//! order.
 
-use crate::event::{Fields, Record, Text};
-use crate::parse::build_record;
+use crate::event::Record;
 use crate::parse::stats::LineStats;
 use crate::patterns::PatternSet;
-use std::collections::HashMap;
+use rayon::prelude::*;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+
+pub use super::csvrow::records;
+use super::csvrow::Layout;
 
 /// The MTA whose CSV format the start of a file shows, if any.
 pub fn detect(ps: &PatternSet, head: &[u8]) -> Option<usize> {
@@ -27,8 +32,24 @@ pub fn detect(ps: &PatternSet, head: &[u8]) -> Option<usize> {
     })
 }
 
+/// Rows parsed together on the thread pool (a few hundred KB of a tracking log).
+const BATCH_ROWS: usize = 1024;
+/// Rows one pool task parses.
+const TASK_ROWS: usize = 256;
+/// Batches being parsed while the reader goes on.
+const IN_FLIGHT: usize = 2;
+
+/// What one batch of rows gave: records in row order, its counts, and the
+/// rows back (their buffers are reused for the batch after next).
+type Parsed = (Vec<Record>, LineStats, Vec<csv::ByteRecord>);
+
 /// Reads a CSV log; `emit` gets every record in order. Returns an error
 /// message when the file cannot be read as this format (no `#Fields:`).
+///
+/// Rows are read here, one after another (a quoted field may hold a line
+/// break, so the file cannot be cut anywhere else), and parsed in batches on
+/// the thread pool while the next batch is read; `emit` sees every batch's
+/// records in file order, so the result is that of reading row by row.
 pub fn read(
     ps: &PatternSet,
     mta: usize,
@@ -43,62 +64,149 @@ pub fn read(
         .has_headers(false)
         .flexible(true)
         .from_reader(input);
-    let mut columns: Option<HashMap<String, usize>> = None;
-    let mut row = csv::ByteRecord::new();
-    loop {
-        match rdr.read_byte_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                // Bad quoting or invalid UTF-8 inside quotes: count the row and go on.
-                stats.total += 1;
-                stats.unrecognised += 1;
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    return Err(format!("read error: {e}"));
+    // On a pool thread, waiting for another task could wait for itself:
+    // batches are then parsed in place.
+    let overlap = rayon::current_thread_index().is_none();
+    let mut columns: Option<Arc<Layout>> = None;
+    let mut seen_fields = false;
+    let mut rows: Vec<csv::ByteRecord> = Vec::new();
+    let mut spare: Vec<Vec<csv::ByteRecord>> = Vec::new();
+    let mut n = 0;
+    let mut pending: VecDeque<Receiver<Parsed>> = VecDeque::new();
+    let mut take = |p: Parsed, stats: &mut LineStats, spare: &mut Vec<Vec<csv::ByteRecord>>| {
+        let (records, counts, rows) = p;
+        stats.merge(&counts);
+        records.into_iter().for_each(&mut *emit);
+        spare.push(rows);
+    };
+    rayon::in_place_scope(|scope| {
+        // Hands rows[..n] to the pool; takes in the oldest batches' results.
+        let mut flush = |rows: &mut Vec<csv::ByteRecord>,
+                         n: &mut usize,
+                         layout: &Option<Arc<Layout>>,
+                         last: bool,
+                         stats: &mut LineStats,
+                         spare: &mut Vec<Vec<csv::ByteRecord>>| {
+            if *n > 0 {
+                if let Some(layout) = layout {
+                    let batch = std::mem::replace(rows, spare.pop().unwrap_or_default());
+                    let len = *n;
+                    let layout = Arc::clone(layout);
+                    if overlap {
+                        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                        scope.spawn(move |_| {
+                            let parsed = parse_rows(ps, mta, &layout, &batch[..len]);
+                            let _ = tx.send((parsed.0, parsed.1, batch));
+                        });
+                        pending.push_back(rx);
+                    } else {
+                        let parsed = parse_rows(ps, mta, &layout, &batch[..len]);
+                        take((parsed.0, parsed.1, batch), stats, spare);
+                    }
+                }
+                *n = 0;
+            }
+            while pending.len() > if last { 0 } else { IN_FLIGHT } {
+                if let Some(p) = pending.pop_front().and_then(|rx| rx.recv().ok()) {
+                    take(p, stats, spare);
+                }
+            }
+        };
+        let result = loop {
+            if rows.len() == n {
+                rows.push(csv::ByteRecord::new());
+            }
+            let row = &mut rows[n];
+            match rdr.read_byte_record(row) {
+                Ok(false) => break Ok(()),
+                Ok(true) => {}
+                Err(e) => {
+                    // Bad quoting or invalid UTF-8 inside quotes: count the row and go on.
+                    stats.total += 1;
+                    stats.unrecognised += 1;
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        break Err(format!("read error: {e}"));
+                    }
+                    continue;
+                }
+            }
+            stats.total += 1;
+            let first = row.get(0).unwrap_or_default();
+            let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first);
+            if first.starts_with(b"#") {
+                stats.recognised += 1;
+                if let Some(name) = first.strip_prefix(b"#Fields:") {
+                    let mut names = vec![String::from_utf8_lossy(name).trim().to_string()];
+                    names.extend(
+                        row.iter()
+                            .skip(1)
+                            .map(|c| String::from_utf8_lossy(c).trim().to_string()),
+                    );
+                    let cols: HashMap<String, usize> =
+                        names.into_iter().enumerate().map(|(i, n)| (n, i)).collect();
+                    // The rows so far were read with the columns before.
+                    flush(&mut rows, &mut n, &columns, false, stats, &mut spare);
+                    columns = Some(Arc::new(Layout::new(ps, mta, &cols)));
+                    seen_fields = true;
                 }
                 continue;
             }
-        }
-        let line = row.position().map_or(0, |p| p.line());
-        stats.total += 1;
-        let first = row.get(0).unwrap_or_default();
-        let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first);
-        if first.starts_with(b"#") {
-            stats.recognised += 1;
-            if let Some(name) = first.strip_prefix(b"#Fields:") {
-                let mut names = vec![String::from_utf8_lossy(name).trim().to_string()];
-                names.extend(
-                    row.iter()
-                        .skip(1)
-                        .map(|c| String::from_utf8_lossy(c).trim().to_string()),
-                );
-                columns = Some(names.into_iter().enumerate().map(|(i, n)| (n, i)).collect());
+            if row.len() == 1 && first.is_empty() {
+                stats.total -= 1; // a blank line is not a row
+                continue;
             }
-            continue;
-        }
-        if row.len() == 1 && first.is_empty() {
-            stats.total -= 1; // a blank line is not a row
-            continue;
-        }
-        let Some(cols) = &columns else {
-            return Err(
-                "no #Fields: header before the first row; not a message tracking log?".into(),
-            );
+            let Some(cols) = &columns else {
+                break Err(
+                    "no #Fields: header before the first row; not a message tracking log?".into(),
+                );
+            };
+            if row.len() < cols.width / 2 {
+                stats.unrecognised += 1; // a short row: counted, not guessed at
+                continue;
+            }
+            stats.recognised += 1;
+            n += 1;
+            if n == BATCH_ROWS {
+                flush(&mut rows, &mut n, &columns, false, stats, &mut spare);
+            }
         };
-        if row.len() < cols.len() / 2 {
-            stats.unrecognised += 1; // a short row: counted, not guessed at
-            continue;
-        }
-        stats.recognised += 1;
-        let records = records(ps, mta, cols, &row, line, stats);
-        for r in records {
-            emit(r);
-        }
-    }
-    if columns.is_none() && stats.recognised > 0 {
+        flush(&mut rows, &mut n, &columns, true, stats, &mut spare);
+        result
+    })?;
+    if !seen_fields && stats.recognised > 0 {
         return Err("no #Fields: header; not a message tracking log?".into());
     }
     Ok(())
+}
+
+/// Parses rows (all under one `#Fields:` header) in tasks on the thread pool;
+/// the records come back in row order.
+fn parse_rows(
+    ps: &PatternSet,
+    mta: usize,
+    layout: &Layout,
+    rows: &[csv::ByteRecord],
+) -> (Vec<Record>, LineStats) {
+    let parts: Vec<(Vec<Record>, LineStats)> = rows
+        .par_chunks(TASK_ROWS)
+        .map(|rows| {
+            let mut stats = LineStats::default();
+            let mut out = Vec::with_capacity(rows.len());
+            let mut raw = String::new();
+            for row in rows {
+                let line = row.position().map_or(0, |p| p.line());
+                layout.records_into(ps, mta, row, line, &mut stats, &mut raw, &mut out);
+            }
+            (out, stats)
+        })
+        .collect();
+    let mut stats = LineStats::default();
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+    for (recs, st) in parts {
+        stats.merge(&st);
+        out.extend(recs);
+    }
+    (out, stats)
 }
 
 /// Splits a list field at `sep` into its members, as Exchange writes
@@ -203,108 +311,85 @@ pub fn last_error_text(status: &str) -> &str {
     value("LED").or_else(|| value("MSG")).unwrap_or(status)
 }
 
-/// The records of one row (several when recipients are listed).
-pub fn records(
-    ps: &PatternSet,
-    mta_idx: usize,
-    cols: &HashMap<String, usize>,
-    row: &csv::ByteRecord,
-    line: u64,
-    stats: &mut LineStats,
-) -> Vec<Record> {
-    let mta = &ps.mtas[mta_idx];
-    let Some(csv) = mta.csv.as_ref() else {
-        return Vec::new();
-    };
-    let mut lossy = false;
-    // A column as text; matching rules reads it borrowed (every row is tried
-    // against the rules in order, so this runs several times a row).
-    let mut cell = |name: &str| {
-        let s = String::from_utf8_lossy(row.get(*cols.get(name)?)?);
-        lossy |= matches!(s, std::borrow::Cow::Owned(_));
-        Some(s)
-    };
-    let Some(rule_idx) = mta.rules.iter().position(|r| {
-        !r.when.is_empty()
-            && r.when
-                .iter()
-                .all(|(c, re)| cell(c).is_some_and(|v| re.is_match(v.as_bytes())))
-    }) else {
-        return Vec::new();
-    };
-    let mut col = |name: &str| cell(name).map(std::borrow::Cow::into_owned);
-    stats.matched += 1;
-    let rule = &mta.rules[rule_idx];
-    let mut values: HashMap<&str, Vec<String>> = HashMap::new();
-    for (field, column) in &csv.fields {
-        let Some(v) = col(column).filter(|v| !v.is_empty()) else {
-            continue;
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    /// Rows read in batches on the pool give the records of reading them
+    /// one by one, in order, across batch ends and a change of `#Fields:`.
+    #[test]
+    fn batches_keep_row_order_and_headers() {
+        let ps = PatternSet::load(None).expect("built-in patterns");
+        let mta = ps
+            .mtas
+            .iter()
+            .position(|m| m.csv.is_some())
+            .expect("csv mta");
+        let a = "date-time,event-id,source,recipient-address,recipient-status,sender-address,directionality,message-id";
+        let b = "message-id,recipient-status,recipient-address,event-id,source,date-time,sender-address,directionality";
+        let row = |i: usize, order: &str| {
+            let ev = ["FAIL", "DELIVER", "DEFER", "RECEIVE"][i % 4];
+            let values: HashMap<&str, String> = [
+                (
+                    "date-time",
+                    format!("2025-03-10T07:{:02}:{:02}.000Z", i / 60 % 60, i % 60),
+                ),
+                ("event-id", ev.to_string()),
+                ("source", "SMTP".to_string()),
+                (
+                    "recipient-address",
+                    format!("u{i}@example.com;v{i}@example.net"),
+                ),
+                (
+                    "recipient-status",
+                    format!("550 5.1.1 unknown {i};451 4.4.0 later {i}"),
+                ),
+                ("sender-address", format!("s{i}@example.org")),
+                ("directionality", "Originating".to_string()),
+                ("message-id", format!("<m{i}@example.org>")),
+            ]
+            .into_iter()
+            .collect();
+            order
+                .split(',')
+                .map(|c| values[c].clone())
+                .collect::<Vec<_>>()
+                .join(",")
         };
-        let mut list = if csv.split.contains(field) {
-            split_list(&v, &csv.separator)
-        } else {
-            vec![v]
-        };
-        if field == "text" {
-            // The reply text of a LastError status is its LED value.
-            for t in &mut list {
-                let led = last_error_text(t);
-                if led.len() != t.len() {
-                    *t = led.to_string();
-                }
+        let mut log = format!("#Fields: {a}\n");
+        let mut expected = Vec::new();
+        for i in 0..3000 {
+            let (order, head) = if i < 1500 { (a, a) } else { (b, b) };
+            if i == 1500 {
+                log.push_str(&format!("#Fields: {b}\n"));
             }
+            let line = row(i, order);
+            let cols: HashMap<String, usize> = head
+                .split(',')
+                .enumerate()
+                .map(|(i, c)| (c.to_string(), i))
+                .collect();
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(line.as_bytes());
+            let rec = rdr.byte_records().next().expect("row").expect("csv");
+            let mut st = LineStats::default();
+            for r in records(&ps, mta, &cols, &rec, 0, &mut st) {
+                expected.push(format!("{:?}", r.fields));
+            }
+            log.push_str(&line);
+            log.push('\n');
         }
-        values.insert(field.as_str(), list);
+        let mut got = Vec::new();
+        let mut stats = LineStats::default();
+        read(&ps, mta, log.as_bytes(), &mut stats, &mut |r| {
+            got.push(format!("{:?}", r.fields))
+        })
+        .expect("read");
+        assert_eq!(stats.total, 3002);
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected, "records differ or are out of order");
     }
-    let n = csv
-        .split
-        .iter()
-        .filter_map(|f| values.get(f.as_str()).map(Vec::len))
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let get = |f: &str, i: usize| {
-        values
-            .get(f)
-            .and_then(|v| v.get(i).or(v.last()))
-            .map(|v| Text::from(v.as_str()))
-    };
-    let time = get("time", 0).and_then(|t| super::stamp::rfc3339(&t));
-    // The example line: the row's fields joined again (quotes are not kept).
-    let raw = row
-        .iter()
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(",");
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let fields = Fields {
-            queue_id: get("queue_id", i),
-            client: get("client", i),
-            sender: get("sender", i).map(|s| if s == "<>" { Text::default() } else { s }),
-            rcpt: get("rcpt", i),
-            orig_to: get("orig_to", i),
-            helo: get("helo", i),
-            stage: get("stage", i),
-            relay: get("relay", i),
-            dsn: None,
-            status: rule.status.as_deref().map(Text::from),
-            text: get("text", i),
-            delivery: None,
-            service: get("service", i),
-        };
-        let (mut rec, event) = build_record(ps, mta_idx, rule_idx, line, fields, None, false);
-        rec.hash = crate::parse::hash_line(raw.as_bytes());
-        rec.time = time;
-        if event {
-            rec.raw = Some(raw.clone());
-        }
-        out.push(rec);
-    }
-    if lossy {
-        stats.invalid_utf8 += 1;
-    }
-    out
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! `correlate`'s job).
 
 pub mod csvlog;
+pub mod csvrow;
+pub mod native;
 pub mod stamp;
 pub mod stats;
 pub mod syslog;

@@ -4,17 +4,17 @@
 //! the fallback for forms the hand decoders do not take (a leap second, a
 //! one-digit field, a custom `time_format`), so both always agree.
 //!
-//! Also here: the time of an MTA's own line prefix ([`native_stamp`],
-//! [`native_prefix`]), the year inference of RFC 3164 stamps ([`resolve`]),
+//! Also here: the time of an MTA's own line prefix ([`native_stamp`]; the
+//! prefix itself is read by `native`, re-exported as [`native_prefix`]), the year inference of RFC 3164 stamps ([`resolve`]),
 //! the local-time
 //! conversion with its per-hour cache ([`local`]).
 
 use super::syslog::{bsd_month, Header, StampForm};
-use crate::patterns::Native;
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
 };
 
+pub use super::native::native_prefix;
 pub use crate::zone::Zone;
 
 /// The chrono format that [`date_time`] decodes by hand.
@@ -92,7 +92,12 @@ pub fn rfc3339(s: &str) -> Option<DateTime<FixedOffset>> {
 pub fn tai64n(h: &[u8]) -> Option<DateTime<FixedOffset>> {
     fn hex(b: &[u8]) -> Option<u64> {
         b.iter().try_fold(0u64, |n, &c| {
-            let d = (c as char).to_digit(16)?;
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return None,
+            };
             Some(n << 4 | u64::from(d))
         })
     }
@@ -132,7 +137,7 @@ fn offset(z: &[u8]) -> Option<FixedOffset> {
 
 /// The time of a native prefix from its groups (`get` by name): `tai64n`,
 /// `epoch`, or `time` in `format`, in `zone` unless `tz` (`+0100`).
-fn native_time<'a>(
+pub(crate) fn native_time<'a>(
     get: impl Fn(&str) -> Option<&'a [u8]>,
     format: &str,
     zone: &Zone,
@@ -163,45 +168,6 @@ pub fn native_stamp(
     zone: &Zone,
 ) -> Option<DateTime<FixedOffset>> {
     native_time(|n| c.name(n).map(|m| m.as_bytes()), format, zone)
-}
-
-thread_local! {
-    /// Capture slots of each native prefix regex (by its address), reused
-    /// from line to line: the prefix is tried on every line of a native log.
-    static PREFIX_SLOTS: std::cell::RefCell<Vec<(usize, regex::bytes::CaptureLocations)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// An MTA's own line prefix at the start of `line`: its time and where the
-/// rest begins; `None` when the prefix does not match or has no time. A time
-/// without an offset is read in `zone`.
-pub fn native_prefix(
-    n: &Native,
-    line: &[u8],
-    zone: &Zone,
-) -> Option<(DateTime<FixedOffset>, usize)> {
-    let key = std::ptr::from_ref(&n.regex) as usize;
-    PREFIX_SLOTS.with_borrow_mut(|slots| {
-        let i = match slots.iter().position(|(k, _)| *k == key) {
-            Some(i) => i,
-            None => {
-                // A handful of native MTAs; a pattern set reloaded many times
-                // (tests) must not grow this without bound.
-                if slots.len() >= 16 {
-                    slots.clear();
-                }
-                slots.push((key, n.regex.capture_locations()));
-                slots.len() - 1
-            }
-        };
-        let locs = &mut slots[i].1;
-        let m = n.regex.captures_read(locs, line)?;
-        let group = |name: &str| {
-            let g = n.regex.capture_names().position(|c| c == Some(name))?;
-            locs.get(g).map(|(a, b)| &line[a..b])
-        };
-        Some((native_time(group, &n.time_format, zone)?, m.end()))
-    })
 }
 
 /// What year-less stamps are resolved against.
