@@ -377,14 +377,15 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
         }
     }
     // Those never delivered (else not a typo), split at the last `@`.
-    let queries: Vec<Query<'_>> = failed
-        .iter()
-        .filter(|(addr, _)| s.diag.delivered.get(addr) == 0)
-        .filter_map(|(addr, (n, set))| {
-            let at = addr.rfind('@')?;
-            Some((addr.as_ref(), *n, set.unwrap_or_default(), at))
-        })
-        .collect();
+    // Sized exactly (a collected filter would double).
+    let queried = |addr: &str| s.diag.delivered.get(addr) == 0 && addr.contains('@');
+    let mut queries: Vec<Query<'_>> =
+        Vec::with_capacity(failed.keys().filter(|a| queried(a)).count());
+    for (addr, (n, set)) in &failed {
+        if let Some(at) = addr.rfind('@').filter(|_| queried(addr)) {
+            queries.push((addr.as_ref(), *n, set.unwrap_or_default(), at));
+        }
+    }
     if queries.is_empty() {
         return Vec::new();
     }
@@ -400,7 +401,8 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
         }
     }
     let automata = Automata::default();
-    let mut suggestions: Vec<Option<(String, String)>> = vec![None; queries.len()];
+    // (query, suggestion, why), for the queries that have one.
+    let mut suggestions: Vec<(usize, String, String)> = Vec::new();
     {
         let domains = Domains::new(totals.into_iter().collect(), known.clone());
         // Domain typos: once per distinct domain that is neither delivered nor well known.
@@ -421,7 +423,7 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
             if by_domain.contains_key(domain) {
                 asked.entry(domain).or_default().push(i);
             } else if let Some((d, why)) = domain_typos.get(domain) {
-                suggestions[i] = Some((format!("{local}@{d}"), why.clone()));
+                suggestions.push((i, format!("{local}@{d}"), why.clone()));
             }
         }
         for (domain, delivered) in by_domain {
@@ -429,27 +431,24 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
                 continue;
             };
             let ix = Locals::new(delivered);
-            let found: Vec<(usize, (String, String))> = asked
+            let found: Vec<(usize, String, String)> = asked
                 .par_iter()
                 .filter_map(|&i| {
                     let (local, _) = split(&queries[i]);
                     ix.best(local, &automata).map(|(_, l, m)| {
                         let why = format!("delivered {m} time{}", if m == 1 { "" } else { "s" });
-                        (i, (format!("{l}@{domain}"), why))
+                        (i, format!("{l}@{domain}"), why)
                     })
                 })
                 .collect();
-            for (i, sug) in found {
-                suggestions[i] = Some(sug);
-            }
+            suggestions.extend(found);
         }
     }
-    // Exactly as many as there are suggestions (a collected filter would double).
-    let mut out = Vec::with_capacity(suggestions.iter().flatten().count());
-    for (&(addr, n, set, _), sug) in queries.iter().zip(suggestions) {
-        let Some((to, why)) = sug else {
-            continue;
-        };
+    // In address order, as the queries are.
+    suggestions.sort_unstable_by_key(|x| x.0);
+    let mut out = Vec::with_capacity(suggestions.len());
+    for (i, to, why) in suggestions {
+        let (addr, n, set, _) = queries[i];
         let message = format!(
             "{addr} ({n} failure{}) → did you mean {to} ({why})?",
             if n == 1 { "" } else { "s" }
