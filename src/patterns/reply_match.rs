@@ -1,19 +1,25 @@
-//! Which reply rules match a text, built piece by piece as texts need them:
-//! a literal prefilter (one Aho-Corasick automaton over words every match of
-//! a rule must start with) picks the candidate rules, and each candidate's
-//! own regex, compiled the first time a text makes it a candidate, decides.
-//! A run whose failures name a dozen causes compiles a dozen rules, not the
-//! hundred-odd of the catalogue; the answer is the same as one automaton over
-//! all of them would give.
+//! Which reply rules match a text, built piece by piece as texts need them.
+//! A rule whose regex is an alternation (`a|b|c`, most are) is split into
+//! its branches, each with the rule's leading flags; a literal prefilter (one
+//! Aho-Corasick automaton over the words every match of a branch starts
+//! with) picks the candidate branches, and each candidate's own small regex,
+//! compiled the first time a text makes it a candidate, decides. A rule
+//! matches when one of its branches does: the same answer as one automaton
+//! over all the rules, but a run compiles only the few branches its texts
+//! come near.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use regex_automata::meta::{self, Regex};
 use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
 use regex_syntax::ast::{self, Ast};
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-/// At most this many literals per rule; a rule with more is always a
+/// At most this many literals per branch; a branch with more is always a
 /// candidate (its regex decides alone).
 const MAX_LITERALS: usize = 250;
 /// Literals are cut to this length: longer ones select no better.
@@ -22,41 +28,63 @@ const MAX_LEN: usize = 12;
 /// The rules of one text set (masked or raw): pattern p is the p-th source.
 #[derive(Debug, Clone)]
 pub(super) struct RuleMatcher {
+    /// Tells the matchers apart in the per-thread memo of answers.
+    id: u64,
     sources: Arc<[String]>,
-    prefilter: Arc<OnceLock<Prefilter>>,
-    regexes: Arc<[OnceLock<Regex>]>,
+    parts: Arc<OnceLock<Parts>>,
 }
 
+/// Texts a thread remembers the answer for, per matcher; past this many the
+/// memo starts afresh (masked texts repeat: a big log has few distinct ones).
+const MEMO: usize = 4096;
+
+/// One matcher's remembered answers: text → the patterns that match it.
+type Answers = FxHashMap<Box<[u8]>, Box<[usize]>>;
+
+thread_local! {
+    static ANSWERS: RefCell<FxHashMap<u64, Answers>> = RefCell::default();
+}
+
+/// The branches of all rules and the prefilter over them.
 #[derive(Debug)]
-struct Prefilter {
-    /// Over the literals, ASCII case-insensitive; `None` if no rule has one.
+struct Parts {
+    branches: Vec<Branch>,
+    /// Over the literals (lower case, matched on a lower-case copy of the
+    /// text); `None` if no branch has one.
     ac: Option<AhoCorasick>,
-    /// Rules of each literal of `ac` (`rules[starts[l]..starts[l + 1]]`).
+    /// Branches of each literal of `ac` (`of[starts[l]..starts[l + 1]]`).
     starts: Vec<u32>,
-    rules: Vec<u32>,
-    /// Rules that have no literal: candidates for every text.
+    of: Vec<u32>,
+    /// Branches that have no literal: candidates for every text.
     always: Vec<u32>,
+}
+
+/// One branch of a rule's top-level alternation (or the whole regex).
+#[derive(Debug)]
+struct Branch {
+    rule: u32,
+    source: String,
+    regex: OnceLock<Regex>,
 }
 
 impl RuleMatcher {
     pub(super) fn new(sources: Vec<String>) -> RuleMatcher {
-        let regexes = sources.iter().map(|_| OnceLock::new()).collect();
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         RuleMatcher {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
             sources: sources.into(),
-            prefilter: Arc::new(OnceLock::new()),
-            regexes,
+            parts: Arc::new(OnceLock::new()),
         }
     }
 
     /// Compiles every rule now (users' files: errors surface when loading);
-    /// the error is that of the first rule that does not compile.
+    /// the error is that of the first branch that does not compile.
     pub(super) fn build(&self) -> Result<(), String> {
-        for (s, cell) in self.sources.iter().zip(self.regexes.iter()) {
-            if cell.get().is_none() {
-                let _ = cell.set(compile_rule(s)?);
+        for b in &self.parts().branches {
+            if b.regex.get().is_none() {
+                let _ = b.regex.set(compile_rule(&b.source)?);
             }
         }
-        self.prefilter();
         Ok(())
     }
 
@@ -64,20 +92,18 @@ impl RuleMatcher {
         self.sources.len()
     }
 
-    /// How many of the rules are compiled so far.
+    /// How many branches are compiled so far.
     pub(super) fn compiled(&self) -> usize {
-        self.regexes.iter().filter(|r| r.get().is_some()).count()
-    }
-
-    fn prefilter(&self) -> &Prefilter {
-        self.prefilter.get_or_init(|| Prefilter::new(&self.sources))
-    }
-
-    fn regex(&self, p: usize) -> &Regex {
-        self.regexes[p].get_or_init(|| {
-            compile_rule(&self.sources[p])
-                .expect("reply rules were checked when loading (see `builtin_patterns_compile`)")
+        self.parts.get().map_or(0, |p| {
+            p.branches
+                .iter()
+                .filter(|b| b.regex.get().is_some())
+                .count()
         })
+    }
+
+    fn parts(&self) -> &Parts {
+        self.parts.get_or_init(|| Parts::new(&self.sources))
     }
 
     /// The patterns that match `text`, in increasing order, into `found`
@@ -87,60 +113,166 @@ impl RuleMatcher {
         if self.sources.is_empty() {
             return;
         }
-        let pf = self.prefilter();
-        found.extend(pf.always.iter().map(|&p| p as usize));
-        if let Some(ac) = &pf.ac {
-            // The literals are lower case: an automaton without case
-            // folding over a lower-case copy is the cheaper to build.
+        let known = ANSWERS.with_borrow(|a| {
+            let hit = a.get(&self.id).and_then(|m| m.get(text));
+            hit.map(|h| found.extend_from_slice(h)).is_some()
+        });
+        if !known {
+            self.search(text, found);
+            ANSWERS.with_borrow_mut(|a| {
+                // Pattern sets loaded again and again (tests) leave theirs.
+                if a.len() >= 16 && !a.contains_key(&self.id) {
+                    a.clear();
+                }
+                let m = a.entry(self.id).or_default();
+                if m.len() >= MEMO {
+                    m.clear();
+                }
+                m.insert(text.into(), found.as_slice().into());
+            });
+        }
+    }
+
+    /// [`which`](Self::which), without the memo.
+    fn search(&self, text: &[u8], found: &mut Vec<usize>) {
+        let parts = self.parts();
+        // (branch, where its match must start); `None`: anywhere.
+        let mut cands: Vec<(u32, Option<usize>)> =
+            parts.always.iter().map(|&b| (b, None)).collect();
+        if let Some(ac) = &parts.ac {
             let lower = text.to_ascii_lowercase();
             for m in ac.find_overlapping_iter(&lower) {
                 let l = m.pattern().as_usize();
-                let (a, b) = (pf.starts[l] as usize, pf.starts[l + 1] as usize);
-                found.extend(pf.rules[a..b].iter().map(|&p| p as usize));
+                let (a, b) = (parts.starts[l] as usize, parts.starts[l + 1] as usize);
+                cands.extend(parts.of[a..b].iter().map(|&b| (b, Some(m.start()))));
             }
         }
-        found.sort_unstable();
-        found.dedup();
-        found.retain(|&p| self.regex(p).is_match(text));
+        cands.sort_unstable();
+        cands.dedup();
+        for (c, at) in cands {
+            let b = &parts.branches[c as usize];
+            let rule = b.rule as usize;
+            // Branches of a rule are consecutive: one match is enough.
+            if found.last() == Some(&rule) {
+                continue;
+            }
+            let re = b.regex.get_or_init(|| {
+                compile_rule(&b.source).expect(
+                    "reply rules were checked when loading (see `builtin_patterns_compile`)",
+                )
+            });
+            // Every match of the branch starts with one of its literals, so
+            // where one is found is the only place a match may start (the
+            // whole text stays in view for `\b` and `^`).
+            let input = match at {
+                Some(at) => Input::new(text).range(at..).anchored(Anchored::Yes),
+                None => Input::new(text),
+            };
+            if re.is_match(input) {
+                found.push(rule);
+            }
+        }
     }
 }
 
-impl Prefilter {
-    fn new(sources: &[String]) -> Prefilter {
+impl Parts {
+    fn new(sources: &[String]) -> Parts {
+        let mut branches = Vec::new();
         let mut by_literal: Vec<(Vec<u8>, u32)> = Vec::new();
         let mut always = Vec::new();
         for (p, s) in sources.iter().enumerate() {
-            match literals(s) {
-                Some(ls) => by_literal.extend(ls.into_iter().map(|l| (l, p as u32))),
-                None => always.push(p as u32),
+            for (source, lits) in split(s) {
+                let id = branches.len() as u32;
+                match lits {
+                    Some(ls) => by_literal.extend(ls.into_iter().map(|l| (l, id))),
+                    None => always.push(id),
+                }
+                branches.push(Branch {
+                    rule: p as u32,
+                    source,
+                    regex: OnceLock::new(),
+                });
             }
         }
         by_literal.sort_unstable();
         by_literal.dedup();
         let mut words: Vec<&[u8]> = Vec::new();
         let mut starts = Vec::new();
-        let mut rules = Vec::with_capacity(by_literal.len());
-        for (l, p) in &by_literal {
+        let mut of = Vec::with_capacity(by_literal.len());
+        for (l, b) in &by_literal {
             if words.last() != Some(&l.as_slice()) {
                 words.push(l);
-                starts.push(rules.len() as u32);
+                starts.push(of.len() as u32);
             }
-            rules.push(*p);
+            of.push(*b);
         }
-        starts.push(rules.len() as u32);
+        starts.push(of.len() as u32);
         let ac = (!words.is_empty()).then(|| {
             AhoCorasickBuilder::new()
-                .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&words)
                 .expect("literals of a few hundred rules fit an automaton")
         });
-        Prefilter {
+        Parts {
+            branches,
             ac,
             starts,
-            rules,
+            of,
             always,
         }
     }
+}
+
+/// Parses a rule's regex (as the regex crate does, without compiling).
+fn parse(re: &str) -> Option<Ast> {
+    ast::parse::ParserBuilder::new()
+        .nest_limit(250)
+        .octal(false)
+        .build()
+        .parse(re)
+        .ok()
+}
+
+/// The branches of a regex, each with its literals (see [`literals`]): the
+/// branches of its top-level alternation when flags are set only at the
+/// start of the first (each other branch gets them written in front), else
+/// the whole regex.
+fn split(re: &str) -> Vec<(String, Option<Vec<Vec<u8>>>)> {
+    let Some(ast) = parse(re) else {
+        return vec![(re.to_string(), None)];
+    };
+    let whole = || vec![(re.to_string(), finish(prefixes(&ast)))];
+    let Ast::Alternation(alt) = &ast else {
+        return whole();
+    };
+    let mut flags = "";
+    for (i, b) in alt.asts.iter().enumerate() {
+        let items = match b {
+            Ast::Concat(c) => &c.asts[..],
+            other => std::slice::from_ref(other),
+        };
+        for (j, item) in items.iter().enumerate() {
+            if let Ast::Flags(f) = item {
+                if i > 0 || j > 0 {
+                    return whole();
+                }
+                flags = &re[f.span.start.offset..f.span.end.offset];
+            }
+        }
+    }
+    alt.asts
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let text = &re[b.span().start.offset..b.span().end.offset];
+            let source = if i == 0 {
+                text.to_string()
+            } else {
+                format!("{flags}{text}")
+            };
+            (source, finish(prefixes(b)))
+        })
+        .collect()
 }
 
 /// Compiles a rule's regex for `is_match` alone: byte classes as every rule
@@ -168,14 +300,15 @@ fn compile_rule(re: &str) -> Result<Regex, String> {
 /// start anywhere, or the set would be too large). Read from the syntax tree
 /// alone, without compiling: flags are ignored, which only makes the set
 /// match more texts, never fewer.
-pub(super) fn literals(re: &str) -> Option<Vec<Vec<u8>>> {
-    let ast = ast::parse::ParserBuilder::new()
-        .nest_limit(250)
-        .octal(false)
-        .build()
-        .parse(re)
-        .ok()?;
-    let mut ls = prefixes(&ast)?;
+#[cfg(test)]
+fn literals(re: &str) -> Option<Vec<Vec<u8>>> {
+    finish(prefixes(&parse(re)?))
+}
+
+/// The literals of [`prefixes`], sorted, none the start of another; `None`
+/// when one is empty (a match may start anywhere).
+fn finish(ls: Option<Vec<Lit>>) -> Option<Vec<Vec<u8>>> {
+    let mut ls = ls?;
     ls.sort_unstable();
     // A literal that another one starts selects no text the other does not.
     let mut out: Vec<Vec<u8>> = Vec::with_capacity(ls.len());
@@ -408,10 +541,55 @@ mod tests {
         let mut found = Vec::new();
         m.which(b"550 USER UNKNOWN", &mut found);
         assert_eq!(found, vec![0, 2]);
-        assert_eq!(m.compiled(), 3, "only the candidates are compiled");
+        assert_eq!(m.compiled(), 4, "only the candidate branches are compiled");
         m.which(b"550 no such user", &mut found);
         assert_eq!(found, vec![1]);
         m.which(b"Unknown", &mut found);
         assert_eq!(found, vec![2, 3]);
+    }
+
+    #[test]
+    fn branches_carry_the_leading_flags() {
+        let sources = |re: &str| split(re).into_iter().map(|b| b.0).collect::<Vec<_>>();
+        assert_eq!(sources("(?i)foo|bar(?:x|y)"), ["(?i)foo", "(?i)bar(?:x|y)"]);
+        assert_eq!(sources("foo|(?:b|c)"), ["foo", "(?:b|c)"]);
+        // Flags set later apply to what follows: not split.
+        assert_eq!(sources("a(?i)b|c"), ["a(?i)b|c"]);
+        assert_eq!(sources("a|(?i)b|c"), ["a|(?i)b|c"]);
+    }
+
+    /// The oracle: for every built-in rule and every sample text of any
+    /// rule, the matcher says what the rule's whole regex says.
+    #[test]
+    fn builtin_rules_match_as_their_whole_regexes() {
+        let ps = crate::patterns::PatternSet::load(None).expect("built-ins");
+        let rules: Vec<_> = ps
+            .reply
+            .rules
+            .iter()
+            .filter(|r| !r.regex.is_empty())
+            .collect();
+        let whole: Vec<_> = rules
+            .iter()
+            .map(|r| crate::patterns::compile_str(&r.regex).expect("compiles"))
+            .collect();
+        let m = RuleMatcher::new(rules.iter().map(|r| r.regex.clone()).collect());
+        let mut texts: Vec<String> = Vec::new();
+        for r in &ps.reply.rules {
+            for s in &r.samples {
+                texts.push(ps.reply.mask(s).into_owned());
+                texts.push(s.clone());
+            }
+        }
+        let (mut found, mut hits) = (Vec::new(), 0);
+        for t in &texts {
+            m.which(t.as_bytes(), &mut found);
+            let expect: Vec<usize> = (0..rules.len())
+                .filter(|&p| whole[p].is_match(t.as_bytes()))
+                .collect();
+            assert_eq!(found, expect, "{t}");
+            hits += found.len();
+        }
+        assert!(hits >= texts.len() / 2, "the samples match their rules");
     }
 }
