@@ -16,7 +16,6 @@ use crate::parse::syslog::TimeContext;
 use crate::parse::{parse_chunk, ChunkResult};
 use crate::patterns::PatternSet;
 use crate::source::{self, looks_binary, Input, Reader};
-use rayon::prelude::*;
 
 /// How a run filters and shapes events.
 #[derive(Debug, Clone, Default)]
@@ -110,7 +109,7 @@ pub fn run(
 /// Feeds parsed chunks, in order, to the correlator.
 #[allow(clippy::too_many_arguments)]
 fn feed(
-    results: Vec<Parsed>,
+    parsed: Parsed,
     base: &mut u64,
     recognised: &mut u64,
     corr: &mut Correlator,
@@ -119,7 +118,8 @@ fn feed(
     name: &str,
     ps: &PatternSet,
 ) {
-    for (mut r, span, part) in results {
+    let (mut r, span, part) = parsed;
+    {
         if let Some((a, b)) = span {
             summary.note_time(a);
             summary.note_time(b);
@@ -210,8 +210,8 @@ fn read_csv(
     }
 }
 
-/// Parsed batches waiting for the correlator.
-const PIPELINE_DEPTH: usize = 2;
+/// Chunks being parsed or waiting for the correlator, per thread of the pool.
+const IN_FLIGHT_PER_THREAD: usize = 4;
 /// Chunks read ahead of the parser.
 const READ_AHEAD: usize = 8;
 
@@ -230,7 +230,7 @@ fn analyze_input(
     let rekey = corr.mixed_forms;
     // Either copy may be read first, stamped a second before or after the other.
     corr.near_seconds = rekey;
-    let batch_len = rayon::current_num_threads().max(1) * 2;
+    let in_flight = rayon::current_num_threads().max(1) * IN_FLIGHT_PER_THREAD;
     // Lines counted once across inputs are decided in order: no folding then,
     // unless no earlier input left a line this one could repeat.
     let fold = partial::Fold {
@@ -276,46 +276,60 @@ fn analyze_input(
                     }
                 }
             });
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(PIPELINE_DEPTH);
-            let producer = sc.spawn(move || loop {
-                let batch: Vec<Vec<u8>> = chunk_rx.iter().take(batch_len).collect();
-                if batch.is_empty() {
-                    break;
-                }
-                if let Some(p) = progress {
-                    p.advance(batch.iter().map(|c| c.len() as u64).sum());
-                }
-                let parsed = batch
-                    .par_iter()
-                    .map(|c| {
-                        let mut r = parse_chunk(ps, ctx, c);
-                        if rekey {
-                            crate::analysis::dedupe::rekey(ctx, c, &mut r.records);
+            // Each chunk is a task on the pool as soon as it is read (no batch
+            // waits for its slowest chunk); at most `in_flight` are parsed or
+            // waiting to be fed, so memory stays bounded; the results are fed
+            // in input order.
+            let (tx, rx) = std::sync::mpsc::channel::<(usize, Parsed)>();
+            let (slot_tx, slot_rx) = std::sync::mpsc::sync_channel::<()>(in_flight);
+            let producer = sc.spawn(move || {
+                rayon::in_place_scope(|pool| {
+                    for (seq, c) in chunk_rx.iter().enumerate() {
+                        if slot_tx.send(()).is_err() {
+                            break;
                         }
-                        let part = partial::fold(&r.records, fold);
-                        (r, span(ps, ctx, c), part)
-                    })
-                    .collect::<Vec<_>>();
-                if tx.send(parsed).is_err() {
-                    break;
-                }
+                        if let Some(p) = progress {
+                            p.advance(c.len() as u64);
+                        }
+                        let tx = tx.clone();
+                        pool.spawn(move |_| {
+                            let mut r = parse_chunk(ps, ctx, &c);
+                            if rekey {
+                                crate::analysis::dedupe::rekey(ctx, &c, &mut r.records);
+                            }
+                            let part = partial::fold(&r.records, fold);
+                            // The receiver is gone only when the run stopped.
+                            let _ = tx.send((seq, (r, span(ps, ctx, &c), part)));
+                        });
+                    }
+                });
             });
-            for parsed in rx {
-                if opts.stopped() {
-                    // Dropping the queue ends the parser, and so the reader.
-                    break;
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut next = 0usize;
+            'feeding: for (seq, parsed) in rx.iter() {
+                waiting.insert(seq, parsed);
+                while let Some(parsed) = waiting.remove(&next) {
+                    if opts.stopped() {
+                        break 'feeding;
+                    }
+                    feed(
+                        parsed,
+                        &mut base,
+                        &mut recognised,
+                        corr,
+                        summary,
+                        sink,
+                        &name,
+                        ps,
+                    );
+                    next += 1;
+                    // A slot is free again (the producer may be gone).
+                    let _ = slot_rx.try_recv();
                 }
-                feed(
-                    parsed,
-                    &mut base,
-                    &mut recognised,
-                    corr,
-                    summary,
-                    sink,
-                    &name,
-                    ps,
-                );
             }
+            // Dropping the queues ends the parser, and so the reader.
+            drop(slot_rx);
+            drop(rx);
             producer.join().is_err() | reader.join().is_err()
         });
         if opts.stopped() {
