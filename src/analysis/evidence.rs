@@ -33,6 +33,8 @@ pub const CLIENT_CAP: usize = 1_000_000;
 pub const VALID_CAP: usize = 1024;
 /// Valid-recipient hashes kept in all (4 bytes each) beyond each client's first.
 const VALID_TOTAL_CAP: usize = 4_000_000;
+/// A client's recipients are looked up in a set from this many on.
+const SEEN_FROM: usize = 48;
 /// Distinct client addresses, senders and HELO names of the attempts kept.
 const NAME_CAP: usize = 200_000;
 const TEXT_CAP: usize = 10_000;
@@ -180,6 +182,9 @@ struct Valid {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct More {
     hashes: Vec<u32>,
+    /// The same hashes as a set, once there are `SEEN_FROM` of them: a
+    /// client that named many recipients is asked for each of its deliveries.
+    seen: Option<foldhash::HashSet<u32>>,
     /// More distinct valid recipients than were kept.
     saturated: bool,
 }
@@ -222,21 +227,32 @@ impl ValidSets {
             v.more = self.arena.len() as u32;
         }
         let m = &mut self.arena[v.more as usize - 1];
-        if m.saturated || m.hashes.contains(&rcpt) {
+        let known = match &m.seen {
+            Some(set) => set.contains(&rcpt),
+            None => m.hashes.contains(&rcpt),
+        };
+        if m.saturated || known {
             return;
         }
         if m.hashes.len() + 1 >= VALID_CAP || self.total >= VALID_TOTAL_CAP {
             m.saturated = true;
+            m.seen = None;
             return;
         }
         m.hashes.push(rcpt);
         self.total += 1;
+        if let Some(set) = &mut m.seen {
+            set.insert(rcpt);
+        } else if m.hashes.len() >= SEEN_FROM {
+            m.seen = Some(m.hashes.iter().copied().collect());
+        }
     }
 
     /// A client with a second recipient when the arena is full.
     fn saturate_new(&mut self, ip: u64) {
         self.arena.push(More {
             hashes: Vec::new(),
+            seen: None,
             saturated: true,
         });
         let n = self.arena.len() as u32;
@@ -620,5 +636,26 @@ mod tests {
             normalise("host mx.example.net[192.0.2.7] said: 554 Transaction failed id 4Z1xYk2QmTz9sXQ for <a@example.com>"),
             "host mx.example.net<ip> said: <n> Transaction failed id <id> for <addr>"
         );
+    }
+
+    #[test]
+    fn a_client_of_many_recipients_counts_each_once_up_to_the_cap() {
+        let mut v = ValidSets::default();
+        let ip = hash64("192.0.2.25");
+        // Past the size where look-ups move to a set, every recipient twice.
+        for round in 0..2 {
+            for r in 0..(SEEN_FROM as u32 * 3) {
+                v.add_hashed(ip, r * 7 + 1);
+            }
+            assert_eq!(v.count("192.0.2.25"), Some(SEEN_FROM * 3), "round {round}");
+        }
+        // Insertion order is kept (the JSON report lists it).
+        let (hashes, saturated) = v.recipients(ip);
+        assert!(!saturated);
+        assert_eq!(hashes[..3], [1, 8, 15]);
+        for r in 0..VALID_CAP as u32 {
+            v.add_hashed(ip, 100_000 + r);
+        }
+        assert_eq!(v.count("192.0.2.25"), None, "saturated: more than kept");
     }
 }

@@ -135,6 +135,10 @@ fn feed(
         }
         corr.counted = false;
         *base += r.stats.total;
+        // Freeing a chunk's records (several strings each) is a pool task:
+        // this thread is the pipeline's one sequential stage.
+        let records = std::mem::take(&mut r.records);
+        rayon::spawn(move || drop(records));
     }
 }
 
