@@ -36,5 +36,7 @@ pub fn write(
     let mut buf = io::BufWriter::with_capacity(1 << 16, &mut *w);
     serde_json::to_writer_pretty(&mut buf, &doc).map_err(io::Error::other)?;
     buf.write_all(b"\n")?;
-    buf.into_inner().map(drop).map_err(io::IntoInnerError::into_error)
+    buf.into_inner()
+        .map(drop)
+        .map_err(io::IntoInnerError::into_error)
 }
