@@ -1,22 +1,36 @@
 //! An MTA's own line prefix (`[native]` of its pattern file: Exim's
 //! `2025-03-10 09:14:07 [pid] `, qmail's TAI64N label, tai64nlocal time or
 //! splogger seconds): matched on every line of a native log, so this keeps,
-//! per thread and regex, its capture slots, a one-pass regex per stamp form
-//! when the whole is not one-pass, and the last time decoded (lines of one
-//! second share it). The time itself is decoded by `stamp`.
+//! per regex, a one-pass regex per stamp form when the whole is not
+//! one-pass (built once, shared by the threads), and per thread its capture
+//! slots and the last time decoded (lines of one second share it). The time
+//! itself is decoded by `stamp`.
 
 use super::stamp::{native_time, Zone};
 use crate::patterns::Native;
 use chrono::{DateTime, FixedOffset};
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// What is kept of one native prefix regex on a thread: its capture slots,
-/// the indexes of its time groups, how much of a line it can read, and the
-/// last time it decoded.
+/// What is kept of one native prefix regex on a thread: its plan (shared by
+/// the threads), its capture slots and the last time it decoded.
 struct PrefixSlot {
     /// The regex's address and source (a pattern set reloaded in tests may
     /// put another regex at the same address).
     key: (usize, String),
+    plan: Arc<Plan>,
     locs: regex::bytes::CaptureLocations,
+    /// The capture slots of each of `plan.forms`.
+    form_locs: Vec<regex::bytes::CaptureLocations>,
+    /// The zone, the time groups' bytes of the last time decoded, and it:
+    /// lines of one second (or one label) share it.
+    last: Option<(u64, Vec<u8>, Option<DateTime<FixedOffset>>)>,
+    /// Scratch space for the time groups' bytes of the current line.
+    key_bytes: Vec<u8>,
+}
+
+/// How one native prefix regex is read, worked out once per process (the
+/// first thread that meets it builds it, the others share it).
+struct Plan {
     /// Groups `tai64n`, `epoch`, `time`, `tz`.
     groups: [Option<usize>; 4],
     /// Bytes a match can span, when every match starts at the start of the
@@ -24,22 +38,16 @@ struct PrefixSlot {
     /// searching only that much of the line finds the same match, and the
     /// regex engine's work no longer grows with the line.
     window: Option<usize>,
-    /// The zone, the time groups' bytes of the last time decoded, and it:
-    /// lines of one second (or one label) share it.
-    last: Option<(u64, Vec<u8>, Option<DateTime<FixedOffset>>)>,
-    /// Scratch space for the time groups' bytes of the current line.
-    key_bytes: Vec<u8>,
     /// A prefix that is a choice of stamp forms (`^(?:A|B|C) …`) and not
     /// one-pass as a whole, as one one-pass regex per form, tried in order
     /// (see [`split_forms`]); empty when the regex is used as it is.
     forms: Vec<Form>,
 }
 
-/// One stamp form of a split prefix regex: the regex, its capture slots and
-/// the indexes of its time groups.
+/// One stamp form of a split prefix regex: the regex and the indexes of its
+/// time groups.
 struct Form {
     regex: regex::bytes::Regex,
-    locs: regex::bytes::CaptureLocations,
     groups: [Option<usize>; 4],
     /// The bytes a match can start with (`None`: any, or an empty match).
     first: Option<Box<[bool; 256]>>,
@@ -64,24 +72,59 @@ fn time_groups(re: &regex::bytes::Regex) -> [Option<usize>; 4] {
     [group("tai64n"), group("epoch"), group("time"), group("tz")]
 }
 
-impl PrefixSlot {
-    fn new(n: &Native, key: (usize, String)) -> PrefixSlot {
-        PrefixSlot {
-            key,
-            locs: n.regex.capture_locations(),
+/// The plans made so far, by regex address and source.
+type Plans = Vec<((usize, String), Arc<Plan>)>;
+
+static PLANS: Mutex<Plans> = Mutex::new(Vec::new());
+
+impl Plan {
+    fn new(n: &Native) -> Plan {
+        Plan {
             groups: time_groups(&n.regex),
             window: prefix_window(n.regex.as_str()),
-            last: None,
-            key_bytes: Vec::new(),
             forms: split_forms(n.regex.as_str())
                 .into_iter()
                 .map(|(regex, first)| Form {
-                    locs: regex.capture_locations(),
                     groups: time_groups(&regex),
                     regex,
                     first,
                 })
                 .collect(),
+        }
+    }
+
+    /// The plan of `n`, made now if no thread has made it yet.
+    fn of(n: &Native, key: &(usize, String)) -> Arc<Plan> {
+        // A panic while the lock was held leaves at most a plan missing.
+        let mut plans = PLANS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, p)) = plans.iter().find(|(k, _)| k == key) {
+            return p.clone();
+        }
+        // A pattern set reloaded many times (tests) must not grow this
+        // without bound.
+        if plans.len() >= 16 {
+            plans.clear();
+        }
+        let plan = Arc::new(Plan::new(n));
+        plans.push((key.clone(), plan.clone()));
+        plan
+    }
+}
+
+impl PrefixSlot {
+    fn new(n: &Native, key: (usize, String)) -> PrefixSlot {
+        let plan = Plan::of(n, &key);
+        PrefixSlot {
+            key,
+            locs: n.regex.capture_locations(),
+            form_locs: plan
+                .forms
+                .iter()
+                .map(|f| f.regex.capture_locations())
+                .collect(),
+            plan,
+            last: None,
+            key_bytes: Vec::new(),
         }
     }
 }
@@ -136,7 +179,7 @@ fn split_forms(re: &str) -> Vec<(regex::bytes::Regex, Option<Box<[bool; 256]>>)>
 
 /// The most bytes a match of `re` can span when every match starts at the
 /// start of the haystack and `^` is its only look-around (see
-/// [`PrefixSlot::window`]); `None` otherwise.
+/// [`Plan::window`]); `None` otherwise.
 fn prefix_window(re: &str) -> Option<usize> {
     use regex_syntax::hir::{Look, LookSet};
     let hir = regex_syntax::ParserBuilder::new()
@@ -185,18 +228,19 @@ pub fn native_prefix(
             }
         };
         let slot = &mut slots[i];
-        let hay = match slot.window {
+        let plan = &*slot.plan;
+        let hay = match plan.window {
             Some(w) if w < line.len() => &line[..w],
             _ => line,
         };
         // The regex whose captures are read, and its group of each name.
-        let (m, regex, locs, groups) = if slot.forms.is_empty() {
+        let (m, regex, locs, groups) = if plan.forms.is_empty() {
             let m = n.regex.captures_read(&mut slot.locs, hay)?;
-            (m, &n.regex, &slot.locs, slot.groups)
+            (m, &n.regex, &slot.locs, plan.groups)
         } else {
             let mut found = None;
             let mut checked = false;
-            for (i, f) in slot.forms.iter_mut().enumerate() {
+            for (i, (f, locs)) in plan.forms.iter().zip(&mut slot.form_locs).enumerate() {
                 if let Some(first) = &f.first {
                     if !hay.first().is_some_and(|&b| first[usize::from(b)]) {
                         continue;
@@ -211,9 +255,8 @@ pub fn native_prefix(
                     }
                     checked = true;
                 }
-                if let Some(m) = f.regex.captures_read(&mut f.locs, hay) {
-                    let f = &*f;
-                    found = Some((m, &f.regex, &f.locs, f.groups));
+                if let Some(m) = f.regex.captures_read(locs, hay) {
+                    found = Some((m, &f.regex, &*locs, f.groups));
                     break;
                 }
             }

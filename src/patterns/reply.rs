@@ -282,15 +282,10 @@ impl ReplySet {
             let r = &self.rules[i];
             (r.tier, r.hosts.is_none(), i)
         };
-        let mut best: Option<(Tier, bool, usize)> = None;
-        let consider = |best: &mut Option<(Tier, bool, usize)>, i: usize| {
-            if scope_ok(&self.rules[i]) {
-                let k = key(i);
-                if best.is_none_or(|b| k < b) {
-                    *best = Some(k);
-                }
-            }
-        };
+        // Every rule the text matches, ranked; the best whose scope fits
+        // wins. Ranked first, the scopes (whose regexes compile on first use)
+        // are checked only down to the winner.
+        let mut ranked: Vec<(Tier, bool, usize)> = Vec::new();
         let masked = self.mask(reply.text);
         let mut found = Vec::new();
         for (set, ids, text) in [
@@ -301,18 +296,18 @@ impl ReplySet {
                 continue;
             }
             set.which(text.as_bytes(), &mut found);
-            for &p in &found {
-                consider(&mut best, ids[p]);
-            }
+            ranked.extend(found.iter().map(|&p| key(ids[p])));
         }
         // Code-only rules are of the fallback tier unless their file says
         // `generic` (an informative code that outranks a generic wording):
         // ranked like any rule, so a text rule of a lower tier outranks them.
         if code.is_some() || !rule_dsn.is_empty() {
-            for &i in &self.code_only {
-                consider(&mut best, i);
-            }
+            ranked.extend(self.code_only.iter().map(|&i| key(i)));
         }
+        ranked.sort_unstable();
+        let best = ranked
+            .into_iter()
+            .find(|&(_, _, i)| scope_ok(&self.rules[i]));
         Verdict {
             rule: best.map(|(_, _, i)| i),
             code,

@@ -207,9 +207,11 @@ impl Parts {
             of.push(*b);
         }
         starts.push(of.len() as u32);
+        // The plain NFA: the quickest to build (a run's first failure waits
+        // for it), and the texts it reads are short and remembered.
         let ac = (!words.is_empty()).then(|| {
             AhoCorasickBuilder::new()
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .kind(Some(AhoCorasickKind::NoncontiguousNFA))
                 .build(&words)
                 .expect("literals of a few hundred rules fit an automaton")
         });

@@ -31,6 +31,12 @@ pub fn write(
         report: &report,
         evidence: crate::analysis::evidence_json::Evidence(&a.summary.diag),
     };
-    serde_json::to_writer_pretty(&mut *w, &doc).map_err(io::Error::other)?;
-    w.write_all(b"\n")
+    // serde_json writes token by token: a buffer of its own here takes those
+    // small writes without a call through `dyn Write` and the sink each.
+    let mut buf = io::BufWriter::with_capacity(1 << 16, &mut *w);
+    serde_json::to_writer_pretty(&mut buf, &doc).map_err(io::Error::other)?;
+    buf.write_all(b"\n")?;
+    buf.into_inner()
+        .map(drop)
+        .map_err(io::IntoInnerError::into_error)
 }
