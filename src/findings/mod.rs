@@ -18,6 +18,7 @@ use crate::patterns::PatternSet;
 use chrono::Duration;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// What a run or a merge concluded: the aggregate, and the findings drawn
 /// from it afterwards (never stored back into it). This is what reports render.
@@ -109,14 +110,35 @@ pub fn compute(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     out.extend(domain);
     // Hints for one MTA only when that MTA's lines are in the inputs.
     let mtas: BTreeSet<&str> = s.groups.keys().map(|k| k.mta.as_str()).collect();
+    // One list per kind, shared, when its hints do not name the subject.
+    let mut shared: HashMap<String, Arc<[String]>> = HashMap::new();
     for f in &mut out {
-        f.hints = hints(ps, &f.kind, &f.subject, &mtas);
+        f.hints = match shared.get(&f.kind) {
+            Some(h) => h.clone(),
+            None => {
+                let h: Arc<[String]> = hints(ps, &f.kind, &f.subject, &mtas).into();
+                if !names_subject(ps, &f.kind) {
+                    shared.insert(f.kind.clone(), h.clone());
+                }
+                h
+            }
+        };
     }
     out.extend(listed);
     out.extend(capped);
     // Most urgent kind first (`urgency` in findings.toml), else in the order found.
     out.sort_by_key(|f| ps.finding_urgency(&f.kind));
     out
+}
+
+/// True when some hint of a kind names its finding's subject.
+fn names_subject(ps: &PatternSet, kind: &str) -> bool {
+    use crate::patterns::schema::FindingHint;
+    ps.findings.get(kind).is_some_and(|d| {
+        d.hints.iter().any(|h| match h {
+            FindingHint::Text(t) | FindingHint::Mta { text: t, .. } => t.contains("{subject}"),
+        })
+    })
 }
 
 /// The hints of a kind of finding from `patterns/findings.toml`, for the MTAs seen.
@@ -148,12 +170,12 @@ pub fn by_kind(findings: &[Finding]) -> Vec<KindGroup<'_>> {
     for f in findings {
         match out.iter_mut().find(|(k, _, _)| *k == f.kind) {
             Some((_, v, shared)) => {
-                if shared.is_some_and(|h| h != f.hints.as_slice()) {
+                if shared.is_some_and(|h| h != &f.hints[..]) {
                     *shared = None;
                 }
                 v.push(f);
             }
-            None => out.push((f.kind.as_str(), vec![f], Some(f.hints.as_slice()))),
+            None => out.push((f.kind.as_str(), vec![f], Some(&f.hints[..]))),
         }
     }
     out
@@ -274,8 +296,9 @@ fn harvests(s: &Summary, cfg: &Config, kind: &str) -> Vec<Finding> {
                 tried.len()
             ),
             evidence: json!({"distinct_in_window": n, "window_start": first, "window_end": last,
-                "distinct_tried": tried.len(), "valid": valid, "clients": ips, "blocklist": block}),
-            hints: Vec::new(),
+                "distinct_tried": tried.len(), "valid": valid, "clients": ips, "blocklist": block})
+            .into(),
+            hints: Arc::new([]),
         })
     };
     // One client: many distinct unknown recipients in the window, and few or no valid ones.
@@ -354,8 +377,9 @@ fn domain_failures(s: &Summary, cfg: &Config, kind: &str) -> Vec<Finding> {
             ),
             evidence: json!({"unknown_bounces": st.unknown, "distinct_unknown": distinct, "delivered_before": st.delivered_before,
                 "delivered_after": st.delivered_after, "first_unknown": st.first_unknown.map(|t| t.to_rfc3339()),
-                "last_delivered": st.last_delivered.map(|t| t.to_rfc3339())}),
-            hints: Vec::new(),
+                "last_delivered": st.last_delivered.map(|t| t.to_rfc3339())})
+            .into(),
+            hints: Arc::new([]),
         });
     }
     out
@@ -429,7 +453,8 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config, kind: &str) -> Vec<Fi
         evidence: json!({"rejections": n, "first": first.map(|t| t.to_rfc3339()),
             "listed_ips": ips, "lists": lists,
             "remote_hosts": hosts.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>(),
-            "domains": domains.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>()}),
+            "domains": domains.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>()})
+        .into(),
         hints: hints.into_iter().map(str::to_string).collect(),
     }]
 }
@@ -480,8 +505,9 @@ fn capped(s: &Summary, ps: &PatternSet, kind: &str) -> Option<Finding> {
         evidence: json!({"delivered_not_kept": d.delivered.overflow, "failures_not_kept": failed,
             "probes_not_kept": d.probes_not_kept, "valid_clients_capped": d.valid_by_client.capped,
             "domain_events_not_kept": d.domain_events_not_kept,
-            "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP}}),
-        hints: Vec::new(),
+            "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP}})
+        .into(),
+        hints: Arc::new([]),
     })
 }
 

@@ -97,7 +97,7 @@ pub fn write(
             for f in found.iter().take(cap) {
                 writeln!(w, "  - {}", cell(&f.message))?;
                 if shared.is_none() {
-                    for h in &f.hints {
+                    for h in f.hints.iter() {
                         writeln!(w, "    - *To do:* {h}")?;
                     }
                 }

@@ -208,7 +208,7 @@ fn findings(w: &mut dyn Write, found: &[Finding], ps: &PatternSet, cap: usize) -
             for f in list.iter().take(cap) {
                 wrap(w, &terminal(&f.message), "    - ", "      ")?;
                 if shared.is_none() {
-                    for h in &f.hints {
+                    for h in f.hints.iter() {
                         wrap(w, h, "        To do: ", "          ")?;
                     }
                 }
