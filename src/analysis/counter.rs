@@ -136,6 +136,19 @@ impl Counter {
         v
     }
 
+    /// Gives back the room kept for values to come (once no more are).
+    pub fn shrink_to_fit(&mut self) {
+        let (arena, hasher) = (&self.arena, &self.hasher);
+        self.table.shrink_to_fit(|s| {
+            hasher.hash_one(
+                arena
+                    .get(s.off as usize..s.off as usize + s.len as usize)
+                    .unwrap_or_default(),
+            )
+        });
+        self.arena.shrink_to_fit();
+    }
+
     /// Adds another counter's counts.
     pub fn merge(&mut self, o: &Counter) {
         for (k, c) in o.entries() {

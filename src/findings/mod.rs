@@ -185,13 +185,13 @@ pub fn by_kind(findings: &[Finding]) -> Vec<KindGroup<'_>> {
 /// with a sliding window over the attempts in time order (linear time).
 fn densest(probes: &[&Probe], window: Duration) -> (usize, Option<String>, Option<String>) {
     let mut v: Vec<&Probe> = probes.to_vec();
-    v.sort_by_key(|p| p.time);
+    v.sort_by_key(|p| p.time());
     let mut in_window: HashMap<u64, usize> = HashMap::new();
     let mut best = (0, None, None);
     let mut start = 0;
     for end in 0..v.len() {
         *in_window.entry(v[end].rcpt).or_default() += 1;
-        while let (Some(a), Some(b)) = (v[start].time, v[end].time) {
+        while let (Some(a), Some(b)) = (v[start].time(), v[end].time()) {
             if b - a <= window {
                 break;
             }
@@ -205,7 +205,7 @@ fn densest(probes: &[&Probe], window: Duration) -> (usize, Option<String>, Optio
             start += 1;
         }
         if in_window.len() > best.0 {
-            let t = |p: &Probe| p.time.map(|t| t.to_rfc3339());
+            let t = |p: &Probe| p.time().map(|t| t.to_rfc3339());
             best = (in_window.len(), t(v[start]), t(v[end]));
         }
     }
@@ -333,7 +333,7 @@ fn harvests(s: &Summary, cfg: &Config, kind: &str) -> Vec<Finding> {
     for (what, key) in [("Sender", 0), ("HELO", 1)] {
         let mut by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for p in &s.diag.probes {
-            let k = if key == 0 { p.sender } else { p.helo };
+            let k = if key == 0 { p.sender() } else { p.helo() };
             if let Some(k) = k.map(|k| names.get(k)).filter(|k| !k.is_empty()) {
                 by.entry(k).or_default().insert(names.get(p.ip));
             }
