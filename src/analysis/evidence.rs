@@ -353,6 +353,13 @@ impl Diagnostics {
         };
         let sender = sender.and_then(|s| self.names.id(s));
         let helo = helo.and_then(|h| self.names.id(h));
+        // Grown by a quarter, never past the cap (doubling would leave up to
+        // half of the largest vector of the evidence unused).
+        let len = self.probes.len();
+        if len == self.probes.capacity() {
+            self.probes
+                .reserve_exact((len / 4).max(1024).min(PROBE_CAP - len));
+        }
         self.probes.push(Probe::new(ip, time, rcpt, sender, helo));
     }
 

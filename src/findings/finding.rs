@@ -5,30 +5,97 @@
 //! Compact, since a large log gives tens of thousands of typo findings: the
 //! numbers behind a typo are a small struct ([`TypoEvidence`]), written as
 //! the same JSON object the other findings build with `json!` (a JSON map per
-//! finding cost about 700 bytes), and the hints of a kind are shared.
+//! finding cost about 700 bytes), a typo's sentence is made from them when
+//! asked for ([`Finding::message`]) rather than kept, and the hints of a kind
+//! are shared.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
+use std::borrow::Cow;
+use std::sync::Arc;
 
 /// One finding.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Finding {
     /// `typo`, `harvest`, `domain_failure`, `blocklisted`.
     pub kind: String,
     /// What it is about (an address, a client, a domain).
     pub subject: String,
-    /// One sentence for people.
-    pub message: String,
+    /// One sentence for people (empty for a typo found in this run: see
+    /// [`Finding::message`]).
+    message: String,
     /// The numbers behind it.
     pub evidence: Evidence,
     /// What to do (shared by the findings of a kind when they are the same).
-    #[serde(serialize_with = "hints_out", deserialize_with = "hints_in")]
+    #[serde(deserialize_with = "hints_in")]
     pub hints: Arc<[String]>,
 }
 
-fn hints_out<S: Serializer>(h: &Arc<[String]>, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(h.iter())
+impl Finding {
+    /// A finding.
+    pub fn new(
+        kind: &str,
+        subject: String,
+        message: String,
+        evidence: Evidence,
+        hints: Arc<[String]>,
+    ) -> Self {
+        Finding {
+            kind: kind.into(),
+            subject,
+            message,
+            evidence,
+            hints,
+        }
+    }
+
+    /// The typo finding of `subject`: its sentence is made from the evidence.
+    pub fn typo(kind: &str, subject: String, evidence: TypoEvidence, hints: Arc<[String]>) -> Self {
+        Finding::new(kind, subject, String::new(), evidence.into(), hints)
+    }
+
+    /// One sentence for people.
+    pub fn message(&self) -> Cow<'_, str> {
+        match &self.evidence {
+            Evidence::Typo(t) if self.message.is_empty() => {
+                let n = t.failures;
+                Cow::Owned(format!(
+                    "{} ({n} failure{}) → did you mean {} ({})?",
+                    self.subject,
+                    if n == 1 { "" } else { "s" },
+                    t.suggestion(),
+                    t.because()
+                ))
+            }
+            _ => Cow::Borrowed(&self.message),
+        }
+    }
+}
+
+/// Findings are equal when they say the same (a typo read back from a report
+/// keeps its sentence; one found in this run makes it).
+impl PartialEq for Finding {
+    fn eq(&self, o: &Finding) -> bool {
+        self.kind == o.kind
+            && self.subject == o.subject
+            && self.message() == o.message()
+            && self.evidence == o.evidence
+            && self.hints == o.hints
+    }
+}
+
+/// Written as the fields were: kind, subject, message, evidence, hints.
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Finding", 5)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("subject", &self.subject)?;
+        st.serialize_field("message", &self.message())?;
+        st.serialize_field("evidence", &self.evidence)?;
+        st.serialize_field("hints", &*self.hints)?;
+        st.end()
+    }
 }
 
 fn hints_in<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[String]>, D::Error> {
@@ -56,8 +123,6 @@ pub struct TypoEvidence {
     /// The suggested address, then why (`text[..split]`, `text[split..]`).
     text: Box<str>,
     split: u32,
-    /// The JSON object, built only if someone indexes it.
-    json: OnceLock<Value>,
 }
 
 impl TypoEvidence {
@@ -75,7 +140,6 @@ impl TypoEvidence {
             causes,
             text: text.into(),
             split,
-            json: OnceLock::new(),
         }
     }
 
@@ -149,12 +213,12 @@ impl PartialEq for Evidence {
     }
 }
 
-impl std::ops::Index<&str> for Evidence {
-    type Output = Value;
-    fn index(&self, k: &str) -> &Value {
+impl Evidence {
+    /// The value of one key (`Null` when absent), as `value[key]` gives.
+    pub fn get(&self, k: &str) -> Cow<'_, Value> {
         match self {
-            Evidence::Json(v) => &v[k],
-            Evidence::Typo(t) => &t.json.get_or_init(|| t.to_value())[k],
+            Evidence::Json(v) => Cow::Borrowed(&v[k]),
+            Evidence::Typo(t) => Cow::Owned(t.to_value()[k].clone()),
         }
     }
 }
@@ -193,10 +257,28 @@ mod tests {
             serde_json::to_string_pretty(&t).expect("json"),
             serde_json::to_string_pretty(&v).expect("json")
         );
-        assert_eq!(t["suggestion"], "john@example.com");
-        assert_eq!(t["because"], "delivered 2 times");
+        assert_eq!(*t.get("suggestion"), "john@example.com");
+        assert_eq!(*t.get("because"), "delivered 2 times");
+        assert_eq!(*t.get("nothing"), Value::Null);
         assert_eq!(t, Evidence::from(v.clone()));
         let back: Evidence = serde_json::from_value(v).expect("read back");
         assert_eq!(back, t);
+        let TypoEvidence { .. } = match &t {
+            Evidence::Typo(x) => (**x).clone(),
+            Evidence::Json(_) => unreachable!("a typo's evidence"),
+        };
+    }
+
+    #[test]
+    fn a_typo_says_its_sentence_as_it_was_kept() {
+        let e = TypoEvidence::new(1, Arc::new([]), "ann@example.com", "delivered 3 times");
+        let f = Finding::typo("typo", "anm@example.com".into(), e, Arc::new([]));
+        let m = "anm@example.com (1 failure) → did you mean ann@example.com (delivered 3 times)?";
+        assert_eq!(f.message(), m);
+        let v = serde_json::to_value(&f).expect("json");
+        assert_eq!(v["message"], m);
+        let back: Finding = serde_json::from_value(v).expect("read back");
+        assert_eq!(back.message(), m);
+        assert_eq!(back, f);
     }
 }

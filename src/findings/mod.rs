@@ -286,20 +286,20 @@ fn harvests(s: &Summary, cfg: &Config, kind: &str) -> Vec<Finding> {
         } else {
             ""
         };
-        Some(Finding {
-            kind: kind.into(),
-            subject: subject.clone(),
-            message: format!(
+        Some(Finding::new(
+            kind,
+            subject.clone(),
+            format!(
                 "{what} {subject} tried {n} distinct unknown recipients within {} {} ({} in all; {valid} valid addresses accepted from it){kept}",
                 cfg.harvest_window.num_minutes(),
                 crate::plural::noun(cfg.harvest_window.num_minutes().unsigned_abs(), "minute", "minutes"),
                 tried.len()
             ),
-            evidence: json!({"distinct_in_window": n, "window_start": first, "window_end": last,
+            json!({"distinct_in_window": n, "window_start": first, "window_end": last,
                 "distinct_tried": tried.len(), "valid": valid, "clients": ips, "blocklist": block})
             .into(),
-            hints: Arc::new([]),
-        })
+            Arc::new([]),
+        ))
     };
     // One client: many distinct unknown recipients in the window, and few or no valid ones.
     for (ip, st) in &by_ip {
@@ -366,21 +366,21 @@ fn domain_failures(s: &Summary, cfg: &Config, kind: &str) -> Vec<Finding> {
         if distinct < cfg.domain_min || st.delivered_before == 0 || !mostly_failing || !earlier {
             continue;
         }
-        out.push(Finding {
-            kind: kind.into(),
-            subject: d.clone(),
-            message: format!(
+        out.push(Finding::new(
+            kind,
+            d.clone(),
+            format!(
                 "{distinct} different recipients at {d} bounced as unknown users since {}, though {d} accepted our mail {} time{} before: the domain may have moved to another mail server",
                 st.first_unknown.map(|t| t.to_rfc3339()).unwrap_or_else(|| "the start".into()),
                 st.delivered_before,
                 if st.delivered_before == 1 { "" } else { "s" }
             ),
-            evidence: json!({"unknown_bounces": st.unknown, "distinct_unknown": distinct, "delivered_before": st.delivered_before,
+            json!({"unknown_bounces": st.unknown, "distinct_unknown": distinct, "delivered_before": st.delivered_before,
                 "delivered_after": st.delivered_after, "first_unknown": st.first_unknown.map(|t| t.to_rfc3339()),
                 "last_delivered": st.last_delivered.map(|t| t.to_rfc3339())})
             .into(),
-            hints: Arc::new([]),
-        });
+            Arc::new([]),
+        ));
     }
     out
 }
@@ -445,18 +445,18 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config, kind: &str) -> Vec<Fi
         .and_then(|(k, _)| ps.cause_id(&k.cause))
         .map(|i| ps.hints(i, Direction::Outbound, mta))
         .unwrap_or_default();
-    vec![Finding {
-        kind: kind.into(),
-        subject: "our sending IP".into(),
-        message: format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving {}{named}", domains.distinct(),
+    vec![Finding::new(
+        kind,
+        "our sending IP".into(),
+        format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving {}{named}", domains.distinct(),
             crate::plural::noun(domains.distinct() as u64, "domain", "domains")),
-        evidence: json!({"rejections": n, "first": first.map(|t| t.to_rfc3339()),
+        json!({"rejections": n, "first": first.map(|t| t.to_rfc3339()),
             "listed_ips": ips, "lists": lists,
             "remote_hosts": hosts.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>(),
             "domains": domains.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>()})
         .into(),
-        hints: hints.into_iter().map(str::to_string).collect(),
-    }]
+        hints.into_iter().map(str::to_string).collect(),
+    )]
 }
 
 /// The evidence that did not fit under its cap, as a finding of its own: the
@@ -495,20 +495,20 @@ fn capped(s: &Summary, ps: &PatternSet, kind: &str) -> Option<Finding> {
     if parts.is_empty() {
         return None;
     }
-    Some(Finding {
-        kind: kind.into(),
-        subject: "findings".into(),
-        message: format!(
+    Some(Finding::new(
+        kind,
+        "findings".into(),
+        format!(
             "Findings may be incomplete: to bound memory, the evidence did not keep {}",
             parts.join("; ")
         ),
-        evidence: json!({"delivered_not_kept": d.delivered.overflow, "failures_not_kept": failed,
+        json!({"delivered_not_kept": d.delivered.overflow, "failures_not_kept": failed,
             "probes_not_kept": d.probes_not_kept, "valid_clients_capped": d.valid_by_client.capped,
             "domain_events_not_kept": d.domain_events_not_kept,
             "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP}})
         .into(),
-        hints: Arc::new([]),
-    })
+        Arc::new([]),
+    ))
 }
 
 #[cfg(test)]

@@ -447,7 +447,7 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
         }
     }
     // In address order, as the queries are. Each set of causes is one
-    // shared list, and each finding holds its message and a small struct.
+    // shared list, and each finding holds a small struct its sentence is made from.
     suggestions.sort_unstable_by_key(|x| x.0);
     let causes: Vec<Arc<[String]>> = sets
         .sets
@@ -458,18 +458,14 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
     let mut out = Vec::with_capacity(suggestions.len());
     for (i, to, why) in suggestions {
         let (addr, n, set, _) = queries[i];
-        let message = format!(
-            "{addr} ({n} failure{}) → did you mean {to} ({why})?",
-            if n == 1 { "" } else { "s" }
-        );
         let causes = causes.get(set as usize).unwrap_or(&empty).clone();
-        out.push(Finding {
-            kind: kind.into(),
-            subject: addr.to_string(),
-            message,
-            evidence: TypoEvidence::new(n, causes, &to, &why).into(),
-            hints: empty.clone(),
-        });
+        let evidence = TypoEvidence::new(n, causes, &to, &why);
+        out.push(Finding::typo(
+            kind,
+            addr.to_string(),
+            evidence,
+            empty.clone(),
+        ));
     }
     out
 }

@@ -65,6 +65,10 @@ impl ValidSets {
             m.saturated = true;
             return;
         }
+        // Grown by half (doubling leaves more unused across many clients).
+        if m.hashes.len() == m.hashes.capacity() {
+            m.hashes.reserve_exact((m.hashes.len() / 2).max(4));
+        }
         m.hashes.push(rcpt);
         self.total += 1;
     }
