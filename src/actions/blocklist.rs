@@ -20,12 +20,14 @@ pub fn entries(ps: &PatternSet, findings: &[Finding]) -> Vec<(IpAddr, String)> {
         .map(|(k, _)| k);
     let mut out: BTreeMap<IpAddr, String> = BTreeMap::new();
     for f in findings.iter().filter(|f| Some(f.kind.as_str()) == harvest) {
-        let list = f.evidence["blocklist"]
+        let list = f
+            .evidence
+            .get("blocklist")
             .as_array()
             .cloned()
             .unwrap_or_default();
         for a in list.iter().filter_map(|v| v.as_str()).filter_map(ip) {
-            out.entry(a).or_insert_with(|| f.message.clone());
+            out.entry(a).or_insert_with(|| f.message().into_owned());
         }
     }
     out.into_iter().collect()

@@ -5,7 +5,9 @@
 //!
 //! Compact, since a run keeps dozens of counters near their cap: the values
 //! are stored end to end in one string (no allocation, header or padding per
-//! value) and the table holds 16-byte slots (offset, length, count) into it.
+//! value) that grows by a quarter at a time (not doubled), and the table holds
+//! 12-byte slots (offset, length, count) into it; a count past 32 bits (never
+//! a log's, short of billions of events) moves to a side table.
 
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -14,13 +16,16 @@ use std::hash::BuildHasher;
 /// `overflow`.
 pub const COUNTER_CAP: usize = 100_000;
 
-/// One value: its bytes in the arena, and its count.
+/// One value: its bytes in the arena, and its count (`WIDE`: in `wide`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Slot {
     off: u32,
     len: u32,
-    count: u64,
+    count: u32,
 }
+
+/// The count of a slot whose count is in the side table.
+const WIDE: u32 = u32::MAX;
 
 /// Counts of values, capped at [`COUNTER_CAP`] distinct values.
 #[derive(Clone, Default)]
@@ -31,6 +36,8 @@ pub struct Counter {
     table: HashTable<Slot>,
     /// Every value kept, end to end (at most `u32::MAX` bytes).
     arena: String,
+    /// Counts of `u32::MAX` or more, by the offset of their value.
+    wide: std::collections::BTreeMap<u32, u64>,
     /// Occurrences of values that did not fit under the cap.
     pub overflow: u64,
 }
@@ -63,6 +70,14 @@ impl Counter {
             .unwrap_or_default()
     }
 
+    fn count(&self, s: &Slot) -> u64 {
+        if s.count == WIDE {
+            self.wide.get(&s.off).copied().unwrap_or(u64::MAX)
+        } else {
+            u64::from(s.count)
+        }
+    }
+
     fn find(&self, v: &str) -> Option<&Slot> {
         let h = self.hasher.hash_one(v);
         self.table.find(h, |s| self.key(s) == v)
@@ -78,7 +93,18 @@ impl Counter {
                 .unwrap_or_default()
         };
         if let Some(s) = self.table.find_mut(h, |s| key(s) == v) {
-            s.count += n;
+            let total = u64::from(s.count).saturating_add(n);
+            match u32::try_from(total) {
+                Ok(c) if s.count != WIDE && c != WIDE => s.count = c,
+                _ if s.count == WIDE => {
+                    let w = self.wide.entry(s.off).or_default();
+                    *w = w.saturating_add(n);
+                }
+                _ => {
+                    self.wide.insert(s.off, total);
+                    s.count = WIDE;
+                }
+            }
             return;
         }
         // The arena is addressed by 32-bit offsets: a value that would not
@@ -91,24 +117,35 @@ impl Counter {
             self.overflow += n;
             return;
         }
+        let count = match u32::try_from(n) {
+            Ok(c) if c != WIDE => c,
+            _ => {
+                self.wide.insert(off as u32, n);
+                WIDE
+            }
+        };
         let slot = Slot {
             off: off as u32,
             len: v.len() as u32,
-            count: n,
+            count,
         };
         self.table
             .insert_unique(h, slot, |s| hasher.hash_one(key(s)));
+        // Grown by a quarter (doubling leaves up to half of it unused).
+        if self.arena.capacity() - off < v.len() {
+            self.arena.reserve_exact(v.len().max(off / 4).max(256));
+        }
         self.arena.push_str(v);
     }
 
     /// Every value kept with its count, in no particular order.
     fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.table.iter().map(|s| (self.key(s), s.count))
+        self.table.iter().map(|s| (self.key(s), self.count(s)))
     }
 
     /// The count of one value.
     pub fn get(&self, v: &str) -> u64 {
-        self.find(v).map_or(0, |s| s.count)
+        self.find(v).map_or(0, |s| self.count(s))
     }
 
     /// Distinct values kept.
@@ -134,6 +171,19 @@ impl Counter {
         let mut v: Vec<(&str, u64)> = self.iter().collect();
         v.sort_unstable();
         v
+    }
+
+    /// Gives back the room kept for values to come (once no more are).
+    pub fn shrink_to_fit(&mut self) {
+        let (arena, hasher) = (&self.arena, &self.hasher);
+        self.table.shrink_to_fit(|s| {
+            hasher.hash_one(
+                arena
+                    .get(s.off as usize..s.off as usize + s.len as usize)
+                    .unwrap_or_default(),
+            )
+        });
+        self.arena.shrink_to_fit();
     }
 
     /// Adds another counter's counts.
@@ -201,6 +251,26 @@ mod tests {
         assert_eq!(a, b, "the order values came in does not matter");
         b.add("a", 1);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn counts_past_32_bits_are_kept_whole() {
+        let mut c = Counter::default();
+        c.add("a", u64::from(u32::MAX) - 1);
+        c.add("b", 1);
+        assert_eq!(c.get("a"), u64::from(u32::MAX) - 1);
+        c.add("a", 1);
+        assert_eq!(c.get("a"), u64::from(u32::MAX));
+        c.add("a", 5);
+        c.add("c", 1 << 40);
+        assert_eq!(
+            c.entries(),
+            vec![("a", (1 << 32) + 4), ("b", 1), ("c", 1 << 40)]
+        );
+        let mut d = Counter::default();
+        d.merge(&c);
+        assert_eq!(c, d);
+        assert_eq!(std::mem::size_of::<Slot>(), 12);
     }
 
     #[test]

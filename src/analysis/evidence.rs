@@ -33,8 +33,6 @@ pub const CLIENT_CAP: usize = 1_000_000;
 pub const VALID_CAP: usize = 1024;
 /// Valid-recipient hashes kept in all (4 bytes each) beyond each client's first.
 const VALID_TOTAL_CAP: usize = 4_000_000;
-/// A client's recipients are looked up in a set from this many on.
-const SEEN_FROM: usize = 48;
 /// Distinct client addresses, senders and HELO names of the attempts kept.
 const NAME_CAP: usize = 200_000;
 const TEXT_CAP: usize = 10_000;
@@ -47,49 +45,10 @@ fn hash64(s: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes())
 }
 
-/// Strings stored once and named by number (client addresses, senders and
-/// HELO names of the attempts), at most `NAME_CAP` of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Names {
-    index: foldhash::HashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
-}
-
-impl Names {
-    /// The number of a name, storing it when new (`None` when full).
-    fn id(&mut self, s: &str) -> Option<u32> {
-        if let Some(&i) = self.index.get(s) {
-            return Some(i);
-        }
-        if self.names.len() >= NAME_CAP {
-            return None;
-        }
-        let i = u32::try_from(self.names.len()).ok()?;
-        self.names.push(s.into());
-        self.index.insert(s.into(), i);
-        Some(i)
-    }
-
-    /// The name of a number.
-    pub fn get(&self, i: u32) -> &str {
-        self.names.get(i as usize).map_or("", |s| s)
-    }
-}
-
-/// One inbound attempt at a recipient that does not exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Probe {
-    /// Client IP address (in [`Diagnostics::names`]).
-    pub ip: u32,
-    /// When.
-    pub time: Option<Time>,
-    /// Hash of the recipient tried (lowercase).
-    pub rcpt: u64,
-    /// Envelope sender (in [`Diagnostics::names`]).
-    pub sender: Option<u32>,
-    /// HELO name (in [`Diagnostics::names`]).
-    pub helo: Option<u32>,
-}
+mod probe;
+mod valid;
+pub use probe::{Names, Probe};
+pub use valid::ValidSets;
 
 /// Deliveries and unknown-user bounces to one recipient domain, in time order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -167,164 +126,6 @@ impl<'a> IntoIterator for &'a Domains {
     type IntoIter = std::vec::IntoIter<(&'a String, &'a DomainStat)>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
-    }
-}
-
-/// The distinct valid recipients of one client: the first inline, the
-/// others in the arena (`more` is 1 + the index there, 0 for none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Valid {
-    first: u32,
-    more: u32,
-}
-
-/// The valid recipients of one client beyond its first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct More {
-    hashes: Vec<u32>,
-    /// The same hashes as a set, once there are `SEEN_FROM` of them: a
-    /// client that named many recipients is asked for each of its deliveries.
-    seen: Option<foldhash::HashSet<u32>>,
-    /// More distinct valid recipients than were kept.
-    saturated: bool,
-}
-
-/// Valid (delivered) recipients by client address, as hashes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ValidSets {
-    map: foldhash::HashMap<u64, Valid>,
-    arena: Vec<More>,
-    total: usize,
-    /// True when a client's deliveries were not recorded (more than
-    /// `CLIENT_CAP` clients): a client not kept then has an unknown count.
-    pub capped: bool,
-}
-
-impl ValidSets {
-    pub(crate) fn add_hashed(&mut self, ip: u64, rcpt: u32) {
-        let Some(v) = self.map.get_mut(&ip) else {
-            if self.map.len() < CLIENT_CAP {
-                self.map.insert(
-                    ip,
-                    Valid {
-                        first: rcpt,
-                        more: 0,
-                    },
-                );
-            } else {
-                self.capped = true;
-            }
-            return;
-        };
-        if v.first == rcpt {
-            return;
-        }
-        if v.more == 0 {
-            if self.total >= VALID_TOTAL_CAP || self.arena.len() >= u32::MAX as usize - 1 {
-                return self.saturate_new(ip);
-            }
-            self.arena.push(More::default());
-            v.more = self.arena.len() as u32;
-        }
-        let m = &mut self.arena[v.more as usize - 1];
-        let known = match &m.seen {
-            Some(set) => set.contains(&rcpt),
-            None => m.hashes.contains(&rcpt),
-        };
-        if m.saturated || known {
-            return;
-        }
-        if m.hashes.len() + 1 >= VALID_CAP || self.total >= VALID_TOTAL_CAP {
-            m.saturated = true;
-            m.seen = None;
-            return;
-        }
-        m.hashes.push(rcpt);
-        self.total += 1;
-        if let Some(set) = &mut m.seen {
-            set.insert(rcpt);
-        } else if m.hashes.len() >= SEEN_FROM {
-            m.seen = Some(m.hashes.iter().copied().collect());
-        }
-    }
-
-    /// A client with a second recipient when the arena is full.
-    fn saturate_new(&mut self, ip: u64) {
-        self.arena.push(More {
-            hashes: Vec::new(),
-            seen: None,
-            saturated: true,
-        });
-        let n = self.arena.len() as u32;
-        if let Some(v) = self.map.get_mut(&ip) {
-            v.more = n;
-        }
-    }
-
-    /// Distinct valid recipients accepted from `ip`; `None` when not known
-    /// (more than were kept, or the client was not kept).
-    pub fn count(&self, ip: &str) -> Option<usize> {
-        match self.map.get(&hash64(ip)) {
-            Some(v) if v.more == 0 => Some(1),
-            Some(v) => {
-                let m = self.arena.get(v.more as usize - 1)?;
-                (!m.saturated).then_some(1 + m.hashes.len())
-            }
-            None if self.capped => None,
-            None => Some(0),
-        }
-    }
-
-    /// Every client kept, by the hash of its address, sorted.
-    pub(crate) fn clients(&self) -> Vec<u64> {
-        let mut v: Vec<u64> = self.map.keys().copied().collect();
-        v.sort_unstable();
-        v
-    }
-
-    /// A client's recipient hashes, and whether more were seen than kept.
-    pub(crate) fn recipients(&self, ip: u64) -> (Vec<u32>, bool) {
-        let Some(v) = self.map.get(&ip) else {
-            return (Vec::new(), false);
-        };
-        let mut hashes = vec![v.first];
-        let mut saturated = false;
-        if let Some(m) = v
-            .more
-            .checked_sub(1)
-            .and_then(|i| self.arena.get(i as usize))
-        {
-            hashes.extend(&m.hashes);
-            saturated = m.saturated;
-        }
-        (hashes, saturated)
-    }
-
-    fn merge(&mut self, o: &ValidSets) {
-        self.capped |= o.capped;
-        for ip in o.clients() {
-            let (hashes, saturated) = o.recipients(ip);
-            for h in hashes {
-                self.add_hashed(ip, h);
-            }
-            if saturated {
-                self.mark_saturated(ip);
-            }
-        }
-    }
-
-    pub(crate) fn mark_saturated(&mut self, ip: u64) {
-        let Some(v) = self.map.get(&ip).copied() else {
-            return;
-        };
-        match v.more.checked_sub(1) {
-            Some(i) => {
-                if let Some(m) = self.arena.get_mut(i as usize) {
-                    m.saturated = true;
-                }
-            }
-            None => self.saturate_new(ip),
-        }
     }
 }
 
@@ -552,13 +353,23 @@ impl Diagnostics {
         };
         let sender = sender.and_then(|s| self.names.id(s));
         let helo = helo.and_then(|h| self.names.id(h));
-        self.probes.push(Probe {
-            ip,
-            time,
-            rcpt,
-            sender,
-            helo,
-        });
+        // Grown by a quarter, never past the cap (doubling would leave up to
+        // half of the largest vector of the evidence unused).
+        let len = self.probes.len();
+        if len == self.probes.capacity() {
+            self.probes
+                .reserve_exact((len / 4).max(1024).min(PROBE_CAP - len));
+        }
+        self.probes.push(Probe::new(ip, time, rcpt, sender, helo));
+    }
+
+    /// Gives back the room kept for evidence to come.
+    pub fn shrink_to_fit(&mut self) {
+        self.delivered.shrink_to_fit();
+        self.domains.map.shrink_to_fit();
+        self.valid_by_client.shrink_to_fit();
+        self.probes.shrink_to_fit();
+        self.names.shrink_to_fit();
     }
 
     /// Adds the evidence of a later part of the input, so that the evidence
@@ -596,10 +407,10 @@ impl Diagnostics {
             let name = |i: Option<u32>| i.map(|i| o.names.get(i));
             self.probe(
                 o.names.get(p.ip),
-                p.time,
+                p.time(),
                 p.rcpt,
-                name(p.sender),
-                name(p.helo),
+                name(p.sender()),
+                name(p.helo()),
             );
         }
         self.probes_not_kept += o.probes_not_kept;
@@ -636,26 +447,5 @@ mod tests {
             normalise("host mx.example.net[192.0.2.7] said: 554 Transaction failed id 4Z1xYk2QmTz9sXQ for <a@example.com>"),
             "host mx.example.net<ip> said: <n> Transaction failed id <id> for <addr>"
         );
-    }
-
-    #[test]
-    fn a_client_of_many_recipients_counts_each_once_up_to_the_cap() {
-        let mut v = ValidSets::default();
-        let ip = hash64("192.0.2.25");
-        // Past the size where look-ups move to a set, every recipient twice.
-        for round in 0..2 {
-            for r in 0..(SEEN_FROM as u32 * 3) {
-                v.add_hashed(ip, r * 7 + 1);
-            }
-            assert_eq!(v.count("192.0.2.25"), Some(SEEN_FROM * 3), "round {round}");
-        }
-        // Insertion order is kept (the JSON report lists it).
-        let (hashes, saturated) = v.recipients(ip);
-        assert!(!saturated);
-        assert_eq!(hashes[..3], [1, 8, 15]);
-        for r in 0..VALID_CAP as u32 {
-            v.add_hashed(ip, 100_000 + r);
-        }
-        assert_eq!(v.count("192.0.2.25"), None, "saturated: more than kept");
     }
 }

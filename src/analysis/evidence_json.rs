@@ -111,11 +111,11 @@ impl Serialize for Evidence<'_> {
             &Seq(|| {
                 d.probes.iter().map(|p| {
                     (
-                        t(p.time),
+                        t(p.time()),
                         d.names.get(p.ip),
                         format!("{:x}", p.rcpt),
-                        name(p.sender),
-                        name(p.helo),
+                        name(p.sender()),
+                        name(p.helo()),
                     )
                 })
             }),

@@ -290,6 +290,23 @@ impl Summary {
         self.diag.merge(&o.diag);
     }
 
+    /// Gives back the room kept for values to come, once the input is read
+    /// (before the findings and the report need memory of their own).
+    pub fn shrink_to_fit(&mut self) {
+        for g in self.groups.values_mut() {
+            for c in [
+                &mut g.recipients,
+                &mut g.domains,
+                &mut g.peers,
+                &mut g.senders,
+                &mut g.attempts,
+            ] {
+                c.shrink_to_fit();
+            }
+        }
+        self.diag.shrink_to_fit();
+    }
+
     /// Failure events in all groups.
     pub fn failures(&self) -> u64 {
         self.groups.values().map(|g| g.count).sum()

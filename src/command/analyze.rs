@@ -54,7 +54,8 @@ pub fn run(cfg: &AnalyzeConfig, progress: Option<Arc<dyn Progress>>) -> Result<S
             stop: Some(stop.clone()),
             zone: cfg.report.zone.clone(),
         };
-        let summary = pipeline::run(&ps, &cfg.inputs, &opts, &mut events, &mut problems);
+        let mut summary = pipeline::run(&ps, &cfg.inputs, &opts, &mut events, &mut problems);
+        summary.shrink_to_fit();
         if let Err(err) = out.finish(cfg.report.quiet) {
             write_err.get_or_insert(err);
         }

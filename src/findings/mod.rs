@@ -18,6 +18,7 @@ use crate::patterns::PatternSet;
 use chrono::Duration;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// What a run or a merge concluded: the aggregate, and the findings drawn
 /// from it afterwards (never stored back into it). This is what reports render.
@@ -109,14 +110,35 @@ pub fn compute(s: &Summary, ps: &PatternSet, cfg: &Config) -> Vec<Finding> {
     out.extend(domain);
     // Hints for one MTA only when that MTA's lines are in the inputs.
     let mtas: BTreeSet<&str> = s.groups.keys().map(|k| k.mta.as_str()).collect();
+    // One list per kind, shared, when its hints do not name the subject.
+    let mut shared: HashMap<String, Arc<[String]>> = HashMap::new();
     for f in &mut out {
-        f.hints = hints(ps, &f.kind, &f.subject, &mtas);
+        f.hints = match shared.get(&f.kind) {
+            Some(h) => h.clone(),
+            None => {
+                let h: Arc<[String]> = hints(ps, &f.kind, &f.subject, &mtas).into();
+                if !names_subject(ps, &f.kind) {
+                    shared.insert(f.kind.clone(), h.clone());
+                }
+                h
+            }
+        };
     }
     out.extend(listed);
     out.extend(capped);
     // Most urgent kind first (`urgency` in findings.toml), else in the order found.
     out.sort_by_key(|f| ps.finding_urgency(&f.kind));
     out
+}
+
+/// True when some hint of a kind names its finding's subject.
+fn names_subject(ps: &PatternSet, kind: &str) -> bool {
+    use crate::patterns::schema::FindingHint;
+    ps.findings.get(kind).is_some_and(|d| {
+        d.hints.iter().any(|h| match h {
+            FindingHint::Text(t) | FindingHint::Mta { text: t, .. } => t.contains("{subject}"),
+        })
+    })
 }
 
 /// The hints of a kind of finding from `patterns/findings.toml`, for the MTAs seen.
@@ -148,12 +170,12 @@ pub fn by_kind(findings: &[Finding]) -> Vec<KindGroup<'_>> {
     for f in findings {
         match out.iter_mut().find(|(k, _, _)| *k == f.kind) {
             Some((_, v, shared)) => {
-                if shared.is_some_and(|h| h != f.hints.as_slice()) {
+                if shared.is_some_and(|h| h != &f.hints[..]) {
                     *shared = None;
                 }
                 v.push(f);
             }
-            None => out.push((f.kind.as_str(), vec![f], Some(f.hints.as_slice()))),
+            None => out.push((f.kind.as_str(), vec![f], Some(&f.hints[..]))),
         }
     }
     out
@@ -163,13 +185,13 @@ pub fn by_kind(findings: &[Finding]) -> Vec<KindGroup<'_>> {
 /// with a sliding window over the attempts in time order (linear time).
 fn densest(probes: &[&Probe], window: Duration) -> (usize, Option<String>, Option<String>) {
     let mut v: Vec<&Probe> = probes.to_vec();
-    v.sort_by_key(|p| p.time);
+    v.sort_by_key(|p| p.time());
     let mut in_window: HashMap<u64, usize> = HashMap::new();
     let mut best = (0, None, None);
     let mut start = 0;
     for end in 0..v.len() {
         *in_window.entry(v[end].rcpt).or_default() += 1;
-        while let (Some(a), Some(b)) = (v[start].time, v[end].time) {
+        while let (Some(a), Some(b)) = (v[start].time(), v[end].time()) {
             if b - a <= window {
                 break;
             }
@@ -183,7 +205,7 @@ fn densest(probes: &[&Probe], window: Duration) -> (usize, Option<String>, Optio
             start += 1;
         }
         if in_window.len() > best.0 {
-            let t = |p: &Probe| p.time.map(|t| t.to_rfc3339());
+            let t = |p: &Probe| p.time().map(|t| t.to_rfc3339());
             best = (in_window.len(), t(v[start]), t(v[end]));
         }
     }
@@ -264,19 +286,20 @@ fn harvests(s: &Summary, cfg: &Config, kind: &str) -> Vec<Finding> {
         } else {
             ""
         };
-        Some(Finding {
-            kind: kind.into(),
-            subject: subject.clone(),
-            message: format!(
+        Some(Finding::new(
+            kind,
+            subject.clone(),
+            format!(
                 "{what} {subject} tried {n} distinct unknown recipients within {} {} ({} in all; {valid} valid addresses accepted from it){kept}",
                 cfg.harvest_window.num_minutes(),
                 crate::plural::noun(cfg.harvest_window.num_minutes().unsigned_abs(), "minute", "minutes"),
                 tried.len()
             ),
-            evidence: json!({"distinct_in_window": n, "window_start": first, "window_end": last,
-                "distinct_tried": tried.len(), "valid": valid, "clients": ips, "blocklist": block}),
-            hints: Vec::new(),
-        })
+            json!({"distinct_in_window": n, "window_start": first, "window_end": last,
+                "distinct_tried": tried.len(), "valid": valid, "clients": ips, "blocklist": block})
+            .into(),
+            Arc::new([]),
+        ))
     };
     // One client: many distinct unknown recipients in the window, and few or no valid ones.
     for (ip, st) in &by_ip {
@@ -310,7 +333,7 @@ fn harvests(s: &Summary, cfg: &Config, kind: &str) -> Vec<Finding> {
     for (what, key) in [("Sender", 0), ("HELO", 1)] {
         let mut by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for p in &s.diag.probes {
-            let k = if key == 0 { p.sender } else { p.helo };
+            let k = if key == 0 { p.sender() } else { p.helo() };
             if let Some(k) = k.map(|k| names.get(k)).filter(|k| !k.is_empty()) {
                 by.entry(k).or_default().insert(names.get(p.ip));
             }
@@ -343,20 +366,21 @@ fn domain_failures(s: &Summary, cfg: &Config, kind: &str) -> Vec<Finding> {
         if distinct < cfg.domain_min || st.delivered_before == 0 || !mostly_failing || !earlier {
             continue;
         }
-        out.push(Finding {
-            kind: kind.into(),
-            subject: d.clone(),
-            message: format!(
+        out.push(Finding::new(
+            kind,
+            d.clone(),
+            format!(
                 "{distinct} different recipients at {d} bounced as unknown users since {}, though {d} accepted our mail {} time{} before: the domain may have moved to another mail server",
                 st.first_unknown.map(|t| t.to_rfc3339()).unwrap_or_else(|| "the start".into()),
                 st.delivered_before,
                 if st.delivered_before == 1 { "" } else { "s" }
             ),
-            evidence: json!({"unknown_bounces": st.unknown, "distinct_unknown": distinct, "delivered_before": st.delivered_before,
+            json!({"unknown_bounces": st.unknown, "distinct_unknown": distinct, "delivered_before": st.delivered_before,
                 "delivered_after": st.delivered_after, "first_unknown": st.first_unknown.map(|t| t.to_rfc3339()),
-                "last_delivered": st.last_delivered.map(|t| t.to_rfc3339())}),
-            hints: Vec::new(),
-        });
+                "last_delivered": st.last_delivered.map(|t| t.to_rfc3339())})
+            .into(),
+            Arc::new([]),
+        ));
     }
     out
 }
@@ -421,17 +445,18 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config, kind: &str) -> Vec<Fi
         .and_then(|(k, _)| ps.cause_id(&k.cause))
         .map(|i| ps.hints(i, Direction::Outbound, mta))
         .unwrap_or_default();
-    vec![Finding {
-        kind: kind.into(),
-        subject: "our sending IP".into(),
-        message: format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving {}{named}", domains.distinct(),
+    vec![Finding::new(
+        kind,
+        "our sending IP".into(),
+        format!("{n} of our deliveries were refused because our IP is on a blocklist, at {} receiving {}{named}", domains.distinct(),
             crate::plural::noun(domains.distinct() as u64, "domain", "domains")),
-        evidence: json!({"rejections": n, "first": first.map(|t| t.to_rfc3339()),
+        json!({"rejections": n, "first": first.map(|t| t.to_rfc3339()),
             "listed_ips": ips, "lists": lists,
             "remote_hosts": hosts.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>(),
-            "domains": domains.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>()}),
-        hints: hints.into_iter().map(str::to_string).collect(),
-    }]
+            "domains": domains.top(5).into_iter().map(|(h, c)| json!({"value": h, "count": c})).collect::<Vec<_>>()})
+        .into(),
+        hints.into_iter().map(str::to_string).collect(),
+    )]
 }
 
 /// The evidence that did not fit under its cap, as a finding of its own: the
@@ -470,19 +495,20 @@ fn capped(s: &Summary, ps: &PatternSet, kind: &str) -> Option<Finding> {
     if parts.is_empty() {
         return None;
     }
-    Some(Finding {
-        kind: kind.into(),
-        subject: "findings".into(),
-        message: format!(
+    Some(Finding::new(
+        kind,
+        "findings".into(),
+        format!(
             "Findings may be incomplete: to bound memory, the evidence did not keep {}",
             parts.join("; ")
         ),
-        evidence: json!({"delivered_not_kept": d.delivered.overflow, "failures_not_kept": failed,
+        json!({"delivered_not_kept": d.delivered.overflow, "failures_not_kept": failed,
             "probes_not_kept": d.probes_not_kept, "valid_clients_capped": d.valid_by_client.capped,
             "domain_events_not_kept": d.domain_events_not_kept,
-            "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP}}),
-        hints: Vec::new(),
-    })
+            "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP}})
+        .into(),
+        Arc::new([]),
+    ))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! what, is suggested. Domains are looked up the same way, once per distinct
 //! domain. Lookups run on the rayon pool; findings come out in address order.
 
+use super::finding::TypoEvidence;
 use super::Finding;
 use crate::analysis::summary::Summary;
 use crate::patterns::PatternSet;
@@ -26,6 +27,7 @@ use levenshtein_automata::{LevenshteinAutomatonBuilder, DFA};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Edit distance allowed between two strings, by the shorter one's length in bytes.
 pub fn allowed(len: usize) -> usize {
@@ -444,28 +446,26 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
             suggestions.extend(found);
         }
     }
-    // In address order, as the queries are.
+    // In address order, as the queries are. Each set of causes is one
+    // shared list, and each finding holds a small struct its sentence is made from.
     suggestions.sort_unstable_by_key(|x| x.0);
+    let causes: Vec<Arc<[String]>> = sets
+        .sets
+        .iter()
+        .map(|v| v.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let empty: Arc<[String]> = Arc::new([]);
     let mut out = Vec::with_capacity(suggestions.len());
     for (i, to, why) in suggestions {
         let (addr, n, set, _) = queries[i];
-        let message = format!(
-            "{addr} ({n} failure{}) → did you mean {to} ({why})?",
-            if n == 1 { "" } else { "s" }
-        );
-        // Sized for its four keys (what `json!` would build grows to seven).
-        let mut evidence = serde_json::Map::with_capacity(4);
-        evidence.insert("failures".into(), n.into());
-        evidence.insert("causes".into(), sets.get(set).to_vec().into());
-        evidence.insert("suggestion".into(), to.into());
-        evidence.insert("because".into(), why.into());
-        out.push(Finding {
-            kind: kind.into(),
-            subject: addr.to_string(),
-            message,
-            evidence: evidence.into(),
-            hints: Vec::new(),
-        });
+        let causes = causes.get(set as usize).unwrap_or(&empty).clone();
+        let evidence = TypoEvidence::new(n, causes, &to, &why);
+        out.push(Finding::typo(
+            kind,
+            addr.to_string(),
+            evidence,
+            empty.clone(),
+        ));
     }
     out
 }

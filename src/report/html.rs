@@ -322,7 +322,7 @@ fn findings(h: &mut String, found: &[Finding], opts: &ReportOptions) {
                 num(fs.len() as u64)
             );
             for f in fs.iter().take(most) {
-                let _ = writeln!(h, "<li>{}</li>", text(&f.message));
+                let _ = writeln!(h, "<li>{}</li>", text(&f.message()));
             }
             let _ = writeln!(h, "</ul>");
         } else {
@@ -331,7 +331,7 @@ fn findings(h: &mut String, found: &[Finding], opts: &ReportOptions) {
                     h,
                     "<div style=\"font-size:14px;margin-top:4px\"><strong>{}:</strong> {}</div>",
                     text(kind),
-                    text(&f.message)
+                    text(&f.message())
                 );
                 if !shared {
                     hints(h, &f.hints);

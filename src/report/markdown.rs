@@ -95,9 +95,9 @@ pub fn write(
             // At most max(--top, 10) of a kind (`--format json` has them all).
             let cap = opts.top.max(10);
             for f in found.iter().take(cap) {
-                writeln!(w, "  - {}", cell(&f.message))?;
+                writeln!(w, "  - {}", cell(&f.message()))?;
                 if shared.is_none() {
-                    for h in &f.hints {
+                    for h in f.hints.iter() {
                         writeln!(w, "    - *To do:* {h}")?;
                     }
                 }

@@ -199,16 +199,16 @@ fn findings(w: &mut dyn Write, found: &[Finding], ps: &PatternSet, cap: usize) -
         if list.len() == 1 {
             wrap(
                 w,
-                &format!("{title}: {}", terminal(&list[0].message)),
+                &format!("{title}: {}", terminal(&list[0].message())),
                 &format!("  {mark} "),
                 "    ",
             )?;
         } else {
             writeln!(w, "  {mark} {title} ({}):", list.len())?;
             for f in list.iter().take(cap) {
-                wrap(w, &terminal(&f.message), "    - ", "      ")?;
+                wrap(w, &terminal(&f.message()), "    - ", "      ")?;
                 if shared.is_none() {
-                    for h in &f.hints {
+                    for h in f.hints.iter() {
                         wrap(w, h, "        To do: ", "          ")?;
                     }
                 }
