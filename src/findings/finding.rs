@@ -244,14 +244,14 @@ mod tests {
 
     #[test]
     fn typo_evidence_is_written_as_its_json_object() {
-        let causes: Arc<[String]> = vec!["unknown_user".to_string(), "x.y".to_string()].into();
+        let causes: Arc<[String]> = vec!["cause.one".to_string(), "x.y".to_string()].into();
         let t = Evidence::from(TypoEvidence::new(
             3,
             causes,
             "john@example.com",
             "delivered 2 times",
         ));
-        let v = serde_json::json!({"failures": 3, "causes": ["unknown_user", "x.y"],
+        let v = serde_json::json!({"failures": 3, "causes": ["cause.one", "x.y"],
             "suggestion": "john@example.com", "because": "delivered 2 times"});
         assert_eq!(
             serde_json::to_string_pretty(&t).expect("json"),
