@@ -119,27 +119,25 @@ fn feed(
     ps: &PatternSet,
 ) {
     let (mut r, span, part) = parsed;
-    {
-        if let Some((a, b)) = span {
-            summary.note_time(a);
-            summary.note_time(b);
-        }
-        summary.lines.merge(&r.stats);
-        *recognised += r.stats.recognised;
-        // Before the chunk's records: a folded chunk counts no recipient there.
-        part.merge_into(&mut summary.diag);
-        corr.counted = part.folded;
-        for rec in &mut r.records {
-            rec.line += *base;
-            corr.feed(ps, name, rec, summary, sink);
-        }
-        corr.counted = false;
-        *base += r.stats.total;
-        // Freeing a chunk's records (several strings each) is a pool task:
-        // this thread is the pipeline's one sequential stage.
-        let records = std::mem::take(&mut r.records);
-        rayon::spawn(move || drop(records));
+    if let Some((a, b)) = span {
+        summary.note_time(a);
+        summary.note_time(b);
     }
+    summary.lines.merge(&r.stats);
+    *recognised += r.stats.recognised;
+    // Before the chunk's records: a folded chunk counts no recipient there.
+    part.merge_into(&mut summary.diag);
+    corr.counted = part.folded;
+    for rec in &mut r.records {
+        rec.line += *base;
+        corr.feed(ps, name, rec, summary, sink);
+    }
+    corr.counted = false;
+    *base += r.stats.total;
+    // Freeing a chunk's records (several strings each) is a pool task:
+    // this thread is the pipeline's one sequential stage.
+    let records = std::mem::take(&mut r.records);
+    rayon::spawn(move || drop(records));
 }
 
 /// Reads the rest of an input whose first chunk is already taken.

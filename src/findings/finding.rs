@@ -60,9 +60,9 @@ impl Finding {
             Evidence::Typo(t) if self.message.is_empty() => {
                 let n = t.failures;
                 Cow::Owned(format!(
-                    "{} ({n} failure{}) → did you mean {} ({})?",
+                    "{} ({n} {}) → did you mean {} ({})?",
                     self.subject,
-                    if n == 1 { "" } else { "s" },
+                    crate::plural::noun(n, "failure", "failures"),
                     t.suggestion(),
                     t.because()
                 ))
@@ -153,19 +153,9 @@ impl TypoEvidence {
         self.text.get(self.split as usize..).unwrap_or_default()
     }
 
+    /// The same object as a JSON value (what `Serialize` writes).
     fn to_value(&self) -> Value {
-        let mut m = serde_json::Map::with_capacity(4);
-        m.insert("failures".into(), self.failures.into());
-        m.insert(
-            "causes".into(),
-            self.causes
-                .iter()
-                .map(|c| Value::from(c.as_str()))
-                .collect(),
-        );
-        m.insert("suggestion".into(), self.suggestion().into());
-        m.insert("because".into(), self.because().into());
-        m.into()
+        serde_json::to_value(self).unwrap_or_default()
     }
 }
 
@@ -189,6 +179,14 @@ impl Evidence {
             Evidence::Typo(t) => t.to_value(),
         }
     }
+
+    /// The value of one key (`Null` when absent), as `value[key]` gives.
+    pub fn get(&self, k: &str) -> Cow<'_, Value> {
+        match self {
+            Evidence::Json(v) => Cow::Borrowed(&v[k]),
+            Evidence::Typo(t) => Cow::Owned(t.to_value()[k].clone()),
+        }
+    }
 }
 
 impl From<Value> for Evidence {
@@ -209,16 +207,6 @@ impl PartialEq for Evidence {
         match (self, o) {
             (Evidence::Json(a), Evidence::Json(b)) => a == b,
             _ => self.to_value() == o.to_value(),
-        }
-    }
-}
-
-impl Evidence {
-    /// The value of one key (`Null` when absent), as `value[key]` gives.
-    pub fn get(&self, k: &str) -> Cow<'_, Value> {
-        match self {
-            Evidence::Json(v) => Cow::Borrowed(&v[k]),
-            Evidence::Typo(t) => Cow::Owned(t.to_value()[k].clone()),
         }
     }
 }
