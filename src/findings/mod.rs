@@ -7,6 +7,7 @@
 //! (`evidence_capped`) when some evidence did not fit under its memory cap.
 
 pub mod finding;
+pub mod near;
 pub mod typo;
 
 pub use finding::Finding;

@@ -6,19 +6,22 @@
 //! Computed once at the end over distinct addresses, through an index instead
 //! of comparing every failure with every delivered address of its domain (that
 //! was quadratic, and its work budget dropped suggestions on large logs). The
-//! delivered local parts of each domain with failures go into an `fst` map;
-//! each failed local part is looked up with a Levenshtein automaton
-//! (`levenshtein_automata`, transpositions costing one edit: the optimal string
-//! alignment distance of `strsim::osa_distance`) of the largest distance its
-//! length allows, which finds every candidate within that distance while
-//! visiting only the paths of the map that can still lead to one. Local parts
-//! equal but for dots (Gmail ignores them) are found through their undotted
-//! form. Every candidate is then judged by the same rule as before (distance,
-//! then most deliveries, then the address), so the index changes how fast, not
-//! what, is suggested. Domains are looked up the same way, once per distinct
-//! domain. Lookups run on the rayon pool; findings come out in address order.
+//! delivered local parts of each domain with failures, and the delivered
+//! domains, are each a [`Lexicon`]; its candidates for a query are every
+//! string within the optimal string alignment distance its length allows
+//! (transpositions costing one edit, as `strsim::osa_distance` counts), found
+//! exactly by [`near`]: a walk of the lexicon's `fst` per query when few
+//! queries ask many strings, deletion neighbourhoods of all queries at once
+//! when they are about as many (the distinct failed domains against the
+//! delivered ones), a Levenshtein automaton (`levenshtein_automata`) for
+//! strings that are not ASCII. Local parts equal but for dots (Gmail ignores
+//! them) are found through their undotted form. Every candidate is then
+//! judged by the same rule as before (distance, then most deliveries, then
+//! the address), so the index changes how fast, not what, is suggested.
+//! Lookups run on the rayon pool; findings come out in address order.
 
 use super::finding::TypoEvidence;
+use super::near;
 use super::Finding;
 use crate::analysis::summary::Summary;
 use crate::patterns::PatternSet;
@@ -65,6 +68,10 @@ impl Automata {
     }
 }
 
+/// The positions of the near strings of a query in a [`Lexicon`], with their
+/// distances when the search measured them.
+type Near = Vec<(usize, Option<usize>)>;
+
 /// Distinct strings in order, each with a value, and an fst from each to its
 /// position.
 pub struct Lexicon<'a, T> {
@@ -94,16 +101,51 @@ impl<'a, T> Lexicon<'a, T> {
         Lexicon { items, ascii, fst }
     }
 
-    /// Positions (ascending) of the strings that some string could be
-    /// allowed to be from `query` (see [`Automata::dfa`]): within the
-    /// optimal string alignment distance `allowed(query.len())`; with that
-    /// distance when the search computed it (ASCII lexicon and query).
-    fn near(&self, query: &str, automata: &Automata) -> Vec<(usize, Option<usize>)> {
+    /// For each query, the positions (ascending) of the strings that some
+    /// string could be allowed to be from it (see [`Automata::dfa`]): within
+    /// the optimal string alignment distance `allowed(query.len())`; with
+    /// that distance when the search computed it (ASCII lexicon and query:
+    /// all of those at once through deletion neighbourhoods, [`near`]).
+    fn candidates(&self, queries: &[&str], automata: &Automata) -> Vec<Near>
+    where
+        T: Sync,
+    {
+        let mut out: Vec<Near> = vec![Near::new(); queries.len()];
+        let ascii = |q: &&str| self.ascii && self.fst.is_some() && q.is_ascii();
+        let asked = queries.iter().filter(|q| ascii(q)).count();
+        let by_table = |q: &&str| ascii(q) && near::by_pairs(self.items.len(), asked);
+        let batch: Vec<usize> = (0..queries.len())
+            .filter(|&i| by_table(&queries[i]))
+            .collect();
+        if !batch.is_empty() {
+            let words: Vec<&[u8]> = self.items.iter().map(|(k, _)| k.as_bytes()).collect();
+            let asked: Vec<(&[u8], usize)> = batch
+                .iter()
+                .map(|&i| (queries[i].as_bytes(), allowed(queries[i].len())))
+                .collect();
+            for (q, w, d) in near::pairs(&words, &asked) {
+                out[batch[q as usize]].push((w as usize, Some(usize::from(d))));
+            }
+        }
+        let rest: Vec<(usize, Near)> = (0..queries.len())
+            .into_par_iter()
+            .filter(|&i| !by_table(&queries[i]))
+            .map(|i| (i, self.one(queries[i], automata)))
+            .collect();
+        for (i, v) in rest {
+            out[i] = v;
+        }
+        out
+    }
+
+    /// [`Lexicon::candidates`] of one query: a walk of the fst (ASCII), a
+    /// Levenshtein automaton (else), or without an fst every string.
+    fn one(&self, query: &str, automata: &Automata) -> Vec<(usize, Option<usize>)> {
         let Some(map) = &self.fst else {
             return (0..self.items.len()).map(|i| (i, None)).collect();
         };
         if self.ascii && query.is_ascii() {
-            return near_ascii(map.as_fst(), query.as_bytes(), allowed(query.len()))
+            return near::walk(map.as_fst(), query.as_bytes(), allowed(query.len()))
                 .into_iter()
                 .map(|(i, d)| (i, Some(d)))
                 .collect();
@@ -123,77 +165,6 @@ impl<'a, T> Lexicon<'a, T> {
     }
 }
 
-/// The values (positions) of the keys of an fst within optimal string
-/// alignment distance `k` of `query`, ascending, with their distances; keys and query ASCII, so that
-/// bytes are the characters `strsim::osa_distance` counts. A depth-first walk
-/// of the fst keeping one row of the distance table per depth (two rows back
-/// for transpositions; only the diagonal band that can stay within `k`): a branch is left as soon as every cell of its row
-/// exceeds `k` (no extension can come back under it, transpositions included,
-/// since a row's minimum grows by at most one per row). It visits the same
-/// paths as the Levenshtein automaton would, without building one per query.
-fn near_ascii(fst: &fst::raw::Fst<Vec<u8>>, query: &[u8], k: usize) -> Vec<(usize, usize)> {
-    let n = query.len();
-    let w = n + 1;
-    // Distances are capped at k + 1 (all that matters is whether one exceeds
-    // k), and only the band |row - column| <= k is computed: outside it the
-    // distance is at least the difference of the lengths, so over k.
-    let cap = u8::try_from(k + 1).unwrap_or(u8::MAX);
-    let capped = |v: usize| u8::try_from(v).map_or(cap, |v| v.min(cap));
-    // rows[d * w..(d + 1) * w]: distances of the path's first d bytes to each query prefix.
-    let mut rows: Vec<u8> = (0..w).map(capped).collect();
-    let mut path: Vec<u8> = Vec::new();
-    // (node, next transition, output so far) per depth.
-    let mut stack: Vec<(fst::raw::CompiledAddr, usize, u64)> = vec![(fst.root().addr(), 0, 0)];
-    let mut out = Vec::new();
-    let root = fst.root();
-    if root.is_final() && n <= k {
-        out.push((root.final_output().value() as usize, n));
-    }
-    while let Some(top) = stack.last_mut() {
-        let node = fst.node(top.0);
-        if top.1 >= node.len() {
-            stack.pop();
-            path.pop();
-            rows.truncate(stack.len() * w);
-            continue;
-        }
-        let t = node.transition(top.1);
-        top.1 += 1;
-        let sum = top.2 + t.out.value();
-        let depth = stack.len(); // the new row's index (1-based length of the path)
-        let c = t.inp;
-        let (prev, cur) = ((depth - 1) * w, depth * w);
-        rows.resize(cur + w, cap);
-        rows[cur] = capped(depth);
-        let mut least = rows[cur];
-        for j in depth.saturating_sub(k).max(1)..=(depth + k).min(n) {
-            let cost = u8::from(c != query[j - 1]);
-            let mut v = (rows[prev + j] + 1)
-                .min(rows[cur + j - 1] + 1)
-                .min(rows[prev + j - 1] + cost);
-            if depth > 1 && j > 1 && c == query[j - 2] && path[depth - 2] == query[j - 1] {
-                v = v.min(rows[(depth - 2) * w + j - 2] + 1);
-            }
-            let v = v.min(cap);
-            rows[cur + j] = v;
-            least = least.min(v);
-        }
-        if usize::from(least) > k {
-            rows.truncate(cur);
-            continue;
-        }
-        let child = fst.node(t.addr);
-        let dist = usize::from(rows[cur + n]);
-        if child.is_final() && dist <= k {
-            out.push(((sum + child.final_output().value()) as usize, dist));
-        }
-        path.push(c);
-        stack.push((t.addr, 0, sum));
-    }
-    out.sort_unstable();
-    out
-}
-
 /// A local part without its dots.
 fn undotted(s: &str) -> String {
     s.replace('.', "")
@@ -207,6 +178,11 @@ pub struct Locals<'a> {
 }
 
 impl<'a> Locals<'a> {
+    /// The near delivered local parts of each of `locals` (for [`Locals::best`]).
+    pub fn candidates(&self, locals: &[&str], automata: &Automata) -> Vec<Near> {
+        self.lex.candidates(locals, automata)
+    }
+
     /// The index of delivered `(local part, deliveries)`.
     pub fn new(items: Vec<(&'a str, u64)>) -> Self {
         let lex = Lexicon::new(items);
@@ -223,8 +199,12 @@ impl<'a> Locals<'a> {
     /// [`allowed`] for the shorter of the two (lengths at most 2 apart; equal
     /// but for dots counts as 0), nearest first, then most delivered, then
     /// alphabetical. With its distance and deliveries.
-    pub fn best(&self, local: &str, automata: &Automata) -> Option<(usize, &'a str, u64)> {
-        let mut cands = self.lex.near(local, automata);
+    /// `cands`: what [`Locals::candidates`] gave for `local`.
+    pub fn best(
+        &self,
+        local: &str,
+        mut cands: Vec<(usize, Option<usize>)>,
+    ) -> Option<(usize, &'a str, u64)> {
         let u = undotted(local);
         cands.extend(self.lex.get(&u).map(|i| (i, None)));
         if let Some(v) = self.dotted.get(&u) {
@@ -263,6 +243,11 @@ impl<'a> Domains<'a> {
         }
     }
 
+    /// The near delivered domains of each of `domains` (for [`Domains::best`]).
+    pub fn candidates(&self, domains: &[&str], automata: &Automata) -> Vec<Near> {
+        self.delivered.candidates(domains, automata)
+    }
+
     /// True when mail to `d` was delivered.
     pub fn is_delivered(&self, d: &str) -> bool {
         self.delivered.get(d).is_some()
@@ -272,7 +257,12 @@ impl<'a> Domains<'a> {
     /// known): the nearest within [`allowed`], delivered ones before
     /// well-known ones, alphabetical among delivered ones and in list order
     /// among well-known ones. With why it is a good guess.
-    pub fn best(&self, domain: &str, automata: &Automata) -> Option<(&'a str, String)> {
+    /// `cands`: what [`Domains::candidates`] gave for `domain`.
+    pub fn best(
+        &self,
+        domain: &str,
+        cands: Vec<(usize, Option<usize>)>,
+    ) -> Option<(&'a str, String)> {
         // `dist`: the distance when the search computed it already.
         let ok = |d: &str, dist: Option<usize>| {
             // The distance is at least the difference of the lengths (in
@@ -284,9 +274,7 @@ impl<'a> Domains<'a> {
             (dist > 0 && dist <= allowed(domain.len().min(d.len()))).then_some(dist)
         };
         // `min_by_key` keeps the first of equal minima: the order above.
-        let delivered = self
-            .delivered
-            .near(domain, automata)
+        let delivered = cands
             .into_iter()
             .filter_map(|(i, dist)| {
                 let (d, n) = self.delivered.items[i];
@@ -413,9 +401,11 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
             .copied()
             .filter(|d| !domains.is_delivered(d) && !known.contains(d))
             .collect();
+        let near = domains.candidates(&guess, &automata);
         let domain_typos: HashMap<&str, (&str, String)> = guess
             .par_iter()
-            .filter_map(|d| domains.best(d, &automata).map(|b| (*d, b)))
+            .zip(near)
+            .filter_map(|(d, cands)| domains.best(d, cands).map(|b| (*d, b)))
             .collect();
         // Local-part typos, one domain at a time (its index built, asked
         // and dropped: only one is in memory), its queries on the pool.
@@ -433,11 +423,14 @@ pub fn typos(s: &Summary, ps: &PatternSet, kind: &str) -> Vec<Finding> {
                 continue;
             };
             let ix = Locals::new(delivered);
+            let locals: Vec<&str> = asked.iter().map(|&i| split(&queries[i]).0).collect();
+            let near = ix.candidates(&locals, &automata);
             let found: Vec<(usize, String, String)> = asked
                 .par_iter()
-                .filter_map(|&i| {
+                .zip(near)
+                .filter_map(|(&i, cands)| {
                     let (local, _) = split(&queries[i]);
-                    ix.best(local, &automata).map(|(_, l, m)| {
+                    ix.best(local, cands).map(|(_, l, m)| {
                         let why = format!("delivered {m} time{}", if m == 1 { "" } else { "s" });
                         (i, format!("{l}@{domain}"), why)
                     })
@@ -476,16 +469,18 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// The table walk finds exactly the keys within the distance (the
-        /// brute force of `strsim`), and at least what the automaton finds.
+        /// The walk (one query) and the neighbourhoods (many) find exactly
+        /// the keys within the distance (the brute force of `strsim`), and at
+        /// least what the automaton finds.
         #[test]
-        fn table_walk_finds_what_osa_allows(
+        fn candidates_are_what_osa_allows(
             keys in proptest::collection::vec("[ab.c]{0,10}", 0..60),
             query in "[ab.c]{0,10}",
         ) {
             let lex = Lexicon::new(keys.iter().map(|k| (k.as_str(), 0u64)).collect());
             let k = allowed(query.len());
-            let got = lex.near(&query, &Automata::default());
+            let all = lex.candidates(&[query.as_str(), "zz"], &Automata::default());
+            let got = &all[0];
             let want: Vec<(usize, Option<usize>)> = lex
                 .items
                 .iter()
@@ -493,7 +488,14 @@ mod tests {
                 .map(|(i, (s, _))| (i, Some(strsim::osa_distance(s, &query))))
                 .filter(|(_, d)| d.is_some_and(|d| d <= k))
                 .collect();
-            prop_assert_eq!(&got, &want);
+            prop_assert_eq!(got, &want);
+            prop_assert!(all[1].is_empty(), "no key is near zz");
+            // Asked as often as there are keys: through the neighbourhoods, the same.
+            let many = vec![query.as_str(); 16];
+            prop_assert!(near::by_pairs(lex.items.len(), many.len()) || lex.items.len() > 64);
+            for got in lex.candidates(&many, &Automata::default()) {
+                prop_assert_eq!(&got, &want);
+            }
             let map = lex.fst.as_ref().expect("fst");
             let dfa = Automata::default().dfa(&query);
             let mut stream = map.search(&dfa).into_stream();
@@ -508,7 +510,8 @@ mod tests {
         let lex = Lexicon::new(vec![("josé", 1u64), ("jose", 1), ("josie", 1)]);
         assert!(!lex.ascii);
         let got: Vec<&str> = lex
-            .near("jose", &Automata::default())
+            .candidates(&["jose"], &Automata::default())
+            .swap_remove(0)
             .into_iter()
             .map(|(i, d)| {
                 assert_eq!(d, None, "the automaton does not measure");

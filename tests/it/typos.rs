@@ -292,14 +292,24 @@ proptest! {
         let items: Vec<(&str, u64)> = delivered.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         let ix = Locals::new(items.clone());
         let automata = Automata::default();
-        for q in &queries {
-            prop_assert_eq!(ix.best(q, &automata), pairwise(q, &items), "query {:?}", q);
+        // All queries at once (the neighbourhoods when they are many) and
+        // each alone (a walk of the index when the words are many).
+        let asked: Vec<&str> = queries.iter().map(String::as_str).collect();
+        for (q, near) in queries.iter().zip(ix.candidates(&asked, &automata)) {
+            prop_assert_eq!(ix.best(q, near), pairwise(q, &items), "query {:?}", q);
+            let alone = ix.candidates(&[q.as_str()], &automata).swap_remove(0);
+            prop_assert_eq!(ix.best(q, alone), pairwise(q, &items), "query {:?} alone", q);
         }
         let known = ["abc.a", "bb", "cab"];
         let domains = Domains::new(items.clone(), known.to_vec());
-        for q in queries.iter().filter(|q| !delivered.contains_key(*q) && !known.contains(&q.as_str())) {
+        let guesses: Vec<&str> = queries
+            .iter()
+            .map(String::as_str)
+            .filter(|q| !delivered.contains_key(*q) && !known.contains(q))
+            .collect();
+        for (q, near) in guesses.iter().zip(domains.candidates(&guesses, &automata)) {
             prop_assert_eq!(
-                domains.best(q, &automata).map(|x| x.0.to_string()),
+                domains.best(q, near).map(|x| x.0.to_string()),
                 pairwise_domain(q, &items, &known),
                 "domain {:?}", q
             );

@@ -1,0 +1,470 @@
+//! Exact near-string search for the typo findings, two ways: a walk of an
+//! `fst` of the words per query ([`walk`]), cheap when few queries ask many
+//! words, and, when queries are about as many as words, every pair at once
+//! ([`pairs`]). Both find exactly the words within optimal string alignment
+//! distance `k ≤ 2` of a query (ASCII strings), so which one ran never shows.
+//!
+//! [`pairs`]: every pair of a query and a word within that distance of
+//! each other (the distance of `strsim::osa_distance`: insertions, deletions,
+//! substitutions and adjacent transpositions, each costing one), found through
+//! deletion neighbourhoods instead of comparing every query with every word.
+//!
+//! Two strings within Levenshtein distance `d` become equal once at most `d`
+//! characters are deleted from each (a substitution is a deletion on both
+//! sides), so a word's variants with up to two deletions (its *plain*
+//! neighbourhood) share a string with every query within two such edits. A
+//! transposition is the one edit that deletions alone do not bring back within
+//! budget (it costs two there), so a query's *full* neighbourhood adds its
+//! variants with one transposition (and then up to one deletion) and with two
+//! transpositions. A pair within OSA distance 2 is one of: at most two edits
+//! that are not transpositions; one transposition and one other edit apart
+//! (the transposed query is one edit from the word); two transpositions (the
+//! twice-transposed query is the word). Each case shares a variant, so no pair
+//! is missed; variants only propose candidates, and every candidate is then
+//! measured exactly, so a shared variant of a farther pair (or a collision of
+//! the variants' hashes) never reaches the result.
+//!
+//! The work is linear in the strings and their variant counts (about `L²/2`
+//! per word and `2·L²` per query of `L` bytes), not in queries × words. One
+//! side's variant hashes go into a table, in passes of at most
+//! [`PASS_ENTRIES`] so that the table's memory is bounded whatever the input;
+//! the other side is streamed through it on the rayon pool. Strings longer
+//! than [`LONG`] bytes (no real address part is) are compared directly with
+//! the words whose lengths allow a match, so no input makes a neighbourhood
+//! explode.
+
+use rayon::prelude::*;
+use std::hash::BuildHasher;
+
+/// The largest distance searched.
+pub const MAX: usize = 2;
+/// Strings longer than this are compared directly, not through variants.
+pub const LONG: usize = 96;
+/// Most variant hashes kept in the table at once (16 bytes each).
+pub const PASS_ENTRIES: usize = 1 << 19;
+
+/// Calls `f` with every string that deleting at most `d` (≤ 2) bytes of `s`
+/// gives (some more than once), built in `bufs`. Consecutive variants differ
+/// in one byte, so each is made by one write rather than a copy.
+fn deletions(s: &[u8], d: usize, bufs: &mut [Vec<u8>; 2], f: &mut dyn FnMut(&[u8])) {
+    f(s);
+    if d == 0 || s.is_empty() {
+        return;
+    }
+    let [one, two] = bufs;
+    // `one` is `s` without byte i: bytes before i are s[..i], from i on s[i + 1..].
+    one.clear();
+    one.extend_from_slice(&s[1..]);
+    for i in 0..s.len() {
+        if i > 0 {
+            one[i - 1] = s[i - 1];
+        }
+        f(one);
+        if d >= 2 && i < one.len() {
+            // `two` is `one` without its byte p, for p from i on (s without i and p + 1).
+            two.clear();
+            two.extend_from_slice(&one[..i]);
+            two.extend_from_slice(&one[i + 1..]);
+            for p in i..one.len() {
+                if p > i {
+                    two[p - 1] = one[p - 1];
+                }
+                f(two);
+            }
+        }
+    }
+}
+
+/// Calls `f` with the full neighbourhood of a query within `k`: its deletions
+/// (at most `k`), its single transpositions (with at most `k - 1` deletions
+/// after) and, for `k = 2`, its pairs of separate transpositions.
+fn full(s: &[u8], k: usize, bufs: &mut [Vec<u8>; 3], f: &mut dyn FnMut(&[u8])) {
+    let [t, rest @ ..] = bufs;
+    deletions(s, k, rest, f);
+    if k == 0 {
+        return;
+    }
+    for i in 0..s.len().saturating_sub(1) {
+        if s[i] == s[i + 1] {
+            continue;
+        }
+        t.clear();
+        t.extend_from_slice(s);
+        t.swap(i, i + 1);
+        deletions(t, k - 1, rest, f);
+        if k >= 2 {
+            for j in i + 2..s.len().saturating_sub(1) {
+                if t[j] != t[j + 1] {
+                    t.swap(j, j + 1);
+                    f(t);
+                    t.swap(j, j + 1);
+                }
+            }
+        }
+    }
+}
+
+/// How many variants [`deletions`] gives for a string of `n` bytes.
+fn deletion_count(n: usize, d: usize) -> usize {
+    match d {
+        0 => 1,
+        1 => 1 + n,
+        _ => 1 + n + n * n.saturating_sub(1) / 2,
+    }
+}
+
+/// An upper bound of how many variants [`full`] gives.
+fn full_count(n: usize, k: usize) -> usize {
+    match k {
+        0 => 1,
+        1 => deletion_count(n, 1) + n,
+        _ => deletion_count(n, 2) + n * deletion_count(n, 1) + n * n / 2,
+    }
+}
+
+/// One side of the search: its strings, each with the variants it stands for.
+struct Side<'s> {
+    strings: Vec<&'s [u8]>,
+    /// The budget of each string's variants: `Some(k)` for the full
+    /// neighbourhood within `k` (queries), `None` for two deletions (words).
+    full: Vec<Option<usize>>,
+}
+
+impl Side<'_> {
+    fn variants(&self, i: usize, bufs: &mut [Vec<u8>; 3], f: &mut dyn FnMut(&[u8])) {
+        match self.full[i] {
+            Some(k) => full(self.strings[i], k, bufs, f),
+            None => {
+                let [_, rest @ ..] = bufs;
+                deletions(self.strings[i], MAX, rest, f)
+            }
+        }
+    }
+
+    fn count(&self, i: usize) -> usize {
+        let n = self.strings[i].len();
+        match self.full[i] {
+            Some(k) => full_count(n, k),
+            None => deletion_count(n, MAX),
+        }
+    }
+}
+
+/// Every pair `(query, word, distance)` with the OSA distance of the two at
+/// most the query's own `k` (at most [`MAX`]), sorted by query, then word.
+/// Strings are bytes (ASCII, where bytes are characters).
+pub fn pairs(words: &[&[u8]], queries: &[(&[u8], usize)]) -> Vec<(u32, u32, u8)> {
+    pairs_in_passes(words, queries, PASS_ENTRIES)
+}
+
+/// [`pairs`], the table holding at most about `pass_entries` variants at once.
+fn pairs_in_passes(
+    words: &[&[u8]],
+    queries: &[(&[u8], usize)],
+    pass_entries: usize,
+) -> Vec<(u32, u32, u8)> {
+    // Long strings are compared directly; the rest go through variants.
+    let (long_q, short_q): (Vec<usize>, Vec<usize>) =
+        (0..queries.len()).partition(|&q| queries[q].0.len() > LONG);
+    let (long_w, short_w): (Vec<usize>, Vec<usize>) =
+        (0..words.len()).partition(|&w| words[w].len() > LONG);
+    let mut out: Vec<(u32, u32, u8)> = Vec::new();
+    let direct = |q: usize, ws: &mut dyn Iterator<Item = usize>| -> Vec<(u32, u32, u8)> {
+        let (s, k) = queries[q];
+        ws.filter(|&w| words[w].len().abs_diff(s.len()) <= k)
+            .filter_map(|w| measure(s, words[w], k).map(|d| (q as u32, w as u32, d)))
+            .collect()
+    };
+    out.par_extend(
+        long_q
+            .par_iter()
+            .flat_map_iter(|&q| direct(q, &mut (0..words.len()))),
+    );
+    out.par_extend(
+        short_q
+            .par_iter()
+            .flat_map_iter(|&q| direct(q, &mut long_w.iter().copied())),
+    );
+    let w_side = Side {
+        strings: short_w.iter().map(|&w| words[w]).collect(),
+        full: vec![None; short_w.len()],
+    };
+    let q_side = Side {
+        strings: short_q.iter().map(|&q| queries[q].0).collect(),
+        full: short_q
+            .iter()
+            .map(|&q| Some(queries[q].1.min(MAX)))
+            .collect(),
+    };
+    let w_total: usize = (0..short_w.len()).map(|i| w_side.count(i)).sum();
+    let q_total: usize = (0..short_q.len()).map(|i| q_side.count(i)).sum();
+    // The side with fewer variants goes into the table.
+    let found = if w_total <= q_total {
+        through_table(&w_side, &q_side, pass_entries)
+            .into_iter()
+            .map(|(w, q)| (q, w))
+            .collect()
+    } else {
+        through_table(&q_side, &w_side, pass_entries)
+    };
+    out.par_extend(found.into_par_iter().filter_map(|(q, w)| {
+        let (q, w) = (short_q[q as usize], short_w[w as usize]);
+        let (s, k) = queries[q];
+        measure(s, words[w], k).map(|d| (q as u32, w as u32, d))
+    }));
+    out.par_sort_unstable();
+    out
+}
+
+/// The OSA distance of two ASCII strings when it is at most `k` (Hyyrö's
+/// bit-parallel algorithm, stopping once the distance exceeds `k`).
+fn measure(a: &[u8], b: &[u8], k: usize) -> Option<u8> {
+    let k = k.min(MAX);
+    if a.len().abs_diff(b.len()) > k {
+        return None;
+    }
+    let args = rapidfuzz::distance::osa::Args::default().score_cutoff(k);
+    let d =
+        rapidfuzz::distance::osa::distance_with_args(a.iter().copied(), b.iter().copied(), &args)?;
+    u8::try_from(d).ok()
+}
+
+/// Candidate pairs `(tabled, streamed)` (distinct): the strings of `tabled`
+/// and `streamed` that share a variant.
+fn through_table(tabled: &Side<'_>, streamed: &Side<'_>, pass_entries: usize) -> Vec<(u32, u32)> {
+    let hasher = foldhash::fast::RandomState::default();
+    let mut out = Vec::new();
+    let mut first = 0;
+    while first < tabled.strings.len() {
+        // One pass: as many tabled strings as fit the budget (at least one).
+        let mut end = first;
+        let mut entries = 0;
+        while end < tabled.strings.len() && (end == first || entries < pass_entries) {
+            entries += tabled.count(end);
+            end += 1;
+        }
+        // (variant hash, tabled string)
+        let mut table: hashbrown::HashTable<(u64, u32)> =
+            hashbrown::HashTable::with_capacity(entries);
+        // A bit per hash in a small filter (at most 1 MiB, about 16 bits per
+        // entry) answers most lookups of variants that nothing shares
+        // without touching the much larger table.
+        let bits = (entries * 16).next_power_of_two().clamp(64, 1 << 23);
+        let mut filter = vec![0u64; bits / 64];
+        let bit = |h: u64| ((h >> 20) as usize) & (bits - 1);
+        let mut bufs = [Vec::new(), Vec::new(), Vec::new()];
+        for i in first..end {
+            tabled.variants(i, &mut bufs, &mut |v| {
+                let h = hasher.hash_one(v);
+                let b = bit(h);
+                filter[b / 64] |= 1 << (b % 64);
+                table.insert_unique(h, (h, i as u32), |e| e.0);
+            });
+        }
+        let filter = &filter;
+        let found: Vec<(u32, u32)> = (0..streamed.strings.len())
+            .into_par_iter()
+            .fold(
+                || (Vec::new(), [Vec::new(), Vec::new(), Vec::new()], Vec::new()),
+                |(mut acc, mut bufs, mut hits), j| {
+                    hits.clear();
+                    streamed.variants(j, &mut bufs, &mut |v| {
+                        let h = hasher.hash_one(v);
+                        let b = bit(h);
+                        if filter[b / 64] & (1 << (b % 64)) == 0 {
+                            return;
+                        }
+                        for e in table.iter_hash(h) {
+                            if e.0 == h {
+                                hits.push(e.1);
+                            }
+                        }
+                    });
+                    hits.sort_unstable();
+                    hits.dedup();
+                    acc.extend(hits.iter().map(|&i| (i, j as u32)));
+                    (acc, bufs, hits)
+                },
+            )
+            .map(|(acc, _, _)| acc)
+            .reduce(Vec::new, |mut a, b| {
+                a.extend(b);
+                a
+            });
+        out.extend(found);
+        first = end;
+    }
+    out
+}
+
+/// True when [`pairs`] should serve `queries` queries of `words` words
+/// rather than a [`walk`] per query: a walk visits about the part of the fst
+/// within the distance of the query (at short depths, most of it), the
+/// neighbourhoods cost about the same per word as per query.
+pub fn by_pairs(words: usize, queries: usize) -> bool {
+    queries.saturating_mul(4) >= words
+}
+
+/// The values (positions) of the keys of an fst within optimal string
+/// alignment distance `k` of `query`, ascending, with their distances; keys and query ASCII, so that
+/// bytes are the characters `strsim::osa_distance` counts. A depth-first walk
+/// of the fst keeping one row of the distance table per depth (two rows back
+/// for transpositions; only the diagonal band that can stay within `k`): a branch is left as soon as every cell of its row
+/// exceeds `k` (no extension can come back under it, transpositions included,
+/// since a row's minimum grows by at most one per row). It visits the same
+/// paths as the Levenshtein automaton would, without building one per query.
+pub fn walk(fst: &fst::raw::Fst<Vec<u8>>, query: &[u8], k: usize) -> Vec<(usize, usize)> {
+    let n = query.len();
+    let w = n + 1;
+    // Distances are capped at k + 1 (all that matters is whether one exceeds
+    // k), and only the band |row - column| <= k is computed: outside it the
+    // distance is at least the difference of the lengths, so over k.
+    let cap = u8::try_from(k + 1).unwrap_or(u8::MAX);
+    let capped = |v: usize| u8::try_from(v).map_or(cap, |v| v.min(cap));
+    // rows[d * w..(d + 1) * w]: distances of the path's first d bytes to each query prefix.
+    let mut rows: Vec<u8> = (0..w).map(capped).collect();
+    let mut path: Vec<u8> = Vec::new();
+    // (node, next transition, output so far) per depth.
+    let mut stack: Vec<(fst::raw::CompiledAddr, usize, u64)> = vec![(fst.root().addr(), 0, 0)];
+    let mut out = Vec::new();
+    let root = fst.root();
+    if root.is_final() && n <= k {
+        out.push((root.final_output().value() as usize, n));
+    }
+    while let Some(top) = stack.last_mut() {
+        let node = fst.node(top.0);
+        if top.1 >= node.len() {
+            stack.pop();
+            path.pop();
+            rows.truncate(stack.len() * w);
+            continue;
+        }
+        let t = node.transition(top.1);
+        top.1 += 1;
+        let sum = top.2 + t.out.value();
+        let depth = stack.len(); // the new row's index (1-based length of the path)
+        let c = t.inp;
+        let (prev, cur) = ((depth - 1) * w, depth * w);
+        rows.resize(cur + w, cap);
+        rows[cur] = capped(depth);
+        let mut least = rows[cur];
+        for j in depth.saturating_sub(k).max(1)..=(depth + k).min(n) {
+            let cost = u8::from(c != query[j - 1]);
+            let mut v = (rows[prev + j] + 1)
+                .min(rows[cur + j - 1] + 1)
+                .min(rows[prev + j - 1] + cost);
+            if depth > 1 && j > 1 && c == query[j - 2] && path[depth - 2] == query[j - 1] {
+                v = v.min(rows[(depth - 2) * w + j - 2] + 1);
+            }
+            let v = v.min(cap);
+            rows[cur + j] = v;
+            least = least.min(v);
+        }
+        if usize::from(least) > k {
+            rows.truncate(cur);
+            continue;
+        }
+        let child = fst.node(t.addr);
+        let dist = usize::from(rows[cur + n]);
+        if child.is_final() && dist <= k {
+            out.push(((sum + child.final_output().value()) as usize, dist));
+        }
+        path.push(c);
+        stack.push((t.addr, 0, sum));
+    }
+    out.sort_unstable();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn brute(words: &[&[u8]], queries: &[(&[u8], usize)]) -> Vec<(u32, u32, u8)> {
+        let mut out = Vec::new();
+        for (q, (s, k)) in queries.iter().enumerate() {
+            for (w, t) in words.iter().enumerate() {
+                let d = strsim::osa_distance(
+                    std::str::from_utf8(s).unwrap_or_default(),
+                    std::str::from_utf8(t).unwrap_or_default(),
+                );
+                if d <= *k {
+                    out.push((q as u32, w as u32, d as u8));
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        /// The neighbourhoods find exactly the pairs the brute force finds,
+        /// whichever side is tabled (few queries or few words).
+        #[test]
+        fn neighbourhoods_find_exactly_what_osa_allows(
+            words in proptest::collection::vec("[abc.]{0,9}", 0..40),
+            queries in proptest::collection::vec(("[abc.]{0,9}", 0usize..3), 0..40),
+        ) {
+            let w: Vec<&[u8]> = words.iter().map(|s| s.as_bytes()).collect();
+            let q: Vec<(&[u8], usize)> = queries.iter().map(|(s, k)| (s.as_bytes(), *k)).collect();
+            prop_assert_eq!(pairs(&w, &q), brute(&w, &q));
+        }
+    }
+
+    #[test]
+    fn deletions_are_every_string_of_up_to_two_bytes_fewer() {
+        let s = b"abcde";
+        let mut got = Vec::new();
+        let mut bufs = [Vec::new(), Vec::new()];
+        deletions(s, 2, &mut bufs, &mut |v| got.push(v.to_vec()));
+        let mut want = vec![s.to_vec()];
+        for i in 0..s.len() {
+            let mut one = s.to_vec();
+            one.remove(i);
+            want.push(one.clone());
+            for j in i..one.len() {
+                let mut two = one.clone();
+                two.remove(j);
+                want.push(two);
+            }
+        }
+        assert_eq!(got.len(), deletion_count(s.len(), 2));
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn transpositions_count_one_each_and_long_strings_are_measured() {
+        let long = "a".repeat(LONG + 1);
+        let longer = format!("{long}b");
+        let words: Vec<&[u8]> = vec![b"john.smith", b"jane", long.as_bytes()];
+        let queries: Vec<(&[u8], usize)> = vec![
+            // two transpositions: distance 2 (Levenshtein would say 4)
+            (b"ojhn.msith", 2),
+            // one transposition and one substitution
+            (b"jonh.smitx", 2),
+            // one transposition, but only one edit allowed
+            (b"jaen", 1),
+            (longer.as_bytes(), 2),
+        ];
+        assert_eq!(
+            pairs(&words, &queries),
+            vec![(0, 0, 2), (1, 0, 2), (2, 1, 1), (3, 2, 1)]
+        );
+    }
+
+    #[test]
+    fn small_passes_give_the_same_pairs() {
+        // More query variants than word variants: the words are tabled, in
+        // many passes of at most 1000 variants.
+        let words: Vec<String> = (0..800).map(|i| format!("user{i}")).collect();
+        let queries: Vec<String> = (0..600).map(|i| format!("usre{}", i * 7 % 1000)).collect();
+        let w: Vec<&[u8]> = words.iter().map(|s| s.as_bytes()).collect();
+        let q: Vec<(&[u8], usize)> = queries.iter().map(|s| (s.as_bytes(), 2)).collect();
+        let want = brute(&w, &q);
+        assert!(want.len() > 600, "the typos have their words");
+        assert_eq!(pairs_in_passes(&w, &q, 1000), want);
+        assert_eq!(pairs(&w, &q), want);
+    }
+}
