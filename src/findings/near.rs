@@ -40,8 +40,9 @@ use std::hash::BuildHasher;
 pub const MAX: usize = 2;
 /// Strings longer than this are compared directly, not through variants.
 pub const LONG: usize = 96;
-/// Most variant hashes kept in the table at once (16 bytes each).
-pub const PASS_ENTRIES: usize = 1 << 19;
+/// Most variant fingerprints kept in the table at once (8 bytes each): at
+/// most 7/8 of 2^19, so that the table's 2^19 buckets (4 MiB) are enough.
+pub const PASS_ENTRIES: usize = (1 << 19) / 8 * 7;
 
 /// Calls `f` with every string that deleting at most `d` (≤ 2) bytes of `s`
 /// gives (some more than once), built in `bufs`. Consecutive variants differ
@@ -198,20 +199,24 @@ fn pairs_in_passes(
     };
     let w_total: usize = (0..short_w.len()).map(|i| w_side.count(i)).sum();
     let q_total: usize = (0..short_q.len()).map(|i| q_side.count(i)).sum();
-    // The side with fewer variants goes into the table.
-    let found = if w_total <= q_total {
-        through_table(&w_side, &q_side, pass_entries)
-            .into_iter()
-            .map(|(w, q)| (q, w))
-            .collect()
-    } else {
-        through_table(&q_side, &w_side, pass_entries)
-    };
-    out.par_extend(found.into_par_iter().filter_map(|(q, w)| {
+    // The side with fewer variants goes into the table. Candidates are
+    // measured as they are found: only pairs within the distance are kept.
+    let verify = |q: u32, w: u32| {
         let (q, w) = (short_q[q as usize], short_w[w as usize]);
         let (s, k) = queries[q];
         measure(s, words[w], k).map(|d| (q as u32, w as u32, d))
-    }));
+    };
+    if w_total <= q_total {
+        through_table(
+            &w_side,
+            &q_side,
+            pass_entries,
+            &|w, q| verify(q, w),
+            &mut out,
+        );
+    } else {
+        through_table(&q_side, &w_side, pass_entries, &verify, &mut out);
+    }
     out.par_sort_unstable();
     out
 }
@@ -229,72 +234,87 @@ fn measure(a: &[u8], b: &[u8], k: usize) -> Option<u8> {
     u8::try_from(d).ok()
 }
 
-/// Candidate pairs `(tabled, streamed)` (distinct): the strings of `tabled`
-/// and `streamed` that share a variant.
-fn through_table(tabled: &Side<'_>, streamed: &Side<'_>, pass_entries: usize) -> Vec<(u32, u32)> {
+/// Spreads a 32-bit fingerprint over the 64 bits a hash table reads (its
+/// top bits included): the table's hash of an entry, computed again from the
+/// entry when the table grows.
+fn spread(fp: u32) -> u64 {
+    u64::from(fp).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The strings of `tabled` and `streamed` that share a variant, each pair
+/// once, given to `verify` (tabled, streamed); what it keeps goes to `out`.
+fn through_table(
+    tabled: &Side<'_>,
+    streamed: &Side<'_>,
+    pass_entries: usize,
+    verify: &(dyn Fn(u32, u32) -> Option<(u32, u32, u8)> + Sync),
+    out: &mut Vec<(u32, u32, u8)>,
+) {
     let hasher = foldhash::fast::RandomState::default();
-    let mut out = Vec::new();
+    // A variant's 32-bit fingerprint: equal variants have equal ones, and
+    // the rare unequal variants that share one only propose a candidate.
+    let fingerprint = |v: &[u8]| (hasher.hash_one(v) >> 32) as u32;
     let mut first = 0;
     while first < tabled.strings.len() {
         // One pass: as many tabled strings as fit the budget (at least one).
         let mut end = first;
         let mut entries = 0;
-        while end < tabled.strings.len() && (end == first || entries < pass_entries) {
+        while end < tabled.strings.len()
+            && (end == first || entries + tabled.count(end) <= pass_entries)
+        {
             entries += tabled.count(end);
             end += 1;
         }
-        // (variant hash, tabled string)
-        let mut table: hashbrown::HashTable<(u64, u32)> =
+        // (variant fingerprint, tabled string), 8 bytes each.
+        let mut table: hashbrown::HashTable<(u32, u32)> =
             hashbrown::HashTable::with_capacity(entries);
-        // A bit per hash in a small filter (at most 1 MiB, about 16 bits per
-        // entry) answers most lookups of variants that nothing shares
-        // without touching the much larger table.
+        // A bit per fingerprint in a small filter (at most 1 MiB, about 16
+        // bits per entry) answers most lookups of variants that nothing
+        // shares without touching the larger table.
         let bits = (entries * 16).next_power_of_two().clamp(64, 1 << 23);
         let mut filter = vec![0u64; bits / 64];
-        let bit = |h: u64| ((h >> 20) as usize) & (bits - 1);
+        let bit = |fp: u32| (fp as usize) & (bits - 1);
         let mut bufs = [Vec::new(), Vec::new(), Vec::new()];
         for i in first..end {
             tabled.variants(i, &mut bufs, &mut |v| {
-                let h = hasher.hash_one(v);
-                let b = bit(h);
+                let fp = fingerprint(v);
+                let b = bit(fp);
                 filter[b / 64] |= 1 << (b % 64);
-                table.insert_unique(h, (h, i as u32), |e| e.0);
+                table.insert_unique(spread(fp), (fp, i as u32), |e| spread(e.0));
             });
         }
-        let filter = &filter;
-        let found: Vec<(u32, u32)> = (0..streamed.strings.len())
-            .into_par_iter()
-            .fold(
-                || (Vec::new(), [Vec::new(), Vec::new(), Vec::new()], Vec::new()),
-                |(mut acc, mut bufs, mut hits), j| {
-                    hits.clear();
-                    streamed.variants(j, &mut bufs, &mut |v| {
-                        let h = hasher.hash_one(v);
-                        let b = bit(h);
-                        if filter[b / 64] & (1 << (b % 64)) == 0 {
-                            return;
-                        }
-                        for e in table.iter_hash(h) {
-                            if e.0 == h {
-                                hits.push(e.1);
+        let (filter, table) = (&filter, &table);
+        out.par_extend(
+            (0..streamed.strings.len())
+                .into_par_iter()
+                .map_init(
+                    || ([Vec::new(), Vec::new(), Vec::new()], Vec::new()),
+                    |(bufs, hits), j| {
+                        hits.clear();
+                        streamed.variants(j, bufs, &mut |v| {
+                            let fp = fingerprint(v);
+                            let b = bit(fp);
+                            if filter[b / 64] & (1 << (b % 64)) == 0 {
+                                return;
                             }
-                        }
-                    });
-                    hits.sort_unstable();
-                    hits.dedup();
-                    acc.extend(hits.iter().map(|&i| (i, j as u32)));
-                    (acc, bufs, hits)
-                },
-            )
-            .map(|(acc, _, _)| acc)
-            .reduce(Vec::new, |mut a, b| {
-                a.extend(b);
-                a
-            });
-        out.extend(found);
+                            hits.extend(
+                                table
+                                    .iter_hash(spread(fp))
+                                    .filter(|e| e.0 == fp)
+                                    .map(|e| e.1),
+                            );
+                        });
+                        hits.sort_unstable();
+                        hits.dedup();
+                        hits.iter()
+                            .filter_map(|&i| verify(i, j as u32))
+                            .collect::<Vec<_>>()
+                    },
+                )
+                .flatten_iter(),
+        );
         first = end;
     }
-    out
 }
 
 /// True when [`pairs`] should serve `queries` queries of `words` words

@@ -70,7 +70,7 @@ impl Automata {
 
 /// The positions of the near strings of a query in a [`Lexicon`], with their
 /// distances when the search measured them.
-type Near = Vec<(usize, Option<usize>)>;
+type Near = Vec<(u32, Option<u8>)>;
 
 /// Distinct strings in order, each with a value, and an fst from each to its
 /// position.
@@ -123,8 +123,17 @@ impl<'a, T> Lexicon<'a, T> {
                 .iter()
                 .map(|&i| (queries[i].as_bytes(), allowed(queries[i].len())))
                 .collect();
-            for (q, w, d) in near::pairs(&words, &asked) {
-                out[batch[q as usize]].push((w as usize, Some(usize::from(d))));
+            let pairs = near::pairs(&words, &asked);
+            // Sized exactly: a pair is 8 bytes here, and there may be millions.
+            let mut sizes = vec![0usize; batch.len()];
+            for p in &pairs {
+                sizes[p.0 as usize] += 1;
+            }
+            for (&i, n) in batch.iter().zip(sizes) {
+                out[i] = Vec::with_capacity(n);
+            }
+            for (q, w, d) in pairs {
+                out[batch[q as usize]].push((w, Some(d)));
             }
         }
         let rest: Vec<(usize, Near)> = (0..queries.len())
@@ -140,21 +149,21 @@ impl<'a, T> Lexicon<'a, T> {
 
     /// [`Lexicon::candidates`] of one query: a walk of the fst (ASCII), a
     /// Levenshtein automaton (else), or without an fst every string.
-    fn one(&self, query: &str, automata: &Automata) -> Vec<(usize, Option<usize>)> {
+    fn one(&self, query: &str, automata: &Automata) -> Near {
         let Some(map) = &self.fst else {
-            return (0..self.items.len()).map(|i| (i, None)).collect();
+            return (0..self.items.len()).map(|i| (i as u32, None)).collect();
         };
         if self.ascii && query.is_ascii() {
             return near::walk(map.as_fst(), query.as_bytes(), allowed(query.len()))
                 .into_iter()
-                .map(|(i, d)| (i, Some(d)))
+                .map(|(i, d)| (i as u32, u8::try_from(d).ok()))
                 .collect();
         }
         let mut out = Vec::new();
         let dfa = automata.dfa(query);
         let mut stream = map.search(&dfa).into_stream();
         while let Some((_, i)) = stream.next() {
-            out.push((i as usize, None));
+            out.push((i as u32, None));
         }
         out
     }
@@ -200,19 +209,15 @@ impl<'a> Locals<'a> {
     /// but for dots counts as 0), nearest first, then most delivered, then
     /// alphabetical. With its distance and deliveries.
     /// `cands`: what [`Locals::candidates`] gave for `local`.
-    pub fn best(
-        &self,
-        local: &str,
-        mut cands: Vec<(usize, Option<usize>)>,
-    ) -> Option<(usize, &'a str, u64)> {
+    pub fn best(&self, local: &str, mut cands: Near) -> Option<(usize, &'a str, u64)> {
         let u = undotted(local);
-        cands.extend(self.lex.get(&u).map(|i| (i, None)));
+        cands.extend(self.lex.get(&u).map(|i| (i as u32, None)));
         if let Some(v) = self.dotted.get(&u) {
-            cands.extend(v.iter().map(|&i| (i, None)));
+            cands.extend(v.iter().map(|&i| (i as u32, None)));
         }
         cands
             .into_iter()
-            .map(|(i, dist)| (self.lex.items[i], dist))
+            .map(|(i, dist)| (self.lex.items[i as usize], dist.map(usize::from)))
             .filter(|((l, _), _)| *l != local && l.len().abs_diff(local.len()) <= 2)
             .map(|((l, m), dist)| {
                 let d = if l.bytes().filter(|&b| b != b'.').eq(u.bytes()) {
@@ -258,11 +263,7 @@ impl<'a> Domains<'a> {
     /// well-known ones, alphabetical among delivered ones and in list order
     /// among well-known ones. With why it is a good guess.
     /// `cands`: what [`Domains::candidates`] gave for `domain`.
-    pub fn best(
-        &self,
-        domain: &str,
-        cands: Vec<(usize, Option<usize>)>,
-    ) -> Option<(&'a str, String)> {
+    pub fn best(&self, domain: &str, cands: Near) -> Option<(&'a str, String)> {
         // `dist`: the distance when the search computed it already.
         let ok = |d: &str, dist: Option<usize>| {
             // The distance is at least the difference of the lengths (in
@@ -277,8 +278,8 @@ impl<'a> Domains<'a> {
         let delivered = cands
             .into_iter()
             .filter_map(|(i, dist)| {
-                let (d, n) = self.delivered.items[i];
-                ok(d, dist).map(|dist| (dist, d, n))
+                let (d, n) = self.delivered.items[i as usize];
+                ok(d, dist.map(usize::from)).map(|dist| (dist, d, n))
             })
             .min_by_key(|x| x.0);
         let known = self
@@ -481,12 +482,13 @@ mod tests {
             let k = allowed(query.len());
             let all = lex.candidates(&[query.as_str(), "zz"], &Automata::default());
             let got = &all[0];
-            let want: Vec<(usize, Option<usize>)> = lex
+            let want: Near = lex
                 .items
                 .iter()
                 .enumerate()
-                .map(|(i, (s, _))| (i, Some(strsim::osa_distance(s, &query))))
+                .map(|(i, (s, _))| (i as u32, Some(strsim::osa_distance(s, &query))))
                 .filter(|(_, d)| d.is_some_and(|d| d <= k))
+                .map(|(i, d)| (i, d.and_then(|d| u8::try_from(d).ok())))
                 .collect();
             prop_assert_eq!(got, &want);
             prop_assert!(all[1].is_empty(), "no key is near zz");
@@ -500,7 +502,7 @@ mod tests {
             let dfa = Automata::default().dfa(&query);
             let mut stream = map.search(&dfa).into_stream();
             while let Some((_, i)) = stream.next() {
-                prop_assert!(got.iter().any(|g| g.0 == i as usize));
+                prop_assert!(got.iter().any(|g| u64::from(g.0) == i));
             }
         }
     }
@@ -515,7 +517,7 @@ mod tests {
             .into_iter()
             .map(|(i, d)| {
                 assert_eq!(d, None, "the automaton does not measure");
-                lex.items[i].0
+                lex.items[i as usize].0
             })
             .collect();
         assert_eq!(got, ["jose", "josie", "josé"]);
