@@ -108,6 +108,12 @@ impl<V> Aged<V> {
                 .insert_unique(h, (k, seq, v), |e| hasher.hash_one(&e.0));
         }
         self.order.push_back((h, seq));
+        // Stale entries are dropped once they outnumber the kept keys, so the
+        // order stays within twice the table (amortised: a compaction follows
+        // at least as many insertions as it visits entries, less the slack).
+        if self.order.len() > 2 * self.table.len() + 1024 {
+            self.compact();
+        }
     }
 
     /// Forgets the oldest key in the order: `Some(true)` when it was still
@@ -129,6 +135,10 @@ impl<V> Aged<V> {
         let table = &self.table;
         self.order
             .retain(|&(h, seq)| table.find(h, |e| e.1 == seq).is_some());
+        // A burst of open keys, since closed, leaves no large buffer behind.
+        if self.order.capacity() > 4 * self.order.len() + 4096 {
+            self.order.shrink_to(2 * self.order.len() + 1024);
+        }
     }
 }
 
@@ -250,8 +260,7 @@ impl Correlator {
     fn start_delivery(&mut self, key: Key, started: Started) {
         self.seq += 1;
         self.deliveries.insert(key, self.seq, started);
-        while self.deliveries.len() > self.cap || self.deliveries.order.len() > 2 * self.cap + 1024
-        {
+        while self.deliveries.len() > self.cap {
             if self.deliveries.pop_oldest().is_none() {
                 break;
             }
@@ -272,10 +281,6 @@ impl Correlator {
                     None => break,
                     Some(kept) => self.evicted += u64::from(kept),
                 }
-            }
-            // Drop stale order entries of removed messages now and then.
-            if self.open.order.len() > 2 * self.cap + 1024 {
-                self.open.compact();
             }
         }
         self.open.get_mut(&key).expect("inserted above")
@@ -584,6 +589,28 @@ mod tests {
         assert!(
             c.open.order.len() <= 2 * 100 + 1024 + 1,
             "stale order entries are compacted"
+        );
+    }
+
+    #[test]
+    fn stale_order_follows_the_open_messages_not_the_cap() {
+        // A large cap with few messages open at a time (the usual traffic):
+        // the order holds about what is open, not up to twice the cap.
+        let ps = PatternSet::load(None).expect("patterns");
+        let mut c = Correlator::with_cap(200_000);
+        let mut s = Summary::default();
+        for i in 0..20_000 {
+            let q = format!("S{i:05}");
+            c.feed(&ps, "t", &mut anchor(&ps, &q), &mut s, &mut |_| {});
+            assert!(c.open.order.len() <= 2 * c.open_len() + 1024);
+            let mut r = anchor(&ps, &q);
+            r.kind = Kind::Removed;
+            c.feed(&ps, "t", &mut r, &mut s, &mut |_| {});
+        }
+        assert_eq!(c.open_len(), 0);
+        assert!(
+            c.open.order.capacity() < 8 * 1024,
+            "no burst-sized buffer is kept"
         );
     }
 }
