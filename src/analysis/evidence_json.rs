@@ -30,6 +30,25 @@ fn hex(s: &str) -> Option<u64> {
     u64::from_str_radix(s, 16).ok()
 }
 
+/// A hash as its hex string, written straight into the output (a report
+/// holds millions: no string is allocated for each).
+struct Hex(u64);
+
+impl Serialize for Hex {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{:x}", self.0))
+    }
+}
+
+/// Hashes in hex, each after a space, appended to `s`.
+fn push_hex(s: &mut String, hashes: impl IntoIterator<Item = u64>) {
+    use std::fmt::Write;
+    for h in hashes {
+        // Writing to a String cannot fail.
+        let _ = write!(s, " {h:x}");
+    }
+}
+
 /// Serialises an iterator's items as a sequence, one at a time.
 struct Seq<F>(F);
 
@@ -73,14 +92,15 @@ impl Serialize for Evidence<'_> {
             "domains",
             &MapOf(|| {
                 d.domains.iter().map(|(dom, s)| {
-                    let rcpts: Vec<String> =
-                        s.unknown_rcpts.iter().map(|h| format!("{h:x}")).collect();
+                    let mut rcpts = String::new();
+                    push_hex(&mut rcpts, s.unknown_rcpts.iter().copied());
+                    let rcpts = rcpts.strip_prefix(' ').unwrap_or_default();
                     (
                         dom,
                         json!({"delivered": s.delivered, "delivered_before": s.delivered_before,
                             "last_before": t(s.last_before), "delivered_after": s.delivered_after,
                             "last_delivered": t(s.last_delivered), "unknown": s.unknown,
-                            "unknown_rcpts": rcpts.join(" "), "first_unknown": t(s.first_unknown),
+                            "unknown_rcpts": rcpts, "first_unknown": t(s.first_unknown),
                             "last_unknown": t(s.last_unknown)}),
                     )
                 })
@@ -94,9 +114,7 @@ impl Serialize for Evidence<'_> {
                 v.clients().into_iter().map(|ip| {
                     let (hashes, saturated) = v.recipients(ip);
                     let mut s = format!("{ip:x}");
-                    for h in hashes {
-                        s.push_str(&format!(" {h:x}"));
-                    }
+                    push_hex(&mut s, hashes.into_iter().map(u64::from));
                     if saturated {
                         s.push_str(" +");
                     }
@@ -111,9 +129,9 @@ impl Serialize for Evidence<'_> {
             &Seq(|| {
                 d.probes.iter().map(|p| {
                     (
-                        t(p.time()),
+                        p.time().map(|t| t.to_rfc3339()),
                         d.names.get(p.ip),
-                        format!("{:x}", p.rcpt),
+                        Hex(p.rcpt),
                         name(p.sender()),
                         name(p.helo()),
                     )
