@@ -5,17 +5,38 @@
 use super::{Time, NAME_CAP};
 
 /// Strings stored once and named by number (client addresses, senders and
-/// HELO names of the attempts), at most `NAME_CAP` of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// HELO names of the attempts), at most `NAME_CAP` of them. Each string is
+/// kept once: the look-up table holds numbers, found by the string's hash.
+#[derive(Clone, Default)]
 pub struct Names {
-    index: foldhash::HashMap<Box<str>, u32>,
+    // Seeded: the names come from logs that strangers write.
+    hasher: foldhash::fast::RandomState,
+    index: hashbrown::HashTable<u32>,
     names: Vec<Box<str>>,
 }
+
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self.names).finish()
+    }
+}
+
+/// Two name lists are equal when they hold the same names by the same numbers.
+impl PartialEq for Names {
+    fn eq(&self, o: &Names) -> bool {
+        self.names == o.names
+    }
+}
+
+impl Eq for Names {}
 
 impl Names {
     /// The number of a name, storing it when new (`None` when full).
     pub(super) fn id(&mut self, s: &str) -> Option<u32> {
-        if let Some(&i) = self.index.get(s) {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(s);
+        let names = &self.names;
+        if let Some(&i) = self.index.find(h, |&i| &*names[i as usize] == s) {
             return Some(i);
         }
         if self.names.len() >= NAME_CAP {
@@ -23,12 +44,17 @@ impl Names {
         }
         let i = u32::try_from(self.names.len()).ok()?;
         self.names.push(s.into());
-        self.index.insert(s.into(), i);
+        let (names, hasher) = (&self.names, &self.hasher);
+        self.index
+            .insert_unique(h, i, |&j| hasher.hash_one(&*names[j as usize]));
         Some(i)
     }
 
     pub(super) fn shrink_to_fit(&mut self) {
-        self.index.shrink_to_fit();
+        use std::hash::BuildHasher;
+        let (names, hasher) = (&self.names, &self.hasher);
+        self.index
+            .shrink_to_fit(|&j| hasher.hash_one(&*names[j as usize]));
         self.names.shrink_to_fit();
     }
 
@@ -144,5 +170,18 @@ mod tests {
         }
         let p = Probe::new(0, None, 0, None, Some(3));
         assert_eq!((p.time(), p.sender(), p.helo()), (None, None, Some(3)));
+    }
+
+    #[test]
+    fn each_name_has_one_number() {
+        let mut n = Names::default();
+        let a = n.id("192.0.2.1");
+        let b = n.id("mail.example.com");
+        assert_ne!(a, b);
+        assert_eq!(n.id("192.0.2.1"), a);
+        n.shrink_to_fit();
+        assert_eq!(n.id("mail.example.com"), b);
+        assert_eq!(a.map(|i| n.get(i)), Some("192.0.2.1"));
+        assert_eq!(n.get(u32::MAX), "");
     }
 }
