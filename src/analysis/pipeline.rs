@@ -182,9 +182,19 @@ fn read_csv(
             input: &mut *input,
             buf: std::io::Cursor::new(first),
         };
-        crate::parse::csvlog::read(ps, mta, rest, &mut stats, &mut |mut r| {
-            corr.feed(ps, &name, &mut r, summary, sink)
-        })
+        let mut notes = Vec::new();
+        let result = crate::parse::csvlog::read_noting(
+            ps,
+            mta,
+            rest,
+            &mut stats,
+            &mut |mut r| corr.feed(ps, &name, &mut r, summary, sink),
+            &mut |m| notes.push(m),
+        );
+        for m in notes {
+            report(Problem::Warning(format!("{name}: {m}")));
+        }
+        result
     };
     summary.lines.merge(&stats);
     let mut error = None;

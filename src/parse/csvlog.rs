@@ -57,9 +57,22 @@ pub fn read(
     stats: &mut LineStats,
     emit: &mut dyn FnMut(Record),
 ) -> Result<(), String> {
-    if ps.mtas[mta].csv.is_none() {
+    read_noting(ps, mta, input, stats, emit, &mut |_| {})
+}
+
+/// [`read`], telling `note` what the user should know that is not an error
+/// (rows read in an assumed column order).
+pub fn read_noting(
+    ps: &PatternSet,
+    mta: usize,
+    input: impl Read,
+    stats: &mut LineStats,
+    emit: &mut dyn FnMut(Record),
+    note: &mut dyn FnMut(String),
+) -> Result<(), String> {
+    let Some(csv) = &ps.mtas[mta].csv else {
         return Err("not a CSV format".into());
-    }
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -154,6 +167,25 @@ pub fn read(
             if row.len() == 1 && first.is_empty() {
                 stats.total -= 1; // a blank line is not a row
                 continue;
+            }
+            if columns.is_none() && !seen_fields {
+                // No header before the first row: a width the pattern set
+                // knows is read in its order; any other is refused below.
+                if let Some(names) = csv.headerless.iter().find(|h| h.len() == row.len()) {
+                    let cols: HashMap<String, usize> = names
+                        .iter()
+                        .cloned()
+                        .enumerate()
+                        .map(|(i, n)| (n, i))
+                        .collect();
+                    columns = Some(Arc::new(Layout::new(ps, mta, &cols)));
+                    seen_fields = true;
+                    note(format!(
+                        "no #Fields: header before the first row; its {} columns are read in the \
+                         standard order of that many (`headerless` in the pattern set)",
+                        row.len()
+                    ));
+                }
             }
             let Some(cols) = &columns else {
                 break Err(

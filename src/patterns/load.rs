@@ -209,6 +209,11 @@ impl PatternSet {
                                     .split(',')
                                     .map(|x| x.trim().to_string())
                                     .collect(),
+                                headerless: c
+                                    .headerless
+                                    .iter()
+                                    .map(|h| h.split(',').map(|x| x.trim().to_string()).collect())
+                                    .collect(),
                             })
                         }
                         Err(e) => {

@@ -249,6 +249,8 @@ pub struct Csv {
     pub separator: String,
     /// Column names for reading samples.
     pub sample_fields: Vec<String>,
+    /// Column orders assumed for rows without a `#Fields:` header, by width.
+    pub headerless: Vec<Vec<String>>,
 }
 
 /// Everything bouncelog knows about log lines and causes.

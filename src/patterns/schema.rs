@@ -174,6 +174,12 @@ pub struct CsvDef {
     pub separator: String,
     /// The `#Fields:` header used to read rule samples.
     pub sample_fields: String,
+    /// Column orders for rows that come without a `#Fields:` header (rows cut
+    /// out of a log with grep, or shipped one by one), each a comma-separated
+    /// header: a file whose first row has exactly as many columns as one of
+    /// them is read in that order, and the user is told so.
+    #[serde(default)]
+    pub headerless: Vec<String>,
 }
 
 fn semicolon() -> String {
