@@ -182,19 +182,14 @@ fn read_csv(
             input: &mut *input,
             buf: std::io::Cursor::new(first),
         };
-        let mut notes = Vec::new();
-        let result = crate::parse::csvlog::read_noting(
+        crate::parse::csvlog::read_noting(
             ps,
             mta,
             rest,
             &mut stats,
             &mut |mut r| corr.feed(ps, &name, &mut r, summary, sink),
-            &mut |m| notes.push(m),
-        );
-        for m in notes {
-            report(Problem::Warning(format!("{name}: {m}")));
-        }
-        result
+            &mut |m| report(Problem::Warning(format!("{name}: {m}"))),
+        )
     };
     summary.lines.merge(&stats);
     let mut error = None;

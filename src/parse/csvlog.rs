@@ -155,11 +155,9 @@ pub fn read_noting(
                             .skip(1)
                             .map(|c| String::from_utf8_lossy(c).trim().to_string()),
                     );
-                    let cols: HashMap<String, usize> =
-                        names.into_iter().enumerate().map(|(i, n)| (n, i)).collect();
                     // The rows so far were read with the columns before.
                     flush(&mut rows, &mut n, &columns, false, stats, &mut spare);
-                    columns = Some(Arc::new(Layout::new(ps, mta, &cols)));
+                    columns = Some(layout(ps, mta, names));
                     seen_fields = true;
                 }
                 continue;
@@ -172,13 +170,7 @@ pub fn read_noting(
                 // No header before the first row: a width the pattern set
                 // knows is read in its order; any other is refused below.
                 if let Some(names) = csv.headerless.iter().find(|h| h.len() == row.len()) {
-                    let cols: HashMap<String, usize> = names
-                        .iter()
-                        .cloned()
-                        .enumerate()
-                        .map(|(i, n)| (n, i))
-                        .collect();
-                    columns = Some(Arc::new(Layout::new(ps, mta, &cols)));
+                    columns = Some(layout(ps, mta, names.iter().cloned()));
                     seen_fields = true;
                     note(format!(
                         "no #Fields: header before the first row; its {} columns are read in the \
@@ -209,6 +201,12 @@ pub fn read_noting(
         return Err("no #Fields: header; not a message tracking log?".into());
     }
     Ok(())
+}
+
+/// The layout of a header's column names, in column order.
+fn layout(ps: &PatternSet, mta: usize, names: impl IntoIterator<Item = String>) -> Arc<Layout> {
+    let cols: HashMap<String, usize> = names.into_iter().enumerate().map(|(i, n)| (n, i)).collect();
+    Arc::new(Layout::new(ps, mta, &cols))
 }
 
 /// Parses rows (all under one `#Fields:` header) in tasks on the thread pool;

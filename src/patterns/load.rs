@@ -204,16 +204,8 @@ impl PatternSet {
                                 fields: c.fields.clone(),
                                 split: c.split.clone(),
                                 separator: c.separator.clone(),
-                                sample_fields: c
-                                    .sample_fields
-                                    .split(',')
-                                    .map(|x| x.trim().to_string())
-                                    .collect(),
-                                headerless: c
-                                    .headerless
-                                    .iter()
-                                    .map(|h| h.split(',').map(|x| x.trim().to_string()).collect())
-                                    .collect(),
+                                sample_fields: column_names(&c.sample_fields),
+                                headerless: c.headerless.iter().map(|h| column_names(h)).collect(),
                             })
                         }
                         Err(e) => {
@@ -530,4 +522,9 @@ pub(super) fn valid_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// The column names of a comma-separated `#Fields:`-style header.
+fn column_names(header: &str) -> Vec<String> {
+    header.split(',').map(|x| x.trim().to_string()).collect()
 }
