@@ -80,9 +80,11 @@ pub struct Lexicon<'a, T> {
     /// queries walk the fst with an edit-distance table instead of building
     /// an automaton per query.
     ascii: bool,
-    /// `None` only if the fst could not be built (it cannot fail on sorted,
-    /// distinct keys); lookups then scan `items`, slower but complete.
-    fst: Option<fst::Map<Vec<u8>>>,
+    /// Built on the first walk or automaton lookup (queries answered all at
+    /// once through [`near::pairs`] never need it). `None` inside only if
+    /// the fst could not be built (it cannot fail on sorted, distinct keys);
+    /// lookups then scan `items`, slower but complete.
+    fst: std::sync::OnceLock<Option<fst::Map<Vec<u8>>>>,
 }
 
 impl<'a, T> Lexicon<'a, T> {
@@ -90,15 +92,27 @@ impl<'a, T> Lexicon<'a, T> {
     pub fn new(mut items: Vec<(&'a str, T)>) -> Self {
         items.sort_by(|a, b| a.0.cmp(b.0));
         items.dedup_by(|a, b| a.0 == b.0);
-        let fst = fst::Map::from_iter(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, (k, _))| (k.as_bytes(), i as u64)),
-        )
-        .ok();
         let ascii = items.iter().all(|(k, _)| k.is_ascii());
-        Lexicon { items, ascii, fst }
+        Lexicon {
+            items,
+            ascii,
+            fst: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The fst from each string to its position, built on first use.
+    fn fst(&self) -> Option<&fst::Map<Vec<u8>>> {
+        self.fst
+            .get_or_init(|| {
+                fst::Map::from_iter(
+                    self.items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (k, _))| (k.as_bytes(), i as u64)),
+                )
+                .ok()
+            })
+            .as_ref()
     }
 
     /// For each query, the positions (ascending) of the strings that some
@@ -111,7 +125,7 @@ impl<'a, T> Lexicon<'a, T> {
         T: Sync,
     {
         let mut out: Vec<Near> = vec![Near::new(); queries.len()];
-        let ascii = |q: &&str| self.ascii && self.fst.is_some() && q.is_ascii();
+        let ascii = |q: &&str| self.ascii && q.is_ascii();
         let asked = queries.iter().filter(|q| ascii(q)).count();
         let by_table = |q: &&str| ascii(q) && near::by_pairs(self.items.len(), asked);
         let batch: Vec<usize> = (0..queries.len())
@@ -150,7 +164,7 @@ impl<'a, T> Lexicon<'a, T> {
     /// [`Lexicon::candidates`] of one query: a walk of the fst (ASCII), a
     /// Levenshtein automaton (else), or without an fst every string.
     fn one(&self, query: &str, automata: &Automata) -> Near {
-        let Some(map) = &self.fst else {
+        let Some(map) = self.fst() else {
             return (0..self.items.len()).map(|i| (i as u32, None)).collect();
         };
         if self.ascii && query.is_ascii() {
@@ -498,7 +512,7 @@ mod tests {
             for got in lex.candidates(&many, &Automata::default()) {
                 prop_assert_eq!(&got, &want);
             }
-            let map = lex.fst.as_ref().expect("fst");
+            let map = lex.fst().expect("fst");
             let dfa = Automata::default().dfa(&query);
             let mut stream = map.search(&dfa).into_stream();
             while let Some((_, i)) = stream.next() {
