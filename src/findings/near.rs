@@ -234,11 +234,85 @@ fn measure(a: &[u8], b: &[u8], k: usize) -> Option<u8> {
     u8::try_from(d).ok()
 }
 
-/// Spreads a 32-bit fingerprint over the 64 bits a hash table reads (its
-/// top bits included): the table's hash of an entry, computed again from the
-/// entry when the table grows.
-fn spread(fp: u32) -> u64 {
-    u64::from(fp).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+/// Tabled strings per task while the table is filled.
+const FILL_BLOCK: usize = 256;
+
+/// One pass's table: every (variant fingerprint, tabled string) as
+/// `fingerprint << 32 | string`, sorted and distinct, found through a
+/// directory of the fingerprints' top bits. Filled on the pool (each block of
+/// strings writes its own part of one buffer sized from the variant counts),
+/// then sorted: the same entries a hash table would hold, 8 bytes each, with
+/// no hashing or probing left on one thread.
+struct Table {
+    entries: Vec<u64>,
+    /// `dir[b]..dir[b + 1]`: the entries whose fingerprint's top `bits` bits are `b`.
+    dir: Vec<u32>,
+    bits: u32,
+}
+
+impl Table {
+    fn fill(
+        tabled: &Side<'_>,
+        range: std::ops::Range<usize>,
+        total: usize,
+        fingerprint: &(dyn Fn(&[u8]) -> u32 + Sync),
+    ) -> Table {
+        // Unused room (a neighbourhood's count is an upper bound) stays at
+        // the largest value, which sorts last and is cut off.
+        let mut entries = vec![u64::MAX; total];
+        let mut blocks: Vec<(std::ops::Range<usize>, &mut [u64])> = Vec::new();
+        let mut rest: &mut [u64] = &mut entries;
+        let mut i = range.start;
+        while i < range.end {
+            let to = (i + FILL_BLOCK).min(range.end);
+            let n: usize = (i..to).map(|j| tabled.count(j)).sum();
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            blocks.push((i..to, part));
+            rest = tail;
+            i = to;
+        }
+        blocks.into_par_iter().for_each(|(strings, part)| {
+            let mut bufs = [Vec::new(), Vec::new(), Vec::new()];
+            let mut at = 0;
+            for j in strings {
+                tabled.variants(j, &mut bufs, &mut |v| {
+                    // `count` bounds the variants, so there is always room.
+                    debug_assert!(at < part.len(), "more variants than counted");
+                    if let Some(e) = part.get_mut(at) {
+                        *e = u64::from(fingerprint(v)) << 32 | j as u64;
+                        at += 1;
+                    }
+                });
+            }
+        });
+        entries.par_sort_unstable();
+        entries.dedup();
+        entries.truncate(entries.partition_point(|&e| e != u64::MAX));
+        // About eight entries per directory slot.
+        let bits = (entries.len() / 8)
+            .max(2)
+            .next_power_of_two()
+            .trailing_zeros();
+        let top = |e: u64| (e >> 32 >> (32 - bits)) as usize;
+        let mut dir = vec![0u32; (1 << bits) + 1];
+        for &e in &entries {
+            dir[top(e) + 1] += 1;
+        }
+        for b in 1..dir.len() {
+            dir[b] += dir[b - 1];
+        }
+        Table { entries, dir, bits }
+    }
+
+    /// The tabled strings with a variant of fingerprint `fp`, ascending.
+    fn strings(&self, fp: u32) -> impl Iterator<Item = u32> + '_ {
+        let b = (fp >> (32 - self.bits)) as usize;
+        let (lo, hi) = (self.dir[b] as usize, self.dir[b + 1] as usize);
+        self.entries[lo..hi]
+            .iter()
+            .filter(move |&&e| (e >> 32) as u32 == fp)
+            .map(|&e| e as u32)
+    }
 }
 
 /// The strings of `tabled` and `streamed` that share a variant, each pair
@@ -265,23 +339,18 @@ fn through_table(
             entries += tabled.count(end);
             end += 1;
         }
-        // (variant fingerprint, tabled string), 8 bytes each.
-        let mut table: hashbrown::HashTable<(u32, u32)> =
-            hashbrown::HashTable::with_capacity(entries);
+        let table = Table::fill(tabled, first..end, entries, &fingerprint);
         // A bit per fingerprint in a small filter (at most 1 MiB, about 16
         // bits per entry) answers most lookups of variants that nothing
         // shares without touching the larger table.
-        let bits = (entries * 16).next_power_of_two().clamp(64, 1 << 23);
+        let bits = (table.entries.len() * 16)
+            .next_power_of_two()
+            .clamp(64, 1 << 23);
         let mut filter = vec![0u64; bits / 64];
         let bit = |fp: u32| (fp as usize) & (bits - 1);
-        let mut bufs = [Vec::new(), Vec::new(), Vec::new()];
-        for i in first..end {
-            tabled.variants(i, &mut bufs, &mut |v| {
-                let fp = fingerprint(v);
-                let b = bit(fp);
-                filter[b / 64] |= 1 << (b % 64);
-                table.insert_unique(spread(fp), (fp, i as u32), |e| spread(e.0));
-            });
+        for &e in &table.entries {
+            let b = bit((e >> 32) as u32);
+            filter[b / 64] |= 1 << (b % 64);
         }
         let (filter, table) = (&filter, &table);
         out.par_extend(
@@ -297,12 +366,7 @@ fn through_table(
                             if filter[b / 64] & (1 << (b % 64)) == 0 {
                                 return;
                             }
-                            hits.extend(
-                                table
-                                    .iter_hash(spread(fp))
-                                    .filter(|e| e.0 == fp)
-                                    .map(|e| e.1),
-                            );
+                            hits.extend(table.strings(fp));
                         });
                         hits.sort_unstable();
                         hits.dedup();
