@@ -6,12 +6,12 @@
 //! State for open queue ids is bounded: at most `cap` messages are kept, the
 //! oldest forgotten first, so a log with millions of messages cannot grow it.
 
+use crate::analysis::aged::Aged;
 use crate::analysis::summary::Summary;
 use crate::event::{Direction, Event, Kind, Outcome, Record, Text};
 use crate::patterns::{CauseId, MtaId, PatternSet, RuleId};
 // Seeded per map: queue ids and line hashes come from logs that strangers write.
 use foldhash::HashMap;
-use std::collections::VecDeque;
 
 /// Default number of open messages remembered.
 pub const DEFAULT_OPEN_CAP: usize = 200_000;
@@ -34,118 +34,10 @@ struct Open {
 /// A message or delivery attempt: the MTA and its queue or delivery id.
 type Key = (usize, Text);
 
-/// Values by key, the oldest forgotten first: a seeded hash table of (key,
-/// sequence number, value) and the order the keys came in as (hash,
-/// sequence number) pairs, 16 bytes each rather than a copy of the key. An
-/// order entry whose key was removed or given again since is stale: found by
-/// its hash, it no longer matches the number, and is skipped.
-struct Aged<V> {
-    hasher: foldhash::fast::RandomState,
-    table: hashbrown::HashTable<(Key, u64, V)>,
-    order: VecDeque<(u64, u64)>,
-}
-
-impl<V> Default for Aged<V> {
-    fn default() -> Self {
-        Aged {
-            hasher: foldhash::fast::RandomState::default(),
-            table: hashbrown::HashTable::new(),
-            order: VecDeque::new(),
-        }
-    }
-}
-
-impl<V> std::fmt::Debug for Aged<V> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Aged")
-            .field("len", &self.table.len())
-            .field("order", &self.order.len())
-            .finish()
-    }
-}
-
-impl<V> Aged<V> {
-    fn hash(&self, k: &Key) -> u64 {
-        use std::hash::BuildHasher;
-        self.hasher.hash_one(k)
-    }
-
-    fn len(&self) -> usize {
-        self.table.len()
-    }
-
-    fn get(&self, k: &Key) -> Option<&V> {
-        self.table.find(self.hash(k), |e| e.0 == *k).map(|e| &e.2)
-    }
-
-    fn get_mut(&mut self, k: &Key) -> Option<&mut V> {
-        let h = self.hash(k);
-        self.table.find_mut(h, |e| e.0 == *k).map(|e| &mut e.2)
-    }
-
-    #[cfg(test)]
-    fn contains_key(&self, k: &Key) -> bool {
-        self.get(k).is_some()
-    }
-
-    /// Removes a key: its sequence number and value.
-    fn remove(&mut self, k: &Key) -> Option<(u64, V)> {
-        let h = self.hash(k);
-        let e = self.table.find_entry(h, |e| e.0 == *k).ok()?;
-        let ((_, seq, v), _) = e.remove();
-        Some((seq, v))
-    }
-
-    /// Sets the value of a key (the newest now).
-    fn insert(&mut self, k: Key, seq: u64, v: V) {
-        use std::hash::BuildHasher;
-        let h = self.hash(&k);
-        if let Some(e) = self.table.find_mut(h, |e| e.0 == k) {
-            (e.1, e.2) = (seq, v);
-        } else {
-            let hasher = &self.hasher;
-            self.table
-                .insert_unique(h, (k, seq, v), |e| hasher.hash_one(&e.0));
-        }
-        self.order.push_back((h, seq));
-        // Stale entries are dropped once they outnumber the kept keys, so the
-        // order stays within twice the table (amortised: a compaction follows
-        // at least as many insertions as it visits entries, less the slack).
-        if self.order.len() > 2 * self.table.len() + 1024 {
-            self.compact();
-        }
-    }
-
-    /// Forgets the oldest key in the order: `Some(true)` when it was still
-    /// kept (and is removed now), `Some(false)` for a stale entry, `None`
-    /// when the order is empty.
-    fn pop_oldest(&mut self) -> Option<bool> {
-        let (h, seq) = self.order.pop_front()?;
-        match self.table.find_entry(h, |e| e.1 == seq) {
-            Ok(e) => {
-                e.remove();
-                Some(true)
-            }
-            Err(_) => Some(false),
-        }
-    }
-
-    /// Drops the stale entries of the order.
-    fn compact(&mut self) {
-        let table = &self.table;
-        self.order
-            .retain(|&(h, seq)| table.find(h, |e| e.1 == seq).is_some());
-        // A burst of open keys, since closed, leaves no large buffer behind.
-        if self.order.capacity() > 4 * self.order.len() + 4096 {
-            self.order.shrink_to(2 * self.order.len() + 1024);
-        }
-    }
-}
-
 /// Correlation state across the lines of a run.
 #[derive(Debug)]
 pub struct Correlator {
-    open: Aged<Open>,
+    open: Aged<Key, Open>,
     seq: u64,
     cap: usize,
     /// Messages forgotten because the cap was reached.
@@ -155,7 +47,7 @@ pub struct Correlator {
     /// Times each dedupe line was seen in the current input.
     seen_now: HashMap<u64, u32>,
     /// Open delivery attempts (qmail): delivery id → message, recipient, direction.
-    deliveries: Aged<Started>,
+    deliveries: Aged<Key, Started>,
     /// Counted lines are keyed by time, program, pid and message rather than
     /// by their bytes (the run mixes journal JSON with syslog files: see `dedupe`).
     pub mixed_forms: bool,
