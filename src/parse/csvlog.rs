@@ -33,7 +33,12 @@ pub fn detect(ps: &PatternSet, head: &[u8]) -> Option<usize> {
 }
 
 /// Rows parsed together on the thread pool (a few hundred KB of a tracking log).
-const BATCH_ROWS: usize = 1024;
+const BATCH_ROWS: usize = 512;
+/// A row buffer that held a row longer than this is not reused: a reused
+/// buffer keeps the size of the longest row it ever held, and thousands of
+/// them (the batches in flight) would each keep the size of the rare long
+/// rows (`AGENTINFO` custom data).
+const REUSED_ROW_BYTES: usize = 1024;
 /// Rows one pool task parses.
 const TASK_ROWS: usize = 256;
 /// Batches being parsed while the reader goes on.
@@ -87,9 +92,14 @@ pub fn read_noting(
     let mut n = 0;
     let mut pending: VecDeque<Receiver<Parsed>> = VecDeque::new();
     let mut take = |p: Parsed, stats: &mut LineStats, spare: &mut Vec<Vec<csv::ByteRecord>>| {
-        let (records, counts, rows) = p;
+        let (records, counts, mut rows) = p;
         stats.merge(&counts);
         records.into_iter().for_each(&mut *emit);
+        for r in &mut rows {
+            if r.as_slice().len() > REUSED_ROW_BYTES {
+                *r = csv::ByteRecord::new();
+            }
+        }
         spare.push(rows);
     };
     rayon::in_place_scope(|scope| {
