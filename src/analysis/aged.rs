@@ -24,7 +24,7 @@ struct Slot<K, V> {
 }
 
 /// Values by key in the order they were given (see the module header).
-pub(crate) struct Aged<K, V> {
+pub struct Aged<K, V> {
     // Seeded per map: keys come from logs that strangers write.
     hasher: foldhash::fast::RandomState,
     /// Positions in `slots` of the kept keys.
