@@ -40,7 +40,8 @@ pub struct Correlator {
     open: Aged<Key, Open>,
     seq: u64,
     cap: usize,
-    /// Messages forgotten because the cap was reached.
+    /// Messages and delivery attempts forgotten while open because the cap
+    /// was reached (reported as `Diagnostics::open_forgotten`).
     pub evicted: u64,
     /// Times each dedupe line was seen in earlier inputs (max over inputs).
     seen_before: HashMap<u64, u32>,
@@ -153,8 +154,9 @@ impl Correlator {
         self.seq += 1;
         self.deliveries.insert(key, self.seq, started);
         while self.deliveries.len() > self.cap {
-            if self.deliveries.pop_oldest().is_none() {
-                break;
+            match self.deliveries.pop_oldest() {
+                None => break,
+                Some(kept) => self.evicted += u64::from(kept),
             }
         }
     }

@@ -147,6 +147,10 @@ pub struct Diagnostics {
     /// Deliveries and unknown-user bounces not counted for a domain because
     /// too many domains were kept already.
     pub domain_events_not_kept: u64,
+    /// Messages and delivery attempts whose state (client, sender, deferred
+    /// recipients) was forgotten while still open, because more were open at
+    /// once than the correlator keeps: their later lines are counted without it.
+    pub open_forgotten: u64,
     /// Unclassified failure texts, normalised: count and one sample line.
     pub unmatched: BTreeMap<String, (u64, String)>,
     /// Parts merged whose evidence was not known (reports of an older
@@ -415,6 +419,7 @@ impl Diagnostics {
         }
         self.probes_not_kept += o.probes_not_kept;
         self.domain_events_not_kept += o.domain_events_not_kept;
+        self.open_forgotten += o.open_forgotten;
         for (k, (n, sample)) in &o.unmatched {
             if let Some(e) = self.unmatched.get_mut(k) {
                 e.0 += n;

@@ -139,6 +139,11 @@ impl Serialize for Evidence<'_> {
             }),
         )?;
         m.serialize_entry("probes_not_kept", &d.probes_not_kept)?;
+        // Only when some were: a report of a log that never reached the cap
+        // is what it was before this count existed.
+        if d.open_forgotten > 0 {
+            m.serialize_entry("open_forgotten", &d.open_forgotten)?;
+        }
         m.serialize_entry(
             "unmatched",
             &Seq(|| d.unmatched.iter().map(|(k, (n, sample))| (k, n, sample))),
@@ -205,6 +210,7 @@ impl Diagnostics {
             d.probe(ip, time(&p[0]), rcpt, p[3].as_str(), p[4].as_str());
         }
         d.probes_not_kept += u(&v["probes_not_kept"]);
+        d.open_forgotten += u(&v["open_forgotten"]);
         for e in v["unmatched"].as_array().into_iter().flatten() {
             if let Some(k) = e[0].as_str() {
                 let mut one = Diagnostics::default();
@@ -216,5 +222,24 @@ impl Diagnostics {
             }
         }
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forgotten_open_messages_survive_a_round_trip_and_are_absent_when_none() {
+        let mut d = Diagnostics::default();
+        let none = serde_json::to_value(Evidence(&d)).expect("json");
+        assert!(none.get("open_forgotten").is_none(), "{none}");
+        assert_eq!(Diagnostics::from_json(&none).open_forgotten, 0);
+        d.open_forgotten = 7;
+        let some = serde_json::to_value(Evidence(&d)).expect("json");
+        assert_eq!(some["open_forgotten"], 7);
+        let mut merged = Diagnostics::from_json(&some);
+        merged.merge(&Diagnostics::from_json(&some));
+        assert_eq!(merged.open_forgotten, 14, "merged reports add them");
     }
 }

@@ -103,6 +103,7 @@ pub fn run(
         let info = analyze_input(ps, &mut input, &mut corr, &mut summary, sink, report, opts);
         summary.inputs.push(info);
     }
+    summary.diag.open_forgotten += corr.evicted;
     summary
 }
 

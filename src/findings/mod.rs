@@ -465,6 +465,7 @@ fn blocklisted(s: &Summary, ps: &PatternSet, cfg: &Config, kind: &str) -> Vec<Fi
 /// kept, a harvest from attempts not kept, a domain not followed), and this
 /// says so instead of dropping them silently.
 fn capped(s: &Summary, ps: &PatternSet, kind: &str) -> Option<Finding> {
+    use crate::analysis::correlate::DEFAULT_OPEN_CAP;
     use crate::analysis::evidence::{CLIENT_CAP, PROBE_CAP, SET_CAP};
     use crate::analysis::summary::COUNTER_CAP;
     let d = &s.diag;
@@ -493,6 +494,9 @@ fn capped(s: &Summary, ps: &PatternSet, kind: &str) -> Option<Finding> {
     if d.domain_events_not_kept > 0 {
         parts.push(format!("{} deliveries and bounces at domains beyond the first {SET_CAP} (not used for domain-wide failures)", d.domain_events_not_kept));
     }
+    if d.open_forgotten > 0 {
+        parts.push(format!("the client, sender and deferred recipients of {} messages still open when more than {DEFAULT_OPEN_CAP} were (any later line of those was counted without them: clients and senders missing from the groups and harvests, recipients from expiries)", d.open_forgotten));
+    }
     if parts.is_empty() {
         return None;
     }
@@ -505,8 +509,9 @@ fn capped(s: &Summary, ps: &PatternSet, kind: &str) -> Option<Finding> {
         ),
         json!({"delivered_not_kept": d.delivered.overflow, "failures_not_kept": failed,
             "probes_not_kept": d.probes_not_kept, "valid_clients_capped": d.valid_by_client.capped,
-            "domain_events_not_kept": d.domain_events_not_kept,
-            "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP}})
+            "domain_events_not_kept": d.domain_events_not_kept, "open_forgotten": d.open_forgotten,
+            "caps": {"recipients": COUNTER_CAP, "probes": PROBE_CAP, "domains_and_clients": SET_CAP,
+                "open_messages": DEFAULT_OPEN_CAP}})
         .into(),
         Arc::new([]),
     ))
@@ -515,6 +520,23 @@ fn capped(s: &Summary, ps: &PatternSet, kind: &str) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forgotten_open_messages_are_said_in_the_capped_finding() {
+        let ps = PatternSet::load(None).expect("built-in patterns");
+        let mut s = Summary::default();
+        assert!(capped(&s, &ps, detectors::EVIDENCE_CAPPED).is_none());
+        s.diag.open_forgotten = 7;
+        let f = capped(&s, &ps, detectors::EVIDENCE_CAPPED).expect("a finding");
+        let m = f.message();
+        assert!(m.contains("of 7 messages still open"), "{m}");
+        let ev = serde_json::to_value(&f.evidence).expect("json");
+        assert_eq!(ev["open_forgotten"], 7);
+        assert_eq!(
+            ev["caps"]["open_messages"],
+            crate::analysis::correlate::DEFAULT_OPEN_CAP
+        );
+    }
 
     #[test]
     fn every_detector_has_its_entry_in_findings_toml() {
