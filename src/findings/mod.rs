@@ -495,7 +495,7 @@ fn capped(s: &Summary, ps: &PatternSet, kind: &str) -> Option<Finding> {
         parts.push(format!("{} deliveries and bounces at domains beyond the first {SET_CAP} (not used for domain-wide failures)", d.domain_events_not_kept));
     }
     if d.open_forgotten > 0 {
-        parts.push(format!("the client, sender and deferred recipients of {} messages still open when more than {DEFAULT_OPEN_CAP} were (any later line of those was counted without them: clients and senders missing from the groups and harvests, recipients from expiries)", d.open_forgotten));
+        parts.push(format!("what the earlier lines of {} messages said (client, sender, deferred recipients) while more than {DEFAULT_OPEN_CAP} messages were open at once (a later line of one of them, if any, was counted without it)", d.open_forgotten));
     }
     if parts.is_empty() {
         return None;
@@ -529,7 +529,7 @@ mod tests {
         s.diag.open_forgotten = 7;
         let f = capped(&s, &ps, detectors::EVIDENCE_CAPPED).expect("a finding");
         let m = f.message();
-        assert!(m.contains("of 7 messages still open"), "{m}");
+        assert!(m.contains("earlier lines of 7 messages"), "{m}");
         let ev = serde_json::to_value(&f.evidence).expect("json");
         assert_eq!(ev["open_forgotten"], 7);
         assert_eq!(
