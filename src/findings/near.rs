@@ -288,6 +288,9 @@ impl Table {
         entries.par_sort_unstable();
         entries.dedup();
         entries.truncate(entries.partition_point(|&e| e != u64::MAX));
+        // The room left by duplicates and by the counts' upper bounds is
+        // given back: this table is held at the run's memory peak.
+        entries.shrink_to_fit();
         // About eight entries per directory slot.
         let bits = (entries.len() / 8)
             .max(2)
