@@ -1,7 +1,7 @@
 //! [`Aged`]: values by key, the oldest forgotten first, for the correlator's
 //! open messages and delivery attempts. A leaf: it knows nothing of records.
 //!
-//! The entries live in a slab (a vector whose freed slots are reused), and a
+//! The entries live in a [`slab::Slab`] (freed slots are reused), and a
 //! seeded hash table holds only their 4-byte positions, so the table's growth
 //! costs little: a log whose messages never close (Exchange writes no
 //! end-of-message row) keeps the cap's worth of entries, and hashbrown, which
@@ -29,9 +29,7 @@ pub struct Aged<K, V> {
     hasher: foldhash::fast::RandomState,
     /// Positions in `slots` of the kept keys.
     table: hashbrown::HashTable<u32>,
-    slots: Vec<Option<Slot<K, V>>>,
-    /// Free positions of `slots`, reused before it grows.
-    free: Vec<u32>,
+    slots: slab::Slab<Slot<K, V>>,
     /// (hash, sequence number) of each key as given, oldest first.
     pub(crate) order: VecDeque<(u64, u64)>,
 }
@@ -41,8 +39,7 @@ impl<K, V> Default for Aged<K, V> {
         Aged {
             hasher: foldhash::fast::RandomState::default(),
             table: hashbrown::HashTable::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
+            slots: slab::Slab::new(),
             order: VecDeque::new(),
         }
     }
@@ -58,97 +55,67 @@ impl<K, V> std::fmt::Debug for Aged<K, V> {
 }
 
 impl<K: Hash + Eq, V> Aged<K, V> {
-    fn hash(&self, k: &K) -> u64 {
-        self.hasher.hash_one(k)
-    }
-
-    fn slot(slots: &[Option<Slot<K, V>>], i: u32) -> Option<&Slot<K, V>> {
-        slots.get(i as usize).and_then(Option::as_ref)
-    }
-
     /// Keys kept.
     pub(crate) fn len(&self) -> usize {
         self.table.len()
     }
 
-    fn position(&self, k: &K) -> Option<u32> {
+    /// The position of a key whose hash is `h`.
+    fn position(&self, h: u64, k: &K) -> Option<usize> {
         let slots = &self.slots;
-        self.table
-            .find(self.hash(k), |&i| {
-                Self::slot(slots, i).is_some_and(|s| s.key == *k)
-            })
-            .copied()
+        let i = self
+            .table
+            .find(h, |&i| slots.get(i as usize).is_some_and(|s| s.key == *k))?;
+        Some(*i as usize)
     }
 
     pub(crate) fn get(&self, k: &K) -> Option<&V> {
-        let i = self.position(k)?;
-        Self::slot(&self.slots, i).map(|s| &s.value)
+        let i = self.position(self.hasher.hash_one(k), k)?;
+        self.slots.get(i).map(|s| &s.value)
     }
 
     pub(crate) fn get_mut(&mut self, k: &K) -> Option<&mut V> {
-        let i = self.position(k)?;
-        self.slots
-            .get_mut(i as usize)
-            .and_then(Option::as_mut)
-            .map(|s| &mut s.value)
+        let i = self.position(self.hasher.hash_one(k), k)?;
+        self.slots.get_mut(i).map(|s| &mut s.value)
     }
 
     #[cfg(test)]
     pub(crate) fn contains_key(&self, k: &K) -> bool {
-        self.position(k).is_some()
-    }
-
-    /// Frees a slot, giving back what it held.
-    fn take(&mut self, i: u32) -> Option<Slot<K, V>> {
-        let s = self.slots.get_mut(i as usize)?.take()?;
-        self.free.push(i);
-        Some(s)
+        self.get(k).is_some()
     }
 
     /// Removes a key: its sequence number and value.
     pub(crate) fn remove(&mut self, k: &K) -> Option<(u64, V)> {
-        let h = self.hash(k);
+        let h = self.hasher.hash_one(k);
         let slots = &self.slots;
         let e = self
             .table
-            .find_entry(h, |&i| Self::slot(slots, i).is_some_and(|s| s.key == *k))
+            .find_entry(h, |&i| slots.get(i as usize).is_some_and(|s| s.key == *k))
             .ok()?;
         let (i, _) = e.remove();
-        self.take(i).map(|s| (s.seq, s.value))
+        self.slots.try_remove(i as usize).map(|s| (s.seq, s.value))
     }
 
     /// Sets the value of a key (the newest now).
     pub(crate) fn insert(&mut self, k: K, seq: u64, v: V) {
-        let h = self.hash(&k);
-        if let Some(i) = self.position(&k) {
-            if let Some(s) = self.slots.get_mut(i as usize).and_then(Option::as_mut) {
-                (s.seq, s.value) = (seq, v);
-            }
+        let h = self.hasher.hash_one(&k);
+        if let Some(s) = self.position(h, &k).and_then(|i| self.slots.get_mut(i)) {
+            (s.seq, s.value) = (seq, v);
         } else {
-            let slot = Slot {
+            // Positions are 32 bits: beyond that (never a cap's worth) the
+            // key is not kept.
+            let Ok(i) = u32::try_from(self.slots.vacant_key()) else {
+                return;
+            };
+            self.slots.insert(Slot {
                 key: k,
                 seq,
                 value: v,
-            };
-            let i = match self.free.pop() {
-                Some(i) => {
-                    self.slots[i as usize] = Some(slot);
-                    i
-                }
-                None => {
-                    // Positions are 32 bits: beyond that (never a cap's
-                    // worth) the key is not kept.
-                    let Ok(i) = u32::try_from(self.slots.len()) else {
-                        return;
-                    };
-                    self.slots.push(Some(slot));
-                    i
-                }
-            };
+            });
             // When the table grows, each key's hash is computed again.
             let (slots, hasher) = (&self.slots, &self.hasher);
             self.table.insert_unique(h, i, |&j| {
-                Self::slot(slots, j).map_or(0, |s| hasher.hash_one(&s.key))
+                slots.get(j as usize).map_or(0, |s| hasher.hash_one(&s.key))
             });
         }
         self.order.push_back((h, seq));
@@ -168,11 +135,11 @@ impl<K: Hash + Eq, V> Aged<K, V> {
         let slots = &self.slots;
         match self
             .table
-            .find_entry(h, |&i| Self::slot(slots, i).is_some_and(|s| s.seq == seq))
+            .find_entry(h, |&i| slots.get(i as usize).is_some_and(|s| s.seq == seq))
         {
             Ok(e) => {
                 let (i, _) = e.remove();
-                self.take(i);
+                self.slots.try_remove(i as usize);
                 Some(true)
             }
             Err(_) => Some(false),
@@ -184,7 +151,7 @@ impl<K: Hash + Eq, V> Aged<K, V> {
         let (table, slots) = (&self.table, &self.slots);
         self.order.retain(|&(h, seq)| {
             table
-                .find(h, |&i| Self::slot(slots, i).is_some_and(|s| s.seq == seq))
+                .find(h, |&i| slots.get(i as usize).is_some_and(|s| s.seq == seq))
                 .is_some()
         });
         // A burst of open keys, since closed, leaves no large buffer behind.
@@ -234,7 +201,7 @@ mod tests {
             while a.len() > 1000 {
                 a.pop_oldest();
             }
-            assert!(a.slots.len() <= 1001);
+            assert!(a.slots.capacity() <= 1024, "{}", a.slots.capacity());
         }
         assert_eq!(a.len(), 1000);
         assert_eq!(a.get(&49_999), Some(&99_998));
