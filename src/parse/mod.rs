@@ -224,7 +224,8 @@ pub fn parse_line(
         orig_to: get(const { field("orig_to") }, false),
         helo: get(const { field("helo") }, false),
         stage: get(const { field("stage") }, false),
-        relay: get(const { field("relay") }, false),
+        relay: get(const { field("relay") }, false)
+            .filter(|r| !mta.no_relay.iter().any(|n| n.as_str() == r.as_str())),
         dsn: get(const { field("dsn") }, false),
         status: get(const { field("status") }, true),
         text: get(const { field("text") }, false),

@@ -148,6 +148,7 @@ impl PatternSet {
                             local_relay: None,
                             remote_text: None,
                             local_text: None,
+                            no_relay: Vec::new(),
                             csv: None,
                         }),
                         Err(e) => {
@@ -226,6 +227,11 @@ impl PatternSet {
                             diags.push(err(s, None, format!("invalid {key} regex: {e}"), None))
                         }
                     }
+                }
+            }
+            for v in &f.no_relay {
+                if !m.no_relay.contains(v) {
+                    m.no_relay.push(v.clone());
                 }
             }
             if let Some(k) = &f.skip {

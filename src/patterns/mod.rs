@@ -232,6 +232,8 @@ pub struct MtaSet {
     pub remote_text: Option<BytesRegex>,
     /// A status text showing our own side failed: the failure is local.
     pub local_text: Option<BytesRegex>,
+    /// Relay values that name no host (`relay=none`): read as no relay.
+    pub no_relay: Vec<String>,
     /// The CSV format, for MTAs that log CSV.
     pub csv: Option<Csv>,
 }

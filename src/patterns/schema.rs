@@ -49,6 +49,10 @@ pub struct PatternFile {
     /// any remote server was reached (qmail's `Unable to run qmail-remote`):
     /// such a failure is local whatever the delivery's direction.
     pub local_text: Option<String>,
+    /// Relay values that name no host (Postfix writes `relay=none` when no
+    /// server was tried): such a delivery has no relay.
+    #[serde(default)]
+    pub no_relay: Vec<String>,
     /// A CSV log whose columns a `#Fields:` header names (Exchange message tracking).
     pub csv: Option<CsvDef>,
     /// Line rules, tried in order.
