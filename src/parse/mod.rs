@@ -37,7 +37,7 @@ pub struct Scratch {
     candidates: Candidates,
     all_fields: bool,
     /// Capture slots per MTA and rule, reused from line to line.
-    locations: Vec<Vec<regex::bytes::CaptureLocations>>,
+    locations: Vec<Vec<crate::patterns::Slots>>,
 }
 
 impl Scratch {
@@ -166,18 +166,11 @@ pub fn parse_line(
     }
     let locs = &mut locations[mta_idx];
     if locs.is_empty() {
-        *locs = mta
-            .rules
-            .iter()
-            .map(|r| r.regex.capture_locations())
-            .collect();
+        *locs = mta.rules.iter().map(|r| r.regex.slots()).collect();
     }
-    let rule_idx = candidates.iter().find(|&i| {
-        mta.rules[i]
-            .regex
-            .captures_read(&mut locs[i], msg)
-            .is_some()
-    })?;
+    let rule_idx = candidates
+        .iter()
+        .find(|&i| mta.rules[i].regex.read(&mut locs[i], msg))?;
     let caps = &locs[rule_idx];
     stats.matched += 1;
     let rule = &mta.rules[rule_idx];

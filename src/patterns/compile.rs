@@ -3,6 +3,7 @@
 //! [`LazyRegex`] and [`LineRegex`] (a line rule's regex and its field groups,
 //! compiled together), and the byte-regex settings every rule shares.
 
+use super::split::{self, Slots, Split};
 use super::{one_line, BytesRegex, FIELD_NAMES, REGEX_SIZE_LIMIT};
 use std::fmt;
 use std::ops::Deref;
@@ -53,20 +54,21 @@ impl fmt::Debug for LazyRegex {
 /// Capture group index of each of [`FIELD_NAMES`].
 type Groups = [Option<usize>; FIELD_NAMES.len()];
 
-/// A line rule's regex and its field groups, compiled together.
+/// A line rule's regex, its field groups and its two-scan form (if its shape
+/// has one, see [`split`](super::split)), compiled together.
 struct LineCell {
     source: String,
-    compiled: OnceLock<(BytesRegex, Groups)>,
+    compiled: OnceLock<(BytesRegex, Groups, Option<Split>)>,
 }
 
 impl LineCell {
-    fn compile(re: &str) -> Result<(BytesRegex, Groups), String> {
+    fn compile(re: &str) -> Result<(BytesRegex, Groups, Option<Split>), String> {
         let regex = compile_bytes(re)?;
         let groups = FIELD_NAMES.map(|n| regex.capture_names().position(|c| c == Some(n)));
-        Ok((regex, groups))
+        Ok((regex, groups, split::split(re)))
     }
 
-    fn get(&self) -> &(BytesRegex, Groups) {
+    fn get(&self) -> &(BytesRegex, Groups, Option<Split>) {
         self.compiled
             .get_or_init(|| Self::compile(&self.source).expect("built-in regexes compile"))
     }
@@ -103,6 +105,26 @@ impl LineRegex {
     /// The field groups of this regex.
     pub fn groups(&self) -> FieldGroups {
         FieldGroups(self.0.clone())
+    }
+
+    /// Capture slots for [`read`](Self::read), reused from line to line.
+    pub fn slots(&self) -> Slots {
+        let (regex, _, sp) = self.0.get();
+        Slots::new(regex, sp.as_ref())
+    }
+
+    /// Whether this regex is read in two scans (see [`split`](super::split)).
+    #[cfg(test)]
+    pub(crate) fn is_split(&self) -> bool {
+        self.0.get().2.is_some()
+    }
+
+    /// Matches `hay` and fills `slots` (made by [`slots`](Self::slots) of
+    /// this regex) with the groups of the whole regex; the same spans as
+    /// `captures_read`, read in two scans when the rule's shape allows.
+    pub fn read(&self, slots: &mut Slots, hay: &[u8]) -> bool {
+        let (regex, _, sp) = self.0.get();
+        split::read(regex, sp.as_ref(), slots, hay)
     }
 }
 

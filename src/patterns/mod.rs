@@ -15,10 +15,12 @@ pub mod reply;
 mod reply_load;
 mod reply_match;
 pub mod schema;
+mod split;
 
 pub use crate::ids::{CauseId, MtaId, RuleId};
 pub(crate) use compile::{compile_bytes, compile_str};
 pub use compile::{FieldGroups, LazyRegex, LineRegex};
+pub use split::Slots;
 
 use crate::event::{Direction, Kind, Outcome, Severity};
 use regex::bytes::Regex as BytesRegex;
