@@ -411,7 +411,7 @@ fn to_event(ps: &PatternSet, file: &str, rec: &Record) -> Event {
         text: owned(&f.text),
         file: file.to_string(),
         line: rec.line,
-        rule: RuleId::new(&mta.rules[rec.rule].id),
+        rule: RuleId::new(mta.rules[rec.rule].reported_id()),
         reply_rule: rec.reply_rule.map(|r| RuleId::new(&ps.reply.rules[r].id)),
         raw: rec.raw.clone(),
     }

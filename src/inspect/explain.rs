@@ -133,7 +133,24 @@ pub fn render(ps: &PatternSet, text: &str, x: &Explanation) -> String {
     let safe = crate::report::sanitize::terminal(text);
     let _ = writeln!(out, "Text: {safe}");
     if let Some((mta, rule)) = &x.line_rule {
-        let _ = writeln!(out, "Log line of {mta}, rule {rule}");
+        let general = ps
+            .mtas
+            .iter()
+            .filter(|m| &m.name == mta)
+            .flat_map(|m| &m.rules)
+            .find(|r| &r.id == rule)
+            .and_then(|r| r.narrows.as_deref());
+        match general {
+            Some(g) => {
+                let _ = writeln!(
+                    out,
+                    "Log line of {mta}, rule {rule} (a narrowed form of {g})"
+                );
+            }
+            None => {
+                let _ = writeln!(out, "Log line of {mta}, rule {rule}");
+            }
+        }
     }
     if let Some(kind) = &x.not_a_failure {
         let _ = writeln!(

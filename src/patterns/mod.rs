@@ -195,6 +195,14 @@ pub struct LineRule {
     pub line: Option<usize>,
 }
 
+impl LineRule {
+    /// The id events carry: a narrowing rule is only a faster way to read
+    /// the lines of the rule it narrows, so its events name that rule.
+    pub fn reported_id(&self) -> &str {
+        self.narrows.as_deref().unwrap_or(&self.id)
+    }
+}
+
 /// An MTA's own line prefix, compiled.
 #[derive(Debug, Clone)]
 pub struct Native {

@@ -226,6 +226,7 @@ mod tests {
             split,
             [
                 "qmail.send.delivery",
+                "postfix.smtpd.reject.noqueue",
                 "postfix.smtpd.reject",
                 "postfix.smtpd.reject_warning"
             ]

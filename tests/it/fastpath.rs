@@ -91,3 +91,95 @@ fn narrowed_rules_keep_the_correlation() {
         assert_eq!(e["client"], "laptop.example.com [192.0.2.50]", "{e}");
     }
 }
+
+/// Every line of the test logs that a narrowing rule reads gives the record
+/// its general rule gives when the narrowing rule is switched off (by a
+/// user's rule of the same id that matches nothing): the fast path changes
+/// nothing but the fields it deliberately leaves out (a delivered line's text).
+#[test]
+fn narrowing_rules_read_the_test_logs_as_their_general_rules() {
+    use bouncelog::inspect::check::parse_sample;
+    use bouncelog::patterns::{PatternSet, FIELD_NAMES};
+    let fast = PatternSet::load(None).expect("built-ins load");
+    let narrowing: Vec<(&str, &str)> = fast
+        .mtas
+        .iter()
+        .flat_map(|m| m.rules.iter().map(move |r| (m.name.as_str(), r)))
+        .filter(|(_, r)| r.narrows.is_some())
+        .map(|(m, r)| (m, r.id.as_str()))
+        .collect();
+    assert!(narrowing.len() >= 3, "{narrowing:?}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (i, (mta, id)) in narrowing.iter().enumerate() {
+        fs::write(
+            dir.path().join(format!("off{i}.toml")),
+            format!("schema = 1\nmta = \"{mta}\"\n\n[[rule]]\nid = \"{id}\"\nkind = \"anchor\"\nregex = '^\\b\\B'\n"),
+        )
+        .expect("write");
+    }
+    let plain = PatternSet::load(Some(dir.path())).expect("overrides load");
+    let mut compared = 0;
+    for file in [
+        "postfix/mail.log",
+        "postfix/logwatch-td.log",
+        "postfix/loopback-postlogd.log",
+        "exim/mainlog",
+        "exim/loopback-mainlog",
+        "qmail/send-multilog",
+        "qmail/maillog-splogger",
+    ] {
+        let bytes = fs::read(crate::util::testdata(file)).expect("read");
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            let Some(a) = parse_sample(&fast, line) else {
+                continue;
+            };
+            let rule = &fast.mtas[a.mta].rules[a.rule];
+            if rule.narrows.is_none() {
+                continue;
+            }
+            let b = parse_sample(&plain, line).expect("the general rule reads it");
+            let general = &plain.mtas[b.mta].rules[b.rule];
+            assert_eq!(Some(general.id.as_str()), rule.narrows.as_deref(), "{line}");
+            let (mut fa, mut fb) = (format!("{:?}", a.fields), format!("{:?}", b.fields));
+            if rule.groups[FIELD_NAMES.iter().position(|n| *n == "text").expect("text")].is_none() {
+                // A narrowing rule without a text group leaves the text out.
+                fa = format!(
+                    "{:?}",
+                    bouncelog::event::Fields {
+                        text: None,
+                        ..a.fields.clone()
+                    }
+                );
+                fb = format!(
+                    "{:?}",
+                    bouncelog::event::Fields {
+                        text: None,
+                        ..b.fields.clone()
+                    }
+                );
+            }
+            assert_eq!(fa, fb, "{line}");
+            assert_eq!(
+                (
+                    a.kind,
+                    a.direction,
+                    a.severity,
+                    a.cause,
+                    a.reply_rule,
+                    &a.code
+                ),
+                (
+                    b.kind,
+                    b.direction,
+                    b.severity,
+                    b.cause,
+                    b.reply_rule,
+                    &b.code
+                ),
+                "{line}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 50, "{compared}");
+}
