@@ -356,7 +356,7 @@ pub fn check(sources: &[SourceFile]) -> Vec<Diagnostic> {
 
 /// The text a line rule of `m` sees in a whole log line: the message after
 /// the syslog envelope, and after the MTA's own prefix when it has one.
-fn rule_text<'a>(m: &crate::patterns::MtaSet, line: &'a [u8]) -> &'a [u8] {
+pub(crate) fn rule_text<'a>(m: &crate::patterns::MtaSet, line: &'a [u8]) -> &'a [u8] {
     let msg = match crate::parse::syslog::parse_header(line) {
         Some(h) => h.msg,
         None => crate::parse::syslog::container_output(line).unwrap_or(line),

@@ -7,6 +7,7 @@ use super::split::{self, Slots, Split};
 use super::{one_line, BytesRegex, FIELD_NAMES, REGEX_SIZE_LIMIT};
 use std::fmt;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 
 /// A regex compiled now, or on first use (the built-ins, see
@@ -54,23 +55,33 @@ impl fmt::Debug for LazyRegex {
 /// Capture group index of each of [`FIELD_NAMES`].
 type Groups = [Option<usize>; FIELD_NAMES.len()];
 
-/// A line rule's regex, its field groups and its two-scan form (if its shape
-/// has one, see [`split`](super::split)), compiled together.
+/// A line rule's regex and its field groups, compiled together, and its split
+/// form (if its shape has one, see [`split`](super::split)), built once a
+/// thread has read enough lines with the rule for it to pay.
 struct LineCell {
     source: String,
-    compiled: OnceLock<(BytesRegex, Groups, Option<Split>)>,
+    compiled: OnceLock<(BytesRegex, Groups)>,
+    split: OnceLock<Option<Split>>,
+    /// Lines read with the whole regex, counted up to [`split::WARM`].
+    calls: AtomicU32,
 }
 
 impl LineCell {
-    fn compile(re: &str) -> Result<(BytesRegex, Groups, Option<Split>), String> {
+    fn compile(re: &str) -> Result<(BytesRegex, Groups), String> {
         let regex = compile_bytes(re)?;
         let groups = FIELD_NAMES.map(|n| regex.capture_names().position(|c| c == Some(n)));
-        Ok((regex, groups, split::split(re)))
+        Ok((regex, groups))
     }
 
-    fn get(&self) -> &(BytesRegex, Groups, Option<Split>) {
+    fn get(&self) -> &(BytesRegex, Groups) {
         self.compiled
             .get_or_init(|| Self::compile(&self.source).expect("built-in regexes compile"))
+    }
+
+    fn split(&self) -> Option<&Split> {
+        self.split
+            .get_or_init(|| split::split(&self.source))
+            .as_ref()
     }
 }
 
@@ -94,6 +105,8 @@ impl LineRegex {
         Ok(LineRegex(Arc::new(LineCell {
             source: re.to_string(),
             compiled,
+            split: OnceLock::new(),
+            calls: AtomicU32::new(0),
         })))
     }
 
@@ -109,22 +122,28 @@ impl LineRegex {
 
     /// Capture slots for [`read`](Self::read), reused from line to line.
     pub fn slots(&self) -> Slots {
-        let (regex, _, sp) = self.0.get();
-        Slots::new(regex, sp.as_ref())
+        Slots::new(&self.0.get().0)
     }
 
-    /// Whether this regex is read in two scans (see [`split`](super::split)).
+    /// This regex's split form, if it has one (see [`split`](super::split)).
     #[cfg(test)]
-    pub(crate) fn is_split(&self) -> bool {
-        self.0.get().2.is_some()
+    pub(crate) fn split_form(&self) -> Option<&Split> {
+        self.0.split()
     }
 
     /// Matches `hay` and fills `slots` (made by [`slots`](Self::slots) of
-    /// this regex) with the groups of the whole regex; the same spans as
-    /// `captures_read`, read in two scans when the rule's shape allows.
+    /// this regex) with the groups of the whole regex: the same spans as
+    /// `captures_read`, read split once these slots have read enough lines.
     pub fn read(&self, slots: &mut Slots, hay: &[u8]) -> bool {
-        let (regex, _, sp) = self.0.get();
-        split::read(regex, sp.as_ref(), slots, hay)
+        let regex = &self.0.get().0;
+        let calls = &self.0.calls;
+        let sp = if calls.load(Relaxed) < split::WARM {
+            calls.fetch_add(1, Relaxed);
+            None
+        } else {
+            self.0.split()
+        };
+        split::read(regex, sp, slots, hay)
     }
 }
 
