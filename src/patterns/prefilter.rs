@@ -177,6 +177,42 @@ pub fn required_literals(re: &str) -> Option<Vec<Vec<u8>>> {
     required(&hir).filter(|set| set.iter().all(|l| l.len() >= MIN_LITERAL))
 }
 
+/// Bytes that every match of `re` contains (as bytes, no Unicode): a text
+/// lacking one cannot match, which a `memchr` tells faster than the regex.
+/// Empty when nothing is certain (or `re` does not parse).
+pub fn required_bytes(re: &str) -> Vec<u8> {
+    let Ok(hir) = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(re)
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<u8> = needed_bytes(&hir).into_iter().collect();
+    out.sort_unstable();
+    out
+}
+
+fn needed_bytes(h: &Hir) -> std::collections::BTreeSet<u8> {
+    match h.kind() {
+        HirKind::Literal(l) => l.0.iter().copied().collect(),
+        HirKind::Class(regex_syntax::hir::Class::Bytes(c)) => match c.ranges() {
+            [r] if r.start() == r.end() => [r.start()].into(),
+            _ => Default::default(),
+        },
+        HirKind::Capture(c) => needed_bytes(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => needed_bytes(&r.sub),
+        HirKind::Concat(subs) => subs.iter().flat_map(needed_bytes).collect(),
+        HirKind::Alternation(subs) => {
+            let mut sets = subs.iter().map(needed_bytes);
+            let first = sets.next().unwrap_or_default();
+            sets.fold(first, |a, b| a.intersection(&b).copied().collect())
+        }
+        _ => Default::default(),
+    }
+}
+
 /// Whether `re` (compiled as line rules are: bytes, no Unicode) is a
 /// one-pass regex, which the regex engine captures with its one-pass DFA
 /// (one scan, no backtracking): `Err` says why not.
@@ -277,6 +313,44 @@ fn product(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn required_bytes_are_those_every_match_holds() {
+        assert_eq!(required_bytes(r"<[^<>\s]+>"), b"<>");
+        assert_eq!(required_bytes(r"\b[245][0-9][0-9]-(?:x )?"), b"-");
+        assert_eq!(required_bytes(r"(?i)\b(?:https?|ftp)://[^/\s]+"), b"/:");
+        assert_eq!(required_bytes(r"a@b|c@d"), b"@");
+        assert_eq!(
+            required_bytes(r"(?:ipv6:)?[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){3,7}"),
+            b":"
+        );
+        assert_eq!(required_bytes(r"x?y*"), b"");
+        assert_eq!(required_bytes(r"("), b"", "does not parse");
+    }
+
+    /// A mask skipped because its text lacks a needed byte could not have
+    /// matched: the built-in masks on texts with and without those bytes.
+    #[test]
+    fn built_in_masks_match_no_text_without_their_bytes() {
+        let ps = crate::patterns::PatternSet::load(None).expect("built-ins load");
+        let syn = &ps.reply.syntax;
+        assert_eq!(syn.masks.len(), syn.mask_needs.len());
+        assert!(syn.mask_needs.iter().filter(|n| !n.is_empty()).count() >= 5);
+        let texts: [&[u8]; 4] = [
+            b"550-5.1.1 <a@example.com>: see https://x.example/y at 192.0.2.1 or 2001:db8::1",
+            b"451 4.7.1 Try again later",
+            b"host mx.example.net said: 550 no",
+            b"abc",
+        ];
+        for ((re, _, name), needs) in syn.masks.iter().zip(&syn.mask_needs) {
+            for t in texts {
+                let has_all = needs.iter().all(|b| t.contains(b));
+                if !has_all {
+                    assert!(!re.is_match(t), "{name}: {}", String::from_utf8_lossy(t));
+                }
+            }
+        }
+    }
 
     fn lits(re: &str) -> Option<Vec<String>> {
         required_literals(re).map(|v| {

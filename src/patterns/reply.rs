@@ -97,6 +97,9 @@ pub struct ReplySyntax {
     pub marks: Vec<LazyRegex>,
     /// Masks in order: regex, replacement, name.
     pub masks: Vec<(LazyRegex, String, String)>,
+    /// For each mask, the bytes every match of it holds: a text without one
+    /// is left alone without running the regex.
+    pub mask_needs: Vec<Vec<u8>>,
 }
 
 /// The compiled rules and the matchers that find which of them match.
@@ -240,7 +243,10 @@ impl ReplySet {
     /// The text the reply rules see: addresses, IPs and host names masked.
     pub fn mask<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let mut out: Cow<'t, [u8]> = Cow::Borrowed(text.as_bytes());
-        for (re, rep, _) in &self.syntax.masks {
+        for ((re, rep, _), needs) in self.syntax.masks.iter().zip(&self.syntax.mask_needs) {
+            if !needs.iter().all(|&b| memchr::memchr(b, &out).is_some()) {
+                continue;
+            }
             if let Cow::Owned(v) = re.replace_all(&out, rep.as_bytes()) {
                 out = Cow::Owned(v);
             }
@@ -356,10 +362,16 @@ pub fn compile_syntax(
         }
         masks.push((re, m.replace.clone(), m.name.clone()));
     }
+    let mask_needs = def
+        .mask
+        .iter()
+        .map(|m| super::prefilter::required_bytes(&m.regex))
+        .collect();
     Ok(ReplySyntax {
         starts,
         marks,
         masks,
+        mask_needs,
     })
 }
 
