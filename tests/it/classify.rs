@@ -68,6 +68,22 @@ fn codes_are_read_only_where_a_reply_starts() {
     assert_eq!(e["cause"], "connection_failed");
 }
 
+/// Exim's lmtp transport (and smtp with `protocol = lmtp`, or PRDR) writes
+/// "LMTP error after <command>: <reply>" (transports/lmtp.c, smtp.c): the
+/// reply's codes are read there, as after "SMTP error from remote mail server".
+#[test]
+fn exim_lmtp_errors_give_their_codes() {
+    let e = one("2025-03-10 10:02:00 1trZD6-0007Ll-2T ** erin@example.com R=local_user T=dovecot_lmtp: LMTP error after RCPT TO:<erin@example.com>: 550 5.1.1 <erin@example.com> User doesn't exist: erin@example.com");
+    assert_eq!(e["code"], "550");
+    assert_eq!(e["dsn"], "5.1.1");
+    assert_eq!(e["cause"], "unknown_user.no_such_user");
+    let e = one("2025-03-10 10:03:00 1trZD7-0007Lm-3U == henry@example.com R=local_user T=dovecot_lmtp defer (-46): LMTP error after end of data: 452 4.2.2 <henry@example.com> Quota exceeded (mailbox for user is full)");
+    assert_eq!(e["code"], "452");
+    assert_eq!(e["dsn"], "4.2.2");
+    assert_eq!(e["cause"], "mailbox_full");
+    assert_eq!(e["severity"], "soft");
+}
+
 #[test]
 fn severity_comes_from_the_event() {
     let soft = one("2025-03-10 09:14:07 H=mail.example.org [198.51.100.7] F=<a@example.org> temporarily rejected RCPT <b@example.com>: Could not complete recipient verify callout");
