@@ -140,17 +140,8 @@ pub fn render(ps: &PatternSet, text: &str, x: &Explanation) -> String {
             .flat_map(|m| &m.rules)
             .find(|r| &r.id == rule)
             .and_then(|r| r.narrows.as_deref());
-        match general {
-            Some(g) => {
-                let _ = writeln!(
-                    out,
-                    "Log line of {mta}, rule {rule} (a narrowed form of {g})"
-                );
-            }
-            None => {
-                let _ = writeln!(out, "Log line of {mta}, rule {rule}");
-            }
-        }
+        let form = general.map_or(String::new(), |g| format!(" (a narrowed form of {g})"));
+        let _ = writeln!(out, "Log line of {mta}, rule {rule}{form}");
     }
     if let Some(kind) = &x.not_a_failure {
         let _ = writeln!(

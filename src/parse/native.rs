@@ -142,12 +142,7 @@ fn split_forms(re: &str) -> Vec<(regex::bytes::Regex, Option<Box<[bool; 256]>>)>
     if crate::patterns::prefilter::one_pass(re).is_ok() {
         return Vec::new();
     }
-    let Ok(hir) = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(re)
-    else {
+    let Some(hir) = crate::patterns::parse_bytes(re) else {
         return Vec::new();
     };
     let HirKind::Concat(parts) = hir.kind() else {
@@ -182,12 +177,7 @@ fn split_forms(re: &str) -> Vec<(regex::bytes::Regex, Option<Box<[bool; 256]>>)>
 /// [`Plan::window`]); `None` otherwise.
 fn prefix_window(re: &str) -> Option<usize> {
     use regex_syntax::hir::{Look, LookSet};
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(re)
-        .ok()?;
+    let hir = crate::patterns::parse_bytes(re)?;
     let p = hir.properties();
     let only_start = LookSet::singleton(Look::Start);
     (p.look_set_prefix().contains(Look::Start) && p.look_set().subtract(only_start).is_empty())

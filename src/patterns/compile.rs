@@ -186,6 +186,18 @@ pub(crate) fn compile_bytes(re: &str) -> Result<BytesRegex, String> {
         .map_err(|e| one_line(&e.to_string()))
 }
 
+/// The syntax tree of `re` read as [`compile_bytes`] reads it (bytes, no
+/// Unicode), for the analyses of a regex's shape; `None` when it does not
+/// parse (compiling it reports why).
+pub(crate) fn parse_bytes(re: &str) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(re)
+        .ok()
+}
+
 /// Compiles a reply or column regex: bytes, ASCII classes and case folding
 /// (reply texts are ASCII SMTP), which keeps the reply set's automaton small
 /// enough to stay a fast DFA.

@@ -18,7 +18,7 @@ pub mod schema;
 mod split;
 
 pub use crate::ids::{CauseId, MtaId, RuleId};
-pub(crate) use compile::{compile_bytes, compile_str};
+pub(crate) use compile::{compile_bytes, compile_str, parse_bytes};
 pub use compile::{FieldGroups, LazyRegex, LineRegex};
 pub use split::Slots;
 

@@ -168,12 +168,7 @@ impl Built {
 /// regex has no such set worth searching for (or does not parse: the regex
 /// compiler reports that).
 pub fn required_literals(re: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(re)
-        .ok()?;
+    let hir = super::parse_bytes(re)?;
     required(&hir).filter(|set| set.iter().all(|l| l.len() >= MIN_LITERAL))
 }
 
@@ -181,12 +176,7 @@ pub fn required_literals(re: &str) -> Option<Vec<Vec<u8>>> {
 /// lacking one cannot match, which a `memchr` tells faster than the regex.
 /// Empty when nothing is certain (or `re` does not parse).
 pub fn required_bytes(re: &str) -> Vec<u8> {
-    let Ok(hir) = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(re)
-    else {
+    let Some(hir) = super::parse_bytes(re) else {
         return Vec::new();
     };
     let mut out: Vec<u8> = needed_bytes(&hir).into_iter().collect();

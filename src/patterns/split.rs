@@ -180,12 +180,7 @@ pub(crate) fn read(
 
 /// The split form of `re`, when it has one of the three shapes.
 pub(crate) fn split(re: &str) -> Option<Split> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(re)
-        .ok()?;
+    let hir = super::parse_bytes(re)?;
     let HirKind::Concat(parts) = hir.kind() else {
         return None;
     };
@@ -194,10 +189,10 @@ pub(crate) fn split(re: &str) -> Option<Split> {
         return None;
     }
     let (last, head) = before.split_last()?;
-    let (head, rest, tail) = if is_text(last, true) {
-        (head, Rest::All, None)
+    let (head, rest) = if is_text(last, true) {
+        (head, Rest::All)
     } else if let Some(lit) = prefixed_text(last) {
-        (head, Rest::Prefixed(lit), None)
+        (head, Rest::Prefixed(lit))
     } else {
         let (text, head) = head.split_last()?;
         let HirKind::Repetition(opt) = last.kind() else {
@@ -207,14 +202,16 @@ pub(crate) fn split(re: &str) -> Option<Split> {
             return None;
         }
         let tail = Hir::concat(vec![(*opt.sub).clone(), end.clone()]);
-        let tail = compile_bytes(&tail.to_string()).ok()?;
-        (head, Rest::LazyTail(tail.clone()), Some(tail))
+        (head, Rest::LazyTail(compile_bytes(&tail.to_string()).ok()?))
     };
     let head = Hir::concat(head.to_vec());
     // Groups are numbered by their opening parenthesis: the head's first,
     // then the text, then the tail's.
     let h = head.properties().explicit_captures_len();
-    let t = tail.map_or(0, |t| t.captures_len() - 1);
+    let t = match &rest {
+        Rest::LazyTail(tail) => tail.captures_len() - 1,
+        Rest::All | Rest::Prefixed(_) => 0,
+    };
     let all = hir.properties().explicit_captures_len() + 1;
     if all != h + t + 2 {
         return None;
@@ -391,32 +388,25 @@ mod tests {
 
     #[test]
     fn only_the_three_shapes_split() {
-        assert!(split(REJECT).is_some());
-        assert!(split(DELIVERY).is_some());
-        assert!(split(r"^a: (?P<text>.*)$").is_some(), "greedy text");
-        assert!(
-            split(r"^a: (?P<text>.*?)(?:; b)$").is_none(),
-            "tail required"
-        );
-        assert!(
-            split(r"^a: (?P<msg>.*?)(?:; b)?$").is_none(),
-            "not the text"
-        );
-        assert!(
-            split(r"^a: (?P<text>[^;]*?)(?:; b)?$").is_none(),
-            "not any byte"
-        );
-        assert!(split(r"^a: (?P<text>.*?)(?:; b)?").is_none(), "no end");
-        assert!(
-            split(r"^a(?:: (?P<text>.*))$").is_some(),
-            "a plain group is no group"
-        );
-        assert!(
-            split(r"^a(?:: (?P<text>.*)|x)?$").is_none(),
-            "not a literal then the text"
-        );
-        assert!(split(r"^a(: (?P<text>.*))?$").is_none(), "a group around");
-        assert!(split(r"^a: (?P<text>.*) x$").is_none(), "text not last");
+        for (re, splits, what) in [
+            (REJECT, true, "the reject shape"),
+            (DELIVERY, true, "the delivery shape"),
+            (r"^a: (?P<text>.*)$", true, "greedy text"),
+            (r"^a: (?P<text>.*?)(?:; b)$", false, "tail required"),
+            (r"^a: (?P<msg>.*?)(?:; b)?$", false, "not the text"),
+            (r"^a: (?P<text>[^;]*?)(?:; b)?$", false, "not any byte"),
+            (r"^a: (?P<text>.*?)(?:; b)?", false, "no end"),
+            (r"^a(?:: (?P<text>.*))$", true, "a plain group is no group"),
+            (
+                r"^a(?:: (?P<text>.*)|x)?$",
+                false,
+                "not a literal then the text",
+            ),
+            (r"^a(: (?P<text>.*))?$", false, "a group around"),
+            (r"^a: (?P<text>.*) x$", false, "text not last"),
+        ] {
+            assert_eq!(split(re).is_some(), splits, "{what}: {re}");
+        }
     }
 
     #[test]
@@ -439,6 +429,11 @@ mod tests {
         }
     }
 
+    /// `start` followed by the pieces `bits[i]` for each `i` of `pieces`.
+    fn line_of(start: &str, bits: &[&str], pieces: &[usize]) -> String {
+        pieces.iter().fold(start.to_string(), |l, &p| l + bits[p])
+    }
+
     proptest::proptest! {
         /// Lines made of the pieces the tail is built from, in any order.
         #[test]
@@ -446,10 +441,7 @@ mod tests {
             const BITS: [&str; 12] = [
                 "; ", "from=<", "to=<", "helo=", "<", ">", ",", " ", "a@b", ";", "\n", "x",
             ];
-            let mut line = String::from("NOQUEUE: reject: RCPT from h[192.0.2.1]: 550 ");
-            for p in pieces {
-                line.push_str(BITS[p]);
-            }
+            let line = line_of("NOQUEUE: reject: RCPT from h[192.0.2.1]: 550 ", &BITS, &pieces);
             let (a, b) = both(REJECT, &line);
             proptest::prop_assert_eq!(a, b, "{}", line);
         }
@@ -457,11 +449,8 @@ mod tests {
         /// Delivery lines with any status word and rest.
         #[test]
         fn any_delivery_line_reads_the_same(pieces in proptest::collection::vec(0usize..8, 0..16)) {
-            const BITS: [&str; 8] = [" ", "(", ")", "bounced", "x", "-", "\n", "\u{e9}"];
-            let mut line = String::from("4E74613FE76: to=<a@example.net>, status=");
-            for p in pieces {
-                line.push_str(BITS[p]);
-            }
+            const BITS: [&str; 8] = [" ", "(", ")", "word", "x", "-", "\n", "\u{e9}"];
+            let line = line_of("4E74613FE76: to=<a@example.net>, status=", &BITS, &pieces);
             let (a, b) = both(DELIVERY, &line);
             proptest::prop_assert_eq!(a, b, "{}", line);
         }
