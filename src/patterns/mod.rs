@@ -14,6 +14,7 @@ pub mod prefilter;
 pub mod reply;
 mod reply_load;
 mod reply_match;
+mod reply_split;
 pub mod schema;
 mod split;
 

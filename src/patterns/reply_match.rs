@@ -8,22 +8,17 @@
 //! over all the rules, but a run compiles only the few branches its texts
 //! come near.
 
+use super::reply_split;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use regex_automata::meta::{self, Regex};
 use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input};
-use regex_syntax::ast::{self, Ast};
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-
-/// At most this many literals per branch; a branch with more is always a
-/// candidate (its regex decides alone).
-const MAX_LITERALS: usize = 250;
-/// Literals are cut to this length: longer ones select no better.
-const MAX_LEN: usize = 12;
 
 /// The rules of one text set (masked or raw): pattern p is the p-th source.
 #[derive(Debug, Clone)]
@@ -63,7 +58,7 @@ struct Parts {
 #[derive(Debug)]
 struct Branch {
     rule: u32,
-    source: String,
+    source: Cow<'static, str>,
     regex: OnceLock<Regex>,
 }
 
@@ -178,10 +173,10 @@ impl RuleMatcher {
 impl Parts {
     fn new(sources: &[String]) -> Parts {
         let mut branches = Vec::new();
-        let mut by_literal: Vec<(Vec<u8>, u32)> = Vec::new();
+        let mut by_literal: Vec<(Cow<'static, [u8]>, u32)> = Vec::new();
         let mut always = Vec::new();
         for (p, s) in sources.iter().enumerate() {
-            for (source, lits) in split(s) {
+            for (source, lits) in branches_of(s) {
                 let id = branches.len() as u32;
                 match lits {
                     Some(ls) => by_literal.extend(ls.into_iter().map(|l| (l, id))),
@@ -200,7 +195,7 @@ impl Parts {
         let mut starts = Vec::new();
         let mut of = Vec::with_capacity(by_literal.len());
         for (l, b) in &by_literal {
-            if words.last() != Some(&l.as_slice()) {
+            if words.last() != Some(&l.as_ref()) {
                 words.push(l);
                 starts.push(of.len() as u32);
             }
@@ -225,56 +220,37 @@ impl Parts {
     }
 }
 
-/// Parses a rule's regex (as the regex crate does, without compiling).
-fn parse(re: &str) -> Option<Ast> {
-    ast::parse::ParserBuilder::new()
-        .nest_limit(250)
-        .octal(false)
-        .build()
-        .parse(re)
-        .ok()
-}
+/// A branch's regex and its literals (see [`reply_split::split`]).
+type Prepared = (Cow<'static, str>, Option<Vec<Cow<'static, [u8]>>>);
 
-/// The branches of a regex, each with its literals (see [`literals`]): the
-/// branches of its top-level alternation when flags are set only at the
-/// start of the first (each other branch gets them written in front), else
-/// the whole regex.
-fn split(re: &str) -> Vec<(String, Option<Vec<Vec<u8>>>)> {
-    let Some(ast) = parse(re) else {
-        return vec![(re.to_string(), None)];
-    };
-    let whole = || vec![(re.to_string(), finish(prefixes(&ast)))];
-    let Ast::Alternation(alt) = &ast else {
-        return whole();
-    };
-    let mut flags = "";
-    for (i, b) in alt.asts.iter().enumerate() {
-        let items = match b {
-            Ast::Concat(c) => &c.asts[..],
-            other => std::slice::from_ref(other),
+/// The branches of a rule's regex: prepared by `build.rs` for the built-in
+/// rules, split here for any other.
+fn branches_of(re: &str) -> Vec<Prepared> {
+    if let Ok(i) = prepared::PREPARED.binary_search_by(|(s, _)| (*s).cmp(re)) {
+        let lits = |ls: &Option<&'static [&'static [u8]]>| {
+            ls.map(|ls| ls.iter().map(|&l| Cow::Borrowed(l)).collect())
         };
-        for (j, item) in items.iter().enumerate() {
-            if let Ast::Flags(f) = item {
-                if i > 0 || j > 0 {
-                    return whole();
-                }
-                flags = &re[f.span.start.offset..f.span.end.offset];
-            }
-        }
+        return prepared::PREPARED[i]
+            .1
+            .iter()
+            .map(|(b, ls)| (Cow::Borrowed(*b), lits(ls)))
+            .collect();
     }
-    alt.asts
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let text = &re[b.span().start.offset..b.span().end.offset];
-            let source = if i == 0 {
-                text.to_string()
-            } else {
-                format!("{flags}{text}")
-            };
-            (source, finish(prefixes(b)))
+    reply_split::split(re)
+        .into_iter()
+        .map(|(b, ls)| {
+            (
+                Cow::Owned(b),
+                ls.map(|ls| ls.into_iter().map(Cow::Owned).collect()),
+            )
         })
         .collect()
+}
+
+/// The built-in rules' branches, written by `build.rs` from
+/// `patterns/replies.toml` with [`reply_split::split`]: sorted by source.
+mod prepared {
+    include!(concat!(env!("OUT_DIR"), "/prepared_replies.rs"));
 }
 
 /// Compiles a rule's regex for `is_match` alone: byte classes as every rule
@@ -297,204 +273,12 @@ fn compile_rule(re: &str) -> Result<Regex, String> {
         .map_err(|e| super::one_line(&e.to_string()))
 }
 
-/// Literals (ASCII, lower case) one of which, compared without case, every
-/// match of `re` starts with; `None` when there is no such set (a match may
-/// start anywhere, or the set would be too large). Read from the syntax tree
-/// alone, without compiling: flags are ignored, which only makes the set
-/// match more texts, never fewer.
-#[cfg(test)]
-fn literals(re: &str) -> Option<Vec<Vec<u8>>> {
-    finish(prefixes(&parse(re)?))
-}
-
-/// The literals of [`prefixes`], sorted, none the start of another; `None`
-/// when one is empty (a match may start anywhere).
-fn finish(ls: Option<Vec<Lit>>) -> Option<Vec<Vec<u8>>> {
-    let mut ls = ls?;
-    ls.sort_unstable();
-    // A literal that another one starts selects no text the other does not.
-    let mut out: Vec<Vec<u8>> = Vec::with_capacity(ls.len());
-    for (w, _) in &ls {
-        if w.len == 0 {
-            return None;
-        }
-        if !out.last().is_some_and(|l| w.bytes().starts_with(l)) {
-            out.push(w.bytes().to_vec());
-        }
-    }
-    Some(out)
-}
-
-/// A short literal, lower case, kept inline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Word {
-    buf: [u8; MAX_LEN],
-    len: u8,
-}
-
-impl Word {
-    const EMPTY: Word = Word {
-        buf: [0; MAX_LEN],
-        len: 0,
-    };
-
-    fn byte(b: u8) -> Word {
-        let mut w = Word::EMPTY;
-        w.buf[0] = b.to_ascii_lowercase();
-        w.len = 1;
-        w
-    }
-
-    fn bytes(&self) -> &[u8] {
-        &self.buf[..self.len as usize]
-    }
-
-    /// `self` then `other`, and whether all of it fits.
-    fn join(mut self, other: &Word) -> (Word, bool) {
-        let room = MAX_LEN - self.len as usize;
-        let n = room.min(other.len as usize);
-        self.buf[self.len as usize..][..n].copy_from_slice(&other.buf[..n]);
-        self.len += n as u8;
-        (self, n == other.len as usize)
-    }
-}
-
-/// A literal and whether it is all of the match (`true`) or its start.
-type Lit = (Word, bool);
-
-/// The literals every match of `ast` starts with (see [`literals`]).
-fn prefixes(ast: &Ast) -> Option<Vec<Lit>> {
-    let exact_empty = || Some(vec![(Word::EMPTY, true)]);
-    match ast {
-        Ast::Empty(_) | Ast::Flags(_) | Ast::Assertion(_) => exact_empty(),
-        Ast::Literal(l) => ascii(l).map(|b| vec![(Word::byte(b), true)]),
-        Ast::Dot(_) | Ast::ClassUnicode(_) | Ast::ClassPerl(_) => None,
-        Ast::ClassBracketed(c) => {
-            let mut v: Vec<Lit> = class(c)?
-                .into_iter()
-                .map(|b| (Word::byte(b), true))
-                .collect();
-            v.sort_unstable();
-            v.dedup();
-            Some(v)
-        }
-        Ast::Group(g) => prefixes(&g.ast),
-        Ast::Repetition(r) => {
-            let (min, max) = match &r.op.kind {
-                ast::RepetitionKind::ZeroOrOne => (0, Some(1)),
-                ast::RepetitionKind::ZeroOrMore => (0, None),
-                ast::RepetitionKind::OneOrMore => (1, None),
-                ast::RepetitionKind::Range(ast::RepetitionRange::Exactly(n)) => (*n, Some(*n)),
-                ast::RepetitionKind::Range(ast::RepetitionRange::AtLeast(n)) => (*n, None),
-                ast::RepetitionKind::Range(ast::RepetitionRange::Bounded(m, n)) => (*m, Some(*n)),
-            };
-            if max == Some(0) {
-                return exact_empty();
-            }
-            let mut inner = prefixes(&r.ast)?;
-            // Exact only when the item stands once.
-            if max != Some(1) {
-                inner.iter_mut().for_each(|l| l.1 = false);
-            }
-            if min == 0 {
-                inner.push((Word::EMPTY, true));
-            }
-            Some(inner)
-        }
-        Ast::Alternation(a) => {
-            let mut out = Vec::new();
-            for b in &a.asts {
-                out.extend(prefixes(b)?);
-                if out.len() > MAX_LITERALS {
-                    out.sort_unstable();
-                    out.dedup();
-                    if out.len() > MAX_LITERALS {
-                        return None;
-                    }
-                }
-            }
-            Some(out)
-        }
-        Ast::Concat(c) => {
-            let mut acc: Vec<Lit> = vec![(Word::EMPTY, true)];
-            for item in &c.asts {
-                let exact = acc.iter().filter(|l| l.1).count();
-                if exact == 0 {
-                    break;
-                }
-                let next = match prefixes(item) {
-                    Some(n) if exact * n.len() + acc.len() <= MAX_LITERALS => n,
-                    // Unknown, or too many: what is read so far is a start.
-                    _ => {
-                        acc.iter_mut().for_each(|l| l.1 = false);
-                        break;
-                    }
-                };
-                let mut grown = Vec::with_capacity(acc.len() + exact * next.len());
-                for (a, ex) in acc {
-                    if !ex {
-                        grown.push((a, false));
-                        continue;
-                    }
-                    for (b, bex) in &next {
-                        let (w, whole) = a.join(b);
-                        grown.push((w, whole && *bex && (w.len as usize) < MAX_LEN));
-                    }
-                }
-                grown.sort_unstable();
-                grown.dedup();
-                acc = grown;
-            }
-            Some(acc)
-        }
-    }
-}
-
-/// The byte of an ASCII literal (others, and bytes written `\xFF`, stop the
-/// literal: their meaning depends on the flags).
-fn ascii(l: &ast::Literal) -> Option<u8> {
-    u8::try_from(l.c).ok().filter(u8::is_ascii)
-}
-
-/// The bytes of a small bracketed class of ASCII literals and ranges
-/// (`[ae]`, `[245]`), else `None`.
-fn class(c: &ast::ClassBracketed) -> Option<Vec<u8>> {
-    if c.negated {
-        return None;
-    }
-    let mut out = Vec::new();
-    let mut add = |item: &ast::ClassSetItem| -> Option<()> {
-        match item {
-            ast::ClassSetItem::Literal(l) => out.push(ascii(l)?),
-            ast::ClassSetItem::Range(r) => {
-                let (a, b) = (ascii(&r.start)?, ascii(&r.end)?);
-                if b.checked_sub(a)? > 9 {
-                    return None;
-                }
-                out.extend(a..=b);
-            }
-            _ => return None,
-        }
-        Some(())
-    };
-    match &c.kind {
-        ast::ClassSet::Item(ast::ClassSetItem::Union(u)) => {
-            for i in &u.items {
-                add(i)?;
-            }
-        }
-        ast::ClassSet::Item(i) => add(i)?,
-        ast::ClassSet::BinaryOp(_) => return None,
-    }
-    (out.len() <= 10).then_some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn lits(re: &str) -> Option<Vec<String>> {
-        literals(re).map(|v| {
+        reply_split::literals(re).map(|v| {
             v.into_iter()
                 .map(|l| String::from_utf8(l).expect("ascii"))
                 .collect()
@@ -552,12 +336,48 @@ mod tests {
 
     #[test]
     fn branches_carry_the_leading_flags() {
-        let sources = |re: &str| split(re).into_iter().map(|b| b.0).collect::<Vec<_>>();
+        let sources = |re: &str| {
+            reply_split::split(re)
+                .into_iter()
+                .map(|b| b.0)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(sources("(?i)foo|bar(?:x|y)"), ["(?i)foo", "(?i)bar(?:x|y)"]);
         assert_eq!(sources("foo|(?:b|c)"), ["foo", "(?:b|c)"]);
         // Flags set later apply to what follows: not split.
         assert_eq!(sources("a(?i)b|c"), ["a(?i)b|c"]);
         assert_eq!(sources("a|(?i)b|c"), ["a|(?i)b|c"]);
+    }
+
+    /// `build.rs` prepared every built-in rule, exactly as splitting it here
+    /// does (a stale or partial table would change which branches a text
+    /// is a candidate for).
+    #[test]
+    fn prepared_branches_are_the_split_of_every_builtin_rule() {
+        let ps = crate::patterns::PatternSet::load(None).expect("built-ins");
+        let mut n = 0;
+        for r in ps.reply.rules.iter().filter(|r| !r.regex.is_empty()) {
+            let i = prepared::PREPARED
+                .binary_search_by(|(s, _)| (*s).cmp(r.regex.as_str()))
+                .unwrap_or_else(|_| panic!("rule {} is not prepared", r.id));
+            let table: reply_split::Branches = prepared::PREPARED[i]
+                .1
+                .iter()
+                .map(|(b, ls)| {
+                    (
+                        b.to_string(),
+                        ls.map(|ls| ls.iter().map(|l| l.to_vec()).collect()),
+                    )
+                })
+                .collect();
+            assert_eq!(table, reply_split::split(&r.regex), "rule {}", r.id);
+            n += 1;
+        }
+        assert!(n > 100, "the built-in rules were found ({n})");
+        assert!(
+            prepared::PREPARED.windows(2).all(|w| w[0].0 < w[1].0),
+            "sorted, no source twice"
+        );
     }
 
     /// The oracle: for every built-in rule and every sample text of any
