@@ -412,8 +412,9 @@ pub(crate) fn who_answered(
 ) -> Direction {
     let relay = f.relay.as_deref().unwrap_or("").as_bytes();
     let text = f.text.as_deref().unwrap_or("").as_bytes();
-    let matches =
-        |re: &Option<regex::bytes::Regex>, b: &[u8]| re.as_ref().is_some_and(|r| r.is_match(b));
+    let matches = |re: &Option<crate::patterns::LazyRegex>, b: &[u8]| {
+        re.as_ref().is_some_and(|r| r.is_match(b))
+    };
     if matches(&mta.local_relay, relay) || matches(&mta.local_text, text) {
         return Direction::Local;
     }

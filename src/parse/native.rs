@@ -226,7 +226,7 @@ pub fn native_prefix(
         // The regex whose captures are read, and its group of each name.
         let (m, regex, locs, groups) = if plan.forms.is_empty() {
             let m = n.regex.captures_read(&mut slot.locs, hay)?;
-            (m, &n.regex, &slot.locs, plan.groups)
+            (m, &*n.regex, &slot.locs, plan.groups)
         } else {
             let mut found = None;
             let mut checked = false;

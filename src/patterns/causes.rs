@@ -3,15 +3,15 @@
 //! hint directions, `act` entries (actor, action, urgency) and the finding
 //! kinds' `names` regexes and urgency. Part of loading ([`super::load`]).
 
-use super::load::{at, err, valid_id, ID_HELP};
+use super::load::{at, err, valid_id, Located, ID_HELP};
 use super::schema::PatternFile;
-use super::{one_line, Cause, Diagnostic, SourceFile};
+use super::{one_line, Cause, Diagnostic};
 use crate::event::{Direction, Severity};
 use std::collections::HashMap;
 
 /// Checks the finding kinds' `names` regexes and urgencies.
 pub(super) fn check_findings(
-    parsed: &[(&SourceFile, PatternFile)],
+    parsed: &[(Located<'_>, PatternFile)],
     diags: &mut Vec<Diagnostic>,
     deferred: bool,
 ) {
@@ -51,7 +51,7 @@ pub(super) fn check_findings(
 /// The causes of all files (a later definition replaces an earlier one with
 /// the same id) and the index of each id.
 pub(super) fn causes(
-    parsed: &[(&SourceFile, PatternFile)],
+    parsed: &[(Located<'_>, PatternFile)],
     diags: &mut Vec<Diagnostic>,
 ) -> (Vec<Cause>, HashMap<String, usize>) {
     let mut causes: Vec<Cause> = Vec::new();

@@ -4,8 +4,8 @@
 
 use super::schema::{LineSample, PatternFile};
 use super::{
-    compile_bytes, compile_str, line_of, one_line, Diagnostic, LazyRegex, LineRule, MtaSet,
-    PatternSet, ReplyRule, SourceFile,
+    compile_str, line_of, one_line, Diagnostic, LazyRegex, LineRule, MtaSet, PatternSet, ReplyRule,
+    SourceFile,
 };
 use crate::event::{Direction, Kind, Outcome, Severity};
 use std::collections::HashMap;
@@ -13,9 +13,35 @@ use std::collections::HashMap;
 /// A regex that matches nothing: the line regex of CSV rules.
 const NEVER: &str = r"[^\x00-\xff]";
 
+/// A pattern file with where each of its lines starts, so that the line of
+/// each of its values (every rule says where it is written) is found by a
+/// binary search rather than by counting from the start of the file.
+pub(super) struct Located<'a> {
+    file: &'a SourceFile,
+    /// Offset of the start of each line after the first.
+    starts: Vec<usize>,
+}
+
+impl<'a> Located<'a> {
+    fn new(file: &'a SourceFile) -> Located<'a> {
+        let starts = memchr::memchr_iter(b'\n', file.text.as_bytes())
+            .map(|i| i + 1)
+            .collect();
+        Located { file, starts }
+    }
+}
+
+impl std::ops::Deref for Located<'_> {
+    type Target = SourceFile;
+    fn deref(&self) -> &SourceFile {
+        self.file
+    }
+}
+
 /// The line where a spanned value of a file is written.
-pub(super) fn at<T>(s: &SourceFile, v: &toml::Spanned<T>) -> Option<usize> {
-    Some(line_of(&s.text, v.span().start))
+pub(super) fn at<T>(s: &Located<'_>, v: &toml::Spanned<T>) -> Option<usize> {
+    let offset = v.span().start;
+    Some(s.starts.partition_point(|&start| start <= offset) + 1)
 }
 
 impl PatternSet {
@@ -42,7 +68,7 @@ impl PatternSet {
                             diags.push(err(s, None, format!("unsupported schema {v}"), None));
                         }
                     }
-                    parsed.push((s, f));
+                    parsed.push((Located::new(s), f));
                 }
                 Err(e) => {
                     let line = e.span().map(|r| line_of(&s.text, r.start));
@@ -53,7 +79,7 @@ impl PatternSet {
         super::causes::check_findings(&parsed, &mut diags, deferred);
         // Causes: later definitions replace earlier ones with the same id.
         let (causes, cause_index) = super::causes::causes(&parsed, &mut diags);
-        let cause_ref = |s: &SourceFile,
+        let cause_ref = |s: &Located<'_>,
                          rule: &str,
                          id: &toml::Spanned<String>,
                          diags: &mut Vec<Diagnostic>| {
@@ -133,7 +159,7 @@ impl PatternSet {
                         ));
                         continue;
                     };
-                    match compile_bytes(program) {
+                    match LazyRegex::new(program, deferred) {
                         Ok(program) => mtas.push(MtaSet {
                             name: name.clone(),
                             description: String::new(),
@@ -177,8 +203,12 @@ impl PatternSet {
             }
             if let Some(n) = &f.native {
                 if m.native.is_none() {
-                    match compile_bytes(&n.regex) {
-                        Ok(regex) if regex.capture_names().flatten().any(|c| c == "time") => {
+                    // The built-ins' are compiled on first use (their test
+                    // compiles them now and checks the group).
+                    match LazyRegex::new(&n.regex, deferred) {
+                        Ok(regex)
+                            if deferred || regex.capture_names().flatten().any(|c| c == "time") =>
+                        {
                             m.native = Some(super::Native {
                                 regex,
                                 time_format: n.time_format.clone(),
@@ -198,7 +228,7 @@ impl PatternSet {
             }
             if let Some(c) = &f.csv {
                 if m.csv.is_none() {
-                    match compile_bytes(&c.detect) {
+                    match LazyRegex::new(&c.detect, deferred) {
                         Ok(detect) => {
                             m.csv = Some(super::Csv {
                                 detect,
@@ -221,7 +251,7 @@ impl PatternSet {
                 ("local_text", &f.local_text, &mut m.local_text),
             ] {
                 if let (Some(k), None) = (src, &slot) {
-                    match compile_bytes(k) {
+                    match LazyRegex::new(k, deferred) {
                         Ok(re) => *slot = Some(re),
                         Err(e) => {
                             diags.push(err(s, None, format!("invalid {key} regex: {e}"), None))
@@ -236,7 +266,7 @@ impl PatternSet {
             }
             if let Some(k) = &f.skip {
                 if m.skip.is_none() {
-                    match compile_bytes(k) {
+                    match LazyRegex::new(k, deferred) {
                         Ok(re) => m.skip = Some(re),
                         Err(e) => {
                             diags.push(err(s, None, format!("invalid skip regex: {e}"), None))

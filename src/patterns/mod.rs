@@ -208,7 +208,7 @@ impl LineRule {
 #[derive(Debug, Clone)]
 pub struct Native {
     /// Prefix regex with a `time` group (and optional `tz`).
-    pub regex: BytesRegex,
+    pub regex: LazyRegex,
     /// chrono format of the time.
     pub time_format: String,
 }
@@ -221,7 +221,7 @@ pub struct MtaSet {
     /// Description.
     pub description: String,
     /// Program-name regex (with an optional `service` group).
-    pub program: BytesRegex,
+    pub program: LazyRegex,
     /// Direction of delivery lines per service.
     pub services: rustc_hash::FxHashMap<String, Direction>,
     /// Direction when the service is not listed.
@@ -235,14 +235,14 @@ pub struct MtaSet {
     /// The MTA's own line prefix, if it writes logs itself.
     pub native: Option<Native>,
     /// Lines to count as recognised without events.
-    pub skip: Option<BytesRegex>,
+    pub skip: Option<LazyRegex>,
     /// A relay field naming our own store (a socket): the delivery is local.
-    pub local_relay: Option<BytesRegex>,
+    pub local_relay: Option<LazyRegex>,
     /// A status text quoting a remote server: a delivery by a service whose
     /// direction is local (Postfix `error`, `retry`) is outbound after all.
-    pub remote_text: Option<BytesRegex>,
+    pub remote_text: Option<LazyRegex>,
     /// A status text showing our own side failed: the failure is local.
-    pub local_text: Option<BytesRegex>,
+    pub local_text: Option<LazyRegex>,
     /// Relay values that name no host (`relay=none`): read as no relay.
     pub no_relay: Vec<String>,
     /// The CSV format, for MTAs that log CSV.
@@ -253,7 +253,7 @@ pub struct MtaSet {
 #[derive(Debug, Clone)]
 pub struct Csv {
     /// Detects the format from the start of a file.
-    pub detect: BytesRegex,
+    pub detect: LazyRegex,
     /// Field → column name.
     pub fields: std::collections::BTreeMap<String, String>,
     /// Fields holding parallel lists.
@@ -482,6 +482,19 @@ mod tests {
                 assert!(re.captures_len() >= 1, "{}", r.id);
             }
         }
+        // The MTAs' own regexes, compiled on first use, compile; a native
+        // line regex has its `time` group (checked when loading users' files).
+        for m in &lazy.mtas {
+            let own = [&m.skip, &m.local_relay, &m.remote_text, &m.local_text];
+            let csv = m.csv.as_ref().map(|c| &c.detect);
+            for re in own.into_iter().flatten().chain(csv).chain([&m.program]) {
+                assert!(re.captures_len() >= 1, "{}: {}", m.name, re.as_str());
+            }
+            if let Some(n) = &m.native {
+                let time = n.regex.capture_names().flatten().any(|c| c == "time");
+                assert!(time, "{}: native regex without a time group", m.name);
+            }
+        }
         // Classifying compiles only the rules the text may match, and
         // decides as the rules compiled at once do.
         lazy.classify_text("550 5.1.1 User unknown in local recipient table");
@@ -498,6 +511,35 @@ mod tests {
                 assert_eq!(lazy.classify(&reply), eager.classify(&reply), "{s}");
             }
         }
+    }
+
+    /// Each rule says the line its id and its regex are written on.
+    #[test]
+    fn rules_know_their_lines() {
+        let ps = PatternSet::load(None).expect("built-ins");
+        let sources = builtin_sources();
+        let mut n = 0;
+        for r in &ps.reply.rules {
+            let s = sources.iter().find(|s| s.name == r.file).expect("its file");
+            let lines: Vec<&str> = s.text.lines().collect();
+            assert_eq!(r.line, line_of_id(&s.text, &r.id), "{}", r.id);
+            let id_line = lines[r.line.expect("a line") - 1];
+            assert!(
+                id_line.trim_start().starts_with("id"),
+                "{}: {id_line}",
+                r.id
+            );
+            if !r.regex.is_empty() {
+                let re_line = lines[r.regex_line.expect("a line") - 1];
+                assert!(
+                    re_line.trim_start().starts_with("regex"),
+                    "{}: {re_line}",
+                    r.id
+                );
+            }
+            n += 1;
+        }
+        assert!(n > 100);
     }
 
     /// Rules from users' files are compiled when loading: a regex that does

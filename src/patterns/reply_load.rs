@@ -2,14 +2,14 @@
 //! its id, its regex source, and its scope and code conditions compiled (now
 //! or on first use), each error with the line of the field at fault.
 
-use super::load::{at, valid_id, ID_HELP};
-use super::{LazyRegex, ReplyRule, SourceFile};
+use super::load::{at, valid_id, Located, ID_HELP};
+use super::{LazyRegex, ReplyRule};
 use crate::event::Direction;
 
 /// Compiles one reply rule: regex syntax, scope and code conditions. An
 /// error comes with the line of the field at fault.
 pub(super) fn compile_reply_rule(
-    s: &SourceFile,
+    s: &Located<'_>,
     r: &super::schema::ReplyRuleDef,
     cause: usize,
     deferred: bool,
