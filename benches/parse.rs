@@ -1,7 +1,9 @@
 //! Criterion micro-benchmarks of the hot path: parsing a chunk of Postfix,
 //! Exim and qmail lines (syslog envelope or the MTA's own prefix, rule set,
 //! captures, classification) and classifying reply texts. Input is the test
-//! data repeated to 1 MiB, so the benchmark needs no large files. Run:
+//! data repeated to 1 MiB, so the benchmark needs no large files; and the
+//! typo search's two exact ways for one query (a walk of an fst, a scan of
+//! every word), by lexicon size, which sets `near::SCAN_WORDS`. Run:
 //! `cargo bench --bench parse`.
 
 use bouncelog::parse::parse_chunk;
@@ -49,5 +51,65 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// Local parts shaped like a big domain's delivered ones: first names, some
+/// with a last name or digits (deterministic).
+fn local_parts(n: usize, seed: u64) -> Vec<String> {
+    const NAMES: [&str; 16] = [
+        "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
+        "mallory", "oscar", "peggy", "trent", "victor", "walter",
+    ];
+    let mut x = seed;
+    let mut next = move || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) as usize
+    };
+    (0..n)
+        .map(|_| {
+            let (a, b) = (NAMES[next() % 16], NAMES[next() % 16]);
+            match next() % 3 {
+                0 => format!("{a}{}", next() % 1000),
+                1 => format!("{a}.{b}"),
+                _ => format!("{a}{b}{}", next() % 100),
+            }
+        })
+        .collect()
+}
+
+fn bench_near(c: &mut Criterion) {
+    use bouncelog::findings::near;
+    let mut g = c.benchmark_group("near");
+    let queries = local_parts(32, 7);
+    for n in [256usize, 1024, 4096, 16384] {
+        let mut words = local_parts(n, 1);
+        words.sort();
+        words.dedup();
+        let bytes: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        let build = || fst::raw::Fst::from_iter_set(bytes.iter().copied()).expect("sorted");
+        let set = build();
+        g.bench_function(format!("fst build, {n} words"), |b| {
+            b.iter(|| build().len())
+        });
+        g.bench_function(format!("walk, {n} words, 32 queries"), |b| {
+            b.iter(|| {
+                queries
+                    .iter()
+                    .map(|q| near::walk(&set, q.as_bytes(), 2, usize::MAX).map_or(0, |v| v.len()))
+                    .sum::<usize>()
+            })
+        });
+        g.bench_function(format!("scan, {n} words, 32 queries"), |b| {
+            b.iter(|| {
+                queries
+                    .iter()
+                    .map(|q| near::scan(&bytes, q.as_bytes(), 2).len())
+                    .sum::<usize>()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_near);
 criterion_main!(benches);

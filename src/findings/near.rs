@@ -384,6 +384,28 @@ fn through_table(
     }
 }
 
+/// When a lexicon's queries times its words are at most this many, each
+/// query is compared with every word ([`scan`]) and no fst is built: on few
+/// or small lexicons building one costs more than the comparisons (about
+/// 15 ns each, bit-parallel; `cargo bench --bench parse -- near`).
+pub const SCAN_PAIRS: usize = 1 << 16;
+
+/// The positions (ascending) of the words within optimal string alignment
+/// distance `k` (at most [`MAX`]) of `query`, with their distances: every
+/// word of a length that allows it measured (ASCII: bytes are characters).
+/// The same answer as a [`walk`] of an fst of `words`.
+pub fn scan(words: &[&[u8]], query: &[u8], k: usize) -> Vec<(usize, usize)> {
+    let k = k.min(MAX);
+    let cmp = rapidfuzz::distance::osa::BatchComparator::new(query.iter().copied());
+    let args = rapidfuzz::distance::osa::Args::default().score_cutoff(k);
+    words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.len().abs_diff(query.len()) <= k)
+        .filter_map(|(i, w)| Some((i, cmp.distance_with_args(w.iter().copied(), &args)?)))
+        .collect()
+}
+
 /// True when [`pairs`] should serve `queries` queries of `words` words
 /// rather than a [`walk`] per query: a walk visits about the part of the fst
 /// within the distance of the query (at short depths, most of it), the
@@ -400,7 +422,18 @@ pub fn by_pairs(words: usize, queries: usize) -> bool {
 /// exceeds `k` (no extension can come back under it, transpositions included,
 /// since a row's minimum grows by at most one per row). It visits the same
 /// paths as the Levenshtein automaton would, without building one per query.
-pub fn walk(fst: &fst::raw::Fst<Vec<u8>>, query: &[u8], k: usize) -> Vec<(usize, usize)> {
+///
+/// `None` once the walk has followed more than `budget` transitions: where
+/// many words share long stretches within the distance (`corp1234.example`
+/// beside hundreds of `corpNNNN.example`), a walk visits more of the fst than
+/// a [`scan`] compares words, and the caller scans instead.
+pub fn walk(
+    fst: &fst::raw::Fst<Vec<u8>>,
+    query: &[u8],
+    k: usize,
+    budget: usize,
+) -> Option<Vec<(usize, usize)>> {
+    let mut followed = 0usize;
     let n = query.len();
     let w = n + 1;
     // Distances are capped at k + 1 (all that matters is whether one exceeds
@@ -428,6 +461,10 @@ pub fn walk(fst: &fst::raw::Fst<Vec<u8>>, query: &[u8], k: usize) -> Vec<(usize,
         }
         let t = node.transition(top.1);
         top.1 += 1;
+        followed += 1;
+        if followed > budget {
+            return None;
+        }
         let sum = top.2 + t.out.value();
         let depth = stack.len(); // the new row's index (1-based length of the path)
         let c = t.inp;
@@ -460,7 +497,7 @@ pub fn walk(fst: &fst::raw::Fst<Vec<u8>>, query: &[u8], k: usize) -> Vec<(usize,
         stack.push((t.addr, 0, sum));
     }
     out.sort_unstable();
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -495,6 +532,34 @@ mod tests {
             let w: Vec<&[u8]> = words.iter().map(|s| s.as_bytes()).collect();
             let q: Vec<(&[u8], usize)> = queries.iter().map(|(s, k)| (s.as_bytes(), *k)).collect();
             prop_assert_eq!(pairs(&w, &q), brute(&w, &q));
+        }
+    }
+
+    proptest! {
+        /// A scan, a walk, and a walk cut short by its budget (`None`, never
+        /// a partial answer) find exactly what the brute force finds.
+        #[test]
+        fn scan_and_walk_find_exactly_what_osa_allows(
+            words in proptest::collection::btree_set("[abc.]{0,9}", 0..40),
+            query in "[abc.]{0,9}",
+            k in 0usize..3,
+            budget in 0usize..200,
+        ) {
+            let w: Vec<&[u8]> = words.iter().map(|s| s.as_bytes()).collect();
+            let expect: Vec<(usize, usize)> = brute(&w, &[(query.as_bytes(), k)])
+                .into_iter()
+                .map(|(_, w, d)| (w as usize, usize::from(d)))
+                .collect();
+            prop_assert_eq!(&scan(&w, query.as_bytes(), k), &expect);
+            // As a lexicon's: each word's value is its position.
+            let map = fst::Map::from_iter(w.iter().enumerate().map(|(i, s)| (*s, i as u64)));
+            let map = map.expect("sorted");
+            let set = map.as_fst();
+            let whole = walk(set, query.as_bytes(), k, usize::MAX);
+            prop_assert_eq!(whole.as_ref(), Some(&expect));
+            if let Some(cut) = walk(set, query.as_bytes(), k, budget) {
+                prop_assert_eq!(cut, expect);
+            }
         }
     }
 

@@ -131,8 +131,8 @@ impl<'a, T> Lexicon<'a, T> {
         let batch: Vec<usize> = (0..queries.len())
             .filter(|&i| by_table(&queries[i]))
             .collect();
+        let words: Vec<&[u8]> = self.items.iter().map(|(k, _)| k.as_bytes()).collect();
         if !batch.is_empty() {
-            let words: Vec<&[u8]> = self.items.iter().map(|(k, _)| k.as_bytes()).collect();
             let asked: Vec<(&[u8], usize)> = batch
                 .iter()
                 .map(|&i| (queries[i].as_bytes(), allowed(queries[i].len())))
@@ -150,10 +150,13 @@ impl<'a, T> Lexicon<'a, T> {
                 out[batch[q as usize]].push((w, Some(d)));
             }
         }
+        // Few comparisons in all: every ASCII query scans the words, and the
+        // fst is never built.
+        let scan_all = (asked - batch.len()).saturating_mul(words.len()) <= near::SCAN_PAIRS;
         let rest: Vec<(usize, Near)> = (0..queries.len())
             .into_par_iter()
             .filter(|&i| !by_table(&queries[i]))
-            .map(|i| (i, self.one(queries[i], automata)))
+            .map(|i| (i, self.one(queries[i], &words, scan_all, automata)))
             .collect();
         for (i, v) in rest {
             out[i] = v;
@@ -161,17 +164,28 @@ impl<'a, T> Lexicon<'a, T> {
         out
     }
 
-    /// [`Lexicon::candidates`] of one query: a walk of the fst (ASCII), a
-    /// Levenshtein automaton (else), or without an fst every string.
-    fn one(&self, query: &str, automata: &Automata) -> Near {
+    /// [`Lexicon::candidates`] of one query (`words`: the strings' bytes):
+    /// for ASCII, a scan of the words when `scan` or when a walk of the fst
+    /// would visit more of it than there are words, else the walk; a
+    /// Levenshtein automaton for other queries; without an fst every string.
+    fn one(&self, query: &str, words: &[&[u8]], scan: bool, automata: &Automata) -> Near {
+        let ascii = self.ascii && query.is_ascii();
+        let k = allowed(query.len());
+        let measured = |found: Vec<(usize, usize)>| -> Near {
+            found
+                .into_iter()
+                .map(|(i, d)| (i as u32, u8::try_from(d).ok()))
+                .collect()
+        };
+        if ascii && scan {
+            return measured(near::scan(words, query.as_bytes(), k));
+        }
         let Some(map) = self.fst() else {
             return (0..self.items.len()).map(|i| (i as u32, None)).collect();
         };
-        if self.ascii && query.is_ascii() {
-            return near::walk(map.as_fst(), query.as_bytes(), allowed(query.len()))
-                .into_iter()
-                .map(|(i, d)| (i as u32, u8::try_from(d).ok()))
-                .collect();
+        if ascii {
+            let walked = near::walk(map.as_fst(), query.as_bytes(), k, words.len());
+            return measured(walked.unwrap_or_else(|| near::scan(words, query.as_bytes(), k)));
         }
         let mut out = Vec::new();
         let dfa = automata.dfa(query);
