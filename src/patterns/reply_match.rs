@@ -58,6 +58,9 @@ struct Parts {
 #[derive(Debug)]
 struct Branch {
     rule: u32,
+    /// Set when the branch's matches are a few strings: compared where
+    /// its literal was found, and its regex is never compiled.
+    words: Option<Words>,
     source: Cow<'static, str>,
     regex: OnceLock<Regex>,
 }
@@ -151,6 +154,12 @@ impl RuleMatcher {
             if found.last() == Some(&rule) {
                 continue;
             }
+            if let (Some(w), Some(at)) = (&b.words, at) {
+                if w.matches(text, at) {
+                    found.push(rule);
+                }
+                continue;
+            }
             let re = b.regex.get_or_init(|| {
                 compile_rule(&b.source).expect(
                     "reply rules were checked when loading (see `builtin_patterns_compile`)",
@@ -176,7 +185,7 @@ impl Parts {
         let mut by_literal: Vec<(Cow<'static, [u8]>, u32)> = Vec::new();
         let mut always = Vec::new();
         for (p, s) in sources.iter().enumerate() {
-            for (source, lits) in branches_of(s) {
+            for (source, lits, words) in branches_of(s) {
                 let id = branches.len() as u32;
                 match lits {
                     Some(ls) => by_literal.extend(ls.into_iter().map(|l| (l, id))),
@@ -184,6 +193,7 @@ impl Parts {
                 }
                 branches.push(Branch {
                     rule: p as u32,
+                    words,
                     source,
                     regex: OnceLock::new(),
                 });
@@ -220,29 +230,81 @@ impl Parts {
     }
 }
 
-/// A branch's regex and its literals (see [`reply_split::split`]).
-type Prepared = (Cow<'static, str>, Option<Vec<Cow<'static, [u8]>>>);
+/// The strings of a branch whose matches are a few (see
+/// [`reply_split::Words`]).
+#[derive(Debug)]
+struct Words {
+    ci: bool,
+    bounds: (bool, bool),
+    all: Vec<Cow<'static, [u8]>>,
+}
+
+impl Words {
+    /// Whether one of the strings starts at `at` (with its word boundaries).
+    fn matches(&self, text: &[u8], at: usize) -> bool {
+        // Whether byte i - 1 is an ASCII word byte (`\b` of a regex without
+        // Unicode, as the rules are compiled).
+        let word_before = |i: usize| {
+            i.checked_sub(1)
+                .and_then(|j| text.get(j))
+                .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        let boundary = |i: usize| word_before(i) != word_before(i + 1);
+        if self.bounds.0 && !boundary(at) {
+            return false;
+        }
+        let rest = text.get(at..).unwrap_or_default();
+        self.all.iter().any(|s| {
+            let starts = rest.get(..s.len()).is_some_and(|head| {
+                if self.ci {
+                    head.eq_ignore_ascii_case(s)
+                } else {
+                    head == s.as_ref()
+                }
+            });
+            starts && (!self.bounds.1 || boundary(at + s.len()))
+        })
+    }
+}
+
+/// A branch's regex, its literals (see [`reply_split::split`]) and its
+/// strings if they are few ([`reply_split::words`]).
+type Prepared = (
+    Cow<'static, str>,
+    Option<Vec<Cow<'static, [u8]>>>,
+    Option<Words>,
+);
 
 /// The branches of a rule's regex: prepared by `build.rs` for the built-in
 /// rules, split here for any other.
 fn branches_of(re: &str) -> Vec<Prepared> {
+    fn borrowed(ls: &'static [&'static [u8]]) -> Vec<Cow<'static, [u8]>> {
+        ls.iter().map(|&l| Cow::Borrowed(l)).collect()
+    }
     if let Ok(i) = prepared::PREPARED.binary_search_by(|(s, _)| (*s).cmp(re)) {
-        let lits = |ls: &Option<&'static [&'static [u8]]>| {
-            ls.map(|ls| ls.iter().map(|&l| Cow::Borrowed(l)).collect())
-        };
         return prepared::PREPARED[i]
             .1
             .iter()
-            .map(|(b, ls)| (Cow::Borrowed(*b), lits(ls)))
+            .map(|(b, ls, w)| {
+                let words = w.map(|(ci, start, end, all)| Words {
+                    ci,
+                    bounds: (start, end),
+                    all: borrowed(all),
+                });
+                (Cow::Borrowed(*b), ls.map(borrowed), words)
+            })
             .collect();
     }
     reply_split::split(re)
         .into_iter()
         .map(|(b, ls)| {
-            (
-                Cow::Owned(b),
-                ls.map(|ls| ls.into_iter().map(Cow::Owned).collect()),
-            )
+            let words = reply_split::words(&b).map(|w| Words {
+                ci: w.ci,
+                bounds: w.bounds,
+                all: w.all.into_iter().map(Cow::Owned).collect(),
+            });
+            let ls = ls.map(|ls| ls.into_iter().map(Cow::Owned).collect());
+            (Cow::Owned(b), ls, words)
         })
         .collect()
 }
@@ -327,7 +389,13 @@ mod tests {
         let mut found = Vec::new();
         m.which(b"550 USER UNKNOWN", &mut found);
         assert_eq!(found, vec![0, 2]);
-        assert_eq!(m.compiled(), 4, "only the candidate branches are compiled");
+        // Of the candidates, only `\d{3} no` needs its regex: the others
+        // are plain strings, compared where their literal was found.
+        assert_eq!(
+            m.compiled(),
+            1,
+            "only candidates that are not strings are compiled"
+        );
         m.which(b"550 no such user", &mut found);
         assert_eq!(found, vec![1]);
         m.which(b"Unknown", &mut found);
@@ -360,23 +428,69 @@ mod tests {
             let i = prepared::PREPARED
                 .binary_search_by(|(s, _)| (*s).cmp(r.regex.as_str()))
                 .unwrap_or_else(|_| panic!("rule {} is not prepared", r.id));
+            let owned = |ls: &[&[u8]]| ls.iter().map(|l| l.to_vec()).collect::<Vec<_>>();
             let table: reply_split::Branches = prepared::PREPARED[i]
                 .1
                 .iter()
-                .map(|(b, ls)| {
-                    (
-                        b.to_string(),
-                        ls.map(|ls| ls.iter().map(|l| l.to_vec()).collect()),
-                    )
-                })
+                .map(|(b, ls, _)| (b.to_string(), ls.map(owned)))
                 .collect();
             assert_eq!(table, reply_split::split(&r.regex), "rule {}", r.id);
+            for (b, _, w) in prepared::PREPARED[i].1 {
+                let w = w.map(|(ci, start, end, all)| reply_split::Words {
+                    ci,
+                    bounds: (start, end),
+                    all: owned(all),
+                });
+                assert_eq!(w, reply_split::words(b), "rule {}: {b}", r.id);
+            }
             n += 1;
         }
         assert!(n > 100, "the built-in rules were found ({n})");
         assert!(
             prepared::PREPARED.windows(2).all(|w| w[0].0 < w[1].0),
             "sorted, no source twice"
+        );
+    }
+
+    /// A branch decided by its strings says, at every position of texts
+    /// built around those strings (case changed, cut short, word bytes or
+    /// not on either side), what its compiled regex says there.
+    #[test]
+    fn words_decide_as_their_regex() {
+        let mut branches = 0;
+        for (_, bs) in prepared::PREPARED {
+            for (b, lits, _) in bs.iter() {
+                let Some((words, _)) = branches_of(b).pop().and_then(|p| Some((p.2?, p.1))) else {
+                    continue;
+                };
+                assert!(lits.is_some(), "{b}: strings without a literal");
+                let re = compile_rule(b).expect("compiles");
+                let mut texts: Vec<Vec<u8>> = Vec::new();
+                for s in &words.all {
+                    let up = s.to_ascii_uppercase();
+                    for core in [s.to_vec(), up.clone(), s[..s.len() - 1].to_vec()] {
+                        for (l, r) in [("", ""), ("x", "y"), (" ", " "), ("_", "."), ("é", "9")] {
+                            texts.push([l.as_bytes(), &core, r.as_bytes()].concat());
+                        }
+                    }
+                }
+                for t in &texts {
+                    for at in 0..=t.len() {
+                        let input = Input::new(t).range(at..).anchored(Anchored::Yes);
+                        let text = String::from_utf8_lossy(t);
+                        assert_eq!(
+                            words.matches(t, at),
+                            re.is_match(input),
+                            "{b} on {text:?} at {at}"
+                        );
+                    }
+                }
+                branches += 1;
+            }
+        }
+        assert!(
+            branches > 300,
+            "most built-in branches are strings ({branches})"
         );
     }
 

@@ -20,6 +20,125 @@ const MAX_LEN: usize = 12;
 /// of it starts with, or `None` when a match may start anywhere.
 pub type Branches = Vec<(String, Option<Vec<Vec<u8>>>)>;
 
+/// At most this many strings in a branch's [`Words`].
+const MAX_WORDS: usize = 64;
+
+/// A branch whose matches are a short list of ASCII strings (`user unknown`,
+/// `unknown (?:recipient )?domain`, `gr[ae]y ?listed`): a text matches it at
+/// a position exactly when one of the strings starts there, so it is decided
+/// by comparing bytes, with no regex to compile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    /// Compared without ASCII case (the branch starts with `(?i)`); the
+    /// strings are then lower case.
+    pub ci: bool,
+    /// A word boundary (`\b`, ASCII) is asserted before / after the string.
+    pub bounds: (bool, bool),
+    pub all: Vec<Vec<u8>>,
+}
+
+/// The [`Words`] of a branch's regex, or `None` if its matches are not such
+/// a list: any assertion but a leading or trailing `\b`, flags other than a
+/// leading `(?i)`, classes other than small ASCII ones, repetitions other
+/// than `?`, or more than [`MAX_WORDS`] strings.
+pub fn words(re: &str) -> Option<Words> {
+    let ast = parse(re)?;
+    let mut items: &[Ast] = match &ast {
+        Ast::Concat(c) => &c.asts,
+        other => std::slice::from_ref(other),
+    };
+    let mut ci = false;
+    if let Some(Ast::Flags(f)) = items.first() {
+        let only_i = matches!(
+            &f.flags.items[..],
+            [ast::FlagsItem {
+                kind: ast::FlagsItemKind::Flag(ast::Flag::CaseInsensitive),
+                ..
+            }]
+        );
+        if !only_i {
+            return None;
+        }
+        ci = true;
+        items = &items[1..];
+    }
+    let boundary = |a: Option<&Ast>| matches!(a, Some(Ast::Assertion(x)) if x.kind == ast::AssertionKind::WordBoundary);
+    let start = boundary(items.first());
+    if start {
+        items = &items[1..];
+    }
+    let end = boundary(items.last());
+    if end {
+        items = &items[..items.len() - 1];
+    }
+    let mut all = vec![Vec::new()];
+    for item in items {
+        all = product(&all, &language(item, ci)?)?;
+    }
+    all.sort_unstable();
+    all.dedup();
+    // An empty string would match anywhere: leave that to the regex.
+    (!all.iter().any(Vec::is_empty)).then_some(Words {
+        ci,
+        bounds: (start, end),
+        all,
+    })
+}
+
+/// Every string of `a` followed by every string of `b`, if not too many.
+fn product(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if a.len().saturating_mul(b.len()) > MAX_WORDS {
+        return None;
+    }
+    Some(
+        a.iter()
+            .flat_map(|x| b.iter().map(move |y| [x.as_slice(), y].concat()))
+            .collect(),
+    )
+}
+
+/// The strings `ast` matches (lower case when `ci`), if they are few.
+fn language(ast: &Ast, ci: bool) -> Option<Vec<Vec<u8>>> {
+    let fold = |b: u8| if ci { b.to_ascii_lowercase() } else { b };
+    match ast {
+        Ast::Empty(_) => Some(vec![Vec::new()]),
+        Ast::Literal(l) => ascii(l).map(|b| vec![vec![fold(b)]]),
+        Ast::ClassBracketed(c) => {
+            let mut v: Vec<Vec<u8>> = class(c)?.into_iter().map(|b| vec![fold(b)]).collect();
+            v.sort_unstable();
+            v.dedup();
+            Some(v)
+        }
+        Ast::Group(g) => match &g.kind {
+            ast::GroupKind::NonCapturing(f) if !f.items.is_empty() => None,
+            _ => language(&g.ast, ci),
+        },
+        Ast::Repetition(r) if r.op.kind == ast::RepetitionKind::ZeroOrOne => {
+            let mut v = language(&r.ast, ci)?;
+            v.push(Vec::new());
+            Some(v)
+        }
+        Ast::Alternation(a) => {
+            let mut out = Vec::new();
+            for b in &a.asts {
+                out.extend(language(b, ci)?);
+                if out.len() > MAX_WORDS {
+                    return None;
+                }
+            }
+            Some(out)
+        }
+        Ast::Concat(c) => {
+            let mut all = vec![Vec::new()];
+            for item in &c.asts {
+                all = product(&all, &language(item, ci)?)?;
+            }
+            Some(all)
+        }
+        _ => None,
+    }
+}
+
 /// Parses a rule's regex (as the regex crate does, without compiling).
 fn parse(re: &str) -> Option<Ast> {
     ast::parse::ParserBuilder::new()
