@@ -452,46 +452,88 @@ mod tests {
         );
     }
 
-    /// A branch decided by its strings says, at every position of texts
-    /// built around those strings (case changed, cut short, word bytes or
-    /// not on either side), what its compiled regex says there.
+    /// Whether `branch` is decided by its strings; if so, checks that they
+    /// say, at every position of texts built around them (case changed, cut
+    /// short, word bytes or not on either side), what its compiled regex
+    /// says there.
+    fn words_agree_with_regex(branch: &str) -> bool {
+        let Some(words) = branches_of(branch).pop().and_then(|p| p.2) else {
+            return false;
+        };
+        let re = compile_rule(branch).expect("compiles");
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for s in &words.all {
+            let up = s.to_ascii_uppercase();
+            for core in [s.to_vec(), up.clone(), s[..s.len() - 1].to_vec()] {
+                for (l, r) in [("", ""), ("x", "y"), (" ", " "), ("_", "."), ("é", "9")] {
+                    texts.push([l.as_bytes(), &core, r.as_bytes()].concat());
+                }
+            }
+        }
+        for t in &texts {
+            for at in 0..=t.len() {
+                let input = Input::new(t).range(at..).anchored(Anchored::Yes);
+                let text = String::from_utf8_lossy(t);
+                assert_eq!(
+                    words.matches(t, at),
+                    re.is_match(input),
+                    "{branch} on {text:?} at {at}"
+                );
+            }
+        }
+        true
+    }
+
     #[test]
-    fn words_decide_as_their_regex() {
+    fn builtin_words_decide_as_their_regex() {
         let mut branches = 0;
         for (_, bs) in prepared::PREPARED {
-            for (b, lits, _) in bs.iter() {
-                let Some((words, _)) = branches_of(b).pop().and_then(|p| Some((p.2?, p.1))) else {
-                    continue;
-                };
-                assert!(lits.is_some(), "{b}: strings without a literal");
-                let re = compile_rule(b).expect("compiles");
-                let mut texts: Vec<Vec<u8>> = Vec::new();
-                for s in &words.all {
-                    let up = s.to_ascii_uppercase();
-                    for core in [s.to_vec(), up.clone(), s[..s.len() - 1].to_vec()] {
-                        for (l, r) in [("", ""), ("x", "y"), (" ", " "), ("_", "."), ("é", "9")] {
-                            texts.push([l.as_bytes(), &core, r.as_bytes()].concat());
-                        }
-                    }
-                }
-                for t in &texts {
-                    for at in 0..=t.len() {
-                        let input = Input::new(t).range(at..).anchored(Anchored::Yes);
-                        let text = String::from_utf8_lossy(t);
-                        assert_eq!(
-                            words.matches(t, at),
-                            re.is_match(input),
-                            "{b} on {text:?} at {at}"
-                        );
-                    }
-                }
-                branches += 1;
+            for (b, lits, w) in bs.iter() {
+                assert!(
+                    w.is_none() || lits.is_some(),
+                    "{b}: strings without a literal"
+                );
+                branches += usize::from(words_agree_with_regex(b));
             }
         }
         assert!(
-            branches > 300,
+            branches > 900,
             "most built-in branches are strings ({branches})"
         );
+    }
+
+    /// Users' shapes: what becomes strings and what is left to the regex.
+    #[test]
+    fn which_branches_are_strings() {
+        for re in [
+            "(?i)user unknown",
+            "Unknown",
+            r"\bDANE\b",
+            "(?i)gr[ae]y ?list(?:ed|ing)?",
+            "(?i)unknown (?:recipient |user )?domain",
+            r"no such user\.",
+            "[A-C]x",
+            "(?i)[A-C]x",
+            "_a_",
+        ] {
+            assert!(words_agree_with_regex(re), "{re}: strings");
+        }
+        for re in [
+            "(?is)user unknown",
+            "(?x)user unknown",
+            "a(?i)b",
+            "(?i:ab)",
+            "user.unknown",
+            "a+b",
+            r"\d{3} no",
+            "^550",
+            "x?",
+            r"a\bb",
+            "[^x]y",
+            "caf\u{e9}",
+        ] {
+            assert!(!words_agree_with_regex(re), "{re}: left to the regex");
+        }
     }
 
     /// The oracle: for every built-in rule and every sample text of any
