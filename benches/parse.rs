@@ -3,7 +3,7 @@
 //! captures, classification) and classifying reply texts. Input is the test
 //! data repeated to 1 MiB, so the benchmark needs no large files; and the
 //! typo search's two exact ways for one query (a walk of an fst, a scan of
-//! every word), by lexicon size, which sets `near::SCAN_WORDS`. Run:
+//! every word), by lexicon size, which sets `single::SCAN_PAIRS`. Run:
 //! `cargo bench --bench parse`.
 
 use bouncelog::parse::parse_chunk;
@@ -78,7 +78,7 @@ fn local_parts(n: usize, seed: u64) -> Vec<String> {
 }
 
 fn bench_near(c: &mut Criterion) {
-    use bouncelog::findings::near;
+    use bouncelog::findings::single;
     let mut g = c.benchmark_group("near");
     let queries = local_parts(32, 7);
     for n in [256usize, 1024, 4096, 16384] {
@@ -95,7 +95,7 @@ fn bench_near(c: &mut Criterion) {
             b.iter(|| {
                 queries
                     .iter()
-                    .map(|q| near::walk(&set, q.as_bytes(), 2, usize::MAX).map_or(0, |v| v.len()))
+                    .map(|q| single::walk(&set, q.as_bytes(), 2, usize::MAX).map_or(0, |v| v.len()))
                     .sum::<usize>()
             })
         });
@@ -103,7 +103,7 @@ fn bench_near(c: &mut Criterion) {
             b.iter(|| {
                 queries
                     .iter()
-                    .map(|q| near::scan(&bytes, q.as_bytes(), 2).len())
+                    .map(|q| single::scan(&bytes, q.as_bytes(), 2).len())
                     .sum::<usize>()
             })
         });

@@ -8,6 +8,7 @@
 
 pub mod finding;
 pub mod near;
+pub mod single;
 pub mod typo;
 
 pub use finding::Finding;

@@ -10,11 +10,12 @@
 //! domains, are each a [`Lexicon`]; its candidates for a query are every
 //! string within the optimal string alignment distance its length allows
 //! (transpositions costing one edit, as `strsim::osa_distance` counts), found
-//! exactly by [`near`]: a walk of the lexicon's `fst` per query when few
-//! queries ask many strings, deletion neighbourhoods of all queries at once
-//! when they are about as many (the distinct failed domains against the
-//! delivered ones), a Levenshtein automaton (`levenshtein_automata`) for
-//! strings that are not ASCII. Local parts equal but for dots (Gmail ignores
+//! exactly: one query at a time when few queries ask many strings
+//! ([`single`]: every string measured when the comparisons are few, else a
+//! walk of the lexicon's `fst`), deletion neighbourhoods of all queries at
+//! once when they are about as many ([`near`]: the distinct failed domains
+//! against the delivered ones), a Levenshtein automaton
+//! (`levenshtein_automata`) for strings that are not ASCII. Local parts equal but for dots (Gmail ignores
 //! them) are found through their undotted form. Every candidate is then
 //! judged by the same rule as before (distance, then most deliveries, then
 //! the address), so the index changes how fast, not what, is suggested.
@@ -22,6 +23,7 @@
 
 use super::finding::TypoEvidence;
 use super::near;
+use super::single::{self, Walks};
 use super::Finding;
 use crate::analysis::summary::Summary;
 use crate::patterns::PatternSet;
@@ -152,11 +154,12 @@ impl<'a, T> Lexicon<'a, T> {
         }
         // Few comparisons in all: every ASCII query scans the words, and the
         // fst is never built.
-        let scan_all = (asked - batch.len()).saturating_mul(words.len()) <= near::SCAN_PAIRS;
+        let scan_all = (asked - batch.len()).saturating_mul(words.len()) <= single::SCAN_PAIRS;
+        let walks = Walks::default();
         let rest: Vec<(usize, Near)> = (0..queries.len())
             .into_par_iter()
             .filter(|&i| !by_table(&queries[i]))
-            .map(|i| (i, self.one(queries[i], &words, scan_all, automata)))
+            .map(|i| (i, self.one(queries[i], &words, scan_all, &walks, automata)))
             .collect();
         for (i, v) in rest {
             out[i] = v;
@@ -165,10 +168,18 @@ impl<'a, T> Lexicon<'a, T> {
     }
 
     /// [`Lexicon::candidates`] of one query (`words`: the strings' bytes):
-    /// for ASCII, a scan of the words when `scan` or when a walk of the fst
-    /// would visit more of it than there are words, else the walk; a
-    /// Levenshtein automaton for other queries; without an fst every string.
-    fn one(&self, query: &str, words: &[&[u8]], scan: bool, automata: &Automata) -> Near {
+    /// for ASCII, a scan of the words when `scan`, when a walk of the fst
+    /// would follow more transitions than a quarter of the words, or when
+    /// most of this lexicon's walks so far did; else the walk. A Levenshtein
+    /// automaton for other queries; without an fst every string.
+    fn one(
+        &self,
+        query: &str,
+        words: &[&[u8]],
+        scan: bool,
+        walks: &Walks,
+        automata: &Automata,
+    ) -> Near {
         let ascii = self.ascii && query.is_ascii();
         let k = allowed(query.len());
         let measured = |found: Vec<(usize, usize)>| -> Near {
@@ -177,15 +188,16 @@ impl<'a, T> Lexicon<'a, T> {
                 .map(|(i, d)| (i as u32, u8::try_from(d).ok()))
                 .collect()
         };
-        if ascii && scan {
-            return measured(near::scan(words, query.as_bytes(), k));
+        if ascii && (scan || walks.futile()) {
+            return measured(single::scan(words, query.as_bytes(), k));
         }
         let Some(map) = self.fst() else {
             return (0..self.items.len()).map(|i| (i as u32, None)).collect();
         };
         if ascii {
-            let walked = near::walk(map.as_fst(), query.as_bytes(), k, words.len());
-            return measured(walked.unwrap_or_else(|| near::scan(words, query.as_bytes(), k)));
+            let walked = single::walk(map.as_fst(), query.as_bytes(), k, words.len() / 4);
+            walks.count(walked.is_some());
+            return measured(walked.unwrap_or_else(|| single::scan(words, query.as_bytes(), k)));
         }
         let mut out = Vec::new();
         let dfa = automata.dfa(query);
