@@ -39,7 +39,7 @@ fn main() {
              Option<&'static [&'static [u8]]>,\n\
              Option<(bool, bool, bool, &'static [&'static [u8]])>,\n\
          );\n\
-         pub(super) static PREPARED: &[(&str, &[Branch])] = &[\n",
+         pub(crate) static PREPARED: &[(&str, &[Branch])] = &[\n",
     );
     for re in regexes {
         let _ = write!(out, "({re:?}, &[");

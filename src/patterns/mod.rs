@@ -12,6 +12,7 @@ mod compile;
 mod load;
 pub mod prefilter;
 pub mod reply;
+mod reply_branches;
 mod reply_load;
 mod reply_match;
 mod reply_split;

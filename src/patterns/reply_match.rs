@@ -1,14 +1,17 @@
 //! Which reply rules match a text, built piece by piece as texts need them.
 //! A rule whose regex is an alternation (`a|b|c`, most are) is split into
-//! its branches, each with the rule's leading flags; a literal prefilter (one
-//! Aho-Corasick automaton over the words every match of a branch starts
-//! with) picks the candidate branches, and each candidate's own small regex,
-//! compiled the first time a text makes it a candidate, decides. A rule
+//! its branches, each with the rule's leading flags
+//! ([`reply_branches`](super::reply_branches)); a literal prefilter (one
+//! Aho-Corasick automaton over the first bytes of the literals every match of
+//! a branch starts with, each hit then compared with the whole literals)
+//! picks the candidate branches and where each may match. A candidate that
+//! is a few plain strings is decided by comparing bytes; any other by its own
+//! small regex, compiled the first time a text makes it a candidate. A rule
 //! matches when one of its branches does: the same answer as one automaton
 //! over all the rules, but a run compiles only the few branches its texts
 //! come near.
 
-use super::reply_split;
+use super::reply_branches::{branches_of, Words};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use regex_automata::meta::{self, Regex};
 use regex_automata::nfa::thompson::WhichCaptures;
@@ -40,14 +43,24 @@ thread_local! {
     static ANSWERS: RefCell<FxHashMap<u64, Answers>> = RefCell::default();
 }
 
+/// The literals' first bytes the automaton looks for: a few thousand
+/// literals share far fewer starts of this length, and an automaton over
+/// those builds several times faster (every run with a failure waits for it).
+const HEAD: usize = 3;
+
 /// The branches of all rules and the prefilter over them.
 #[derive(Debug)]
 struct Parts {
     branches: Vec<Branch>,
-    /// Over the literals (lower case, matched on a lower-case copy of the
-    /// text); `None` if no branch has one.
+    /// Over the literals' heads (their first [`HEAD`] bytes, lower case,
+    /// matched on a lower-case copy of the text); `None` if no branch has a
+    /// literal.
     ac: Option<AhoCorasick>,
-    /// Branches of each literal of `ac` (`of[starts[l]..starts[l + 1]]`).
+    /// The distinct literals, sorted: those of head `h` are
+    /// `literals[heads[h]..heads[h + 1]]`.
+    literals: Vec<Cow<'static, [u8]>>,
+    heads: Vec<u32>,
+    /// Branches of each literal (`of[starts[l]..starts[l + 1]]`).
     starts: Vec<u32>,
     of: Vec<u32>,
     /// Branches that have no literal: candidates for every text.
@@ -134,20 +147,7 @@ impl RuleMatcher {
     /// [`which`](Self::which), without the memo.
     fn search(&self, text: &[u8], found: &mut Vec<usize>) {
         let parts = self.parts();
-        // (branch, where its match must start); `None`: anywhere.
-        let mut cands: Vec<(u32, Option<usize>)> =
-            parts.always.iter().map(|&b| (b, None)).collect();
-        if let Some(ac) = &parts.ac {
-            let lower = text.to_ascii_lowercase();
-            for m in ac.find_overlapping_iter(&lower) {
-                let l = m.pattern().as_usize();
-                let (a, b) = (parts.starts[l] as usize, parts.starts[l + 1] as usize);
-                cands.extend(parts.of[a..b].iter().map(|&b| (b, Some(m.start()))));
-            }
-        }
-        cands.sort_unstable();
-        cands.dedup();
-        for (c, at) in cands {
+        for (c, at) in parts.candidates(text) {
             let b = &parts.branches[c as usize];
             let rule = b.rule as usize;
             // Branches of a rule are consecutive: one match is enough.
@@ -180,6 +180,31 @@ impl RuleMatcher {
 }
 
 impl Parts {
+    /// The branches that may match `text`, each with where its match must
+    /// start (`None`: anywhere), sorted and distinct.
+    fn candidates(&self, text: &[u8]) -> Vec<(u32, Option<usize>)> {
+        let mut cands: Vec<(u32, Option<usize>)> = self.always.iter().map(|&b| (b, None)).collect();
+        if let Some(ac) = &self.ac {
+            let lower = text.to_ascii_lowercase();
+            // Every place a head is found, the literals of that head that
+            // are there: the places the literals themselves are found.
+            for m in ac.find_overlapping_iter(&lower) {
+                let h = m.pattern().as_usize();
+                let at = m.start();
+                for l in self.heads[h] as usize..self.heads[h + 1] as usize {
+                    if !lower[at..].starts_with(&self.literals[l]) {
+                        continue;
+                    }
+                    let (a, b) = (self.starts[l] as usize, self.starts[l + 1] as usize);
+                    cands.extend(self.of[a..b].iter().map(|&b| (b, Some(at))));
+                }
+            }
+        }
+        cands.sort_unstable();
+        cands.dedup();
+        cands
+    }
+
     fn new(sources: &[String]) -> Parts {
         let mut branches = Vec::new();
         let mut by_literal: Vec<(Cow<'static, [u8]>, u32)> = Vec::new();
@@ -201,19 +226,31 @@ impl Parts {
         }
         by_literal.sort_unstable();
         by_literal.dedup();
-        let mut words: Vec<&[u8]> = Vec::new();
+        let mut literals: Vec<Cow<'static, [u8]>> = Vec::new();
         let mut starts = Vec::new();
         let mut of = Vec::with_capacity(by_literal.len());
-        for (l, b) in &by_literal {
-            if words.last() != Some(&l.as_ref()) {
-                words.push(l);
+        for (l, b) in by_literal {
+            if literals.last() != Some(&l) {
+                literals.push(l);
                 starts.push(of.len() as u32);
             }
-            of.push(*b);
+            of.push(b);
         }
         starts.push(of.len() as u32);
-        // The plain NFA: the quickest to build (a run's first failure waits
-        // for it), and the texts it reads are short and remembered.
+        // Sorted, the literals of one head are consecutive.
+        let head = |l: &[u8]| l[..l.len().min(HEAD)].to_vec();
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        let mut heads = Vec::new();
+        for (i, l) in literals.iter().enumerate() {
+            let h = head(l);
+            if words.last() != Some(&h) {
+                words.push(h);
+                heads.push(i as u32);
+            }
+        }
+        heads.push(literals.len() as u32);
+        // The plain NFA: the quickest to build, and the texts it reads are
+        // short and remembered.
         let ac = (!words.is_empty()).then(|| {
             AhoCorasickBuilder::new()
                 .kind(Some(AhoCorasickKind::NoncontiguousNFA))
@@ -223,96 +260,13 @@ impl Parts {
         Parts {
             branches,
             ac,
+            literals,
+            heads,
             starts,
             of,
             always,
         }
     }
-}
-
-/// The strings of a branch whose matches are a few (see
-/// [`reply_split::Words`]).
-#[derive(Debug)]
-struct Words {
-    ci: bool,
-    bounds: (bool, bool),
-    all: Vec<Cow<'static, [u8]>>,
-}
-
-impl Words {
-    /// Whether one of the strings starts at `at` (with its word boundaries).
-    fn matches(&self, text: &[u8], at: usize) -> bool {
-        // Whether byte i - 1 is an ASCII word byte (`\b` of a regex without
-        // Unicode, as the rules are compiled).
-        let word_before = |i: usize| {
-            i.checked_sub(1)
-                .and_then(|j| text.get(j))
-                .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
-        };
-        let boundary = |i: usize| word_before(i) != word_before(i + 1);
-        if self.bounds.0 && !boundary(at) {
-            return false;
-        }
-        let rest = text.get(at..).unwrap_or_default();
-        self.all.iter().any(|s| {
-            let starts = rest.get(..s.len()).is_some_and(|head| {
-                if self.ci {
-                    head.eq_ignore_ascii_case(s)
-                } else {
-                    head == s.as_ref()
-                }
-            });
-            starts && (!self.bounds.1 || boundary(at + s.len()))
-        })
-    }
-}
-
-/// A branch's regex, its literals (see [`reply_split::split`]) and its
-/// strings if they are few ([`reply_split::words`]).
-type Prepared = (
-    Cow<'static, str>,
-    Option<Vec<Cow<'static, [u8]>>>,
-    Option<Words>,
-);
-
-/// The branches of a rule's regex: prepared by `build.rs` for the built-in
-/// rules, split here for any other.
-fn branches_of(re: &str) -> Vec<Prepared> {
-    fn borrowed(ls: &'static [&'static [u8]]) -> Vec<Cow<'static, [u8]>> {
-        ls.iter().map(|&l| Cow::Borrowed(l)).collect()
-    }
-    if let Ok(i) = prepared::PREPARED.binary_search_by(|(s, _)| (*s).cmp(re)) {
-        return prepared::PREPARED[i]
-            .1
-            .iter()
-            .map(|(b, ls, w)| {
-                let words = w.map(|(ci, start, end, all)| Words {
-                    ci,
-                    bounds: (start, end),
-                    all: borrowed(all),
-                });
-                (Cow::Borrowed(*b), ls.map(borrowed), words)
-            })
-            .collect();
-    }
-    reply_split::split(re)
-        .into_iter()
-        .map(|(b, ls)| {
-            let words = reply_split::words(&b).map(|w| Words {
-                ci: w.ci,
-                bounds: w.bounds,
-                all: w.all.into_iter().map(Cow::Owned).collect(),
-            });
-            let ls = ls.map(|ls| ls.into_iter().map(Cow::Owned).collect());
-            (Cow::Owned(b), ls, words)
-        })
-        .collect()
-}
-
-/// The built-in rules' branches, written by `build.rs` from
-/// `patterns/replies.toml` with [`reply_split::split`]: sorted by source.
-mod prepared {
-    include!(concat!(env!("OUT_DIR"), "/prepared_replies.rs"));
 }
 
 /// Compiles a rule's regex for `is_match` alone: byte classes as every rule
@@ -337,6 +291,7 @@ fn compile_rule(re: &str) -> Result<Regex, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{reply_branches, reply_split};
     use super::*;
 
     fn lits(re: &str) -> Option<Vec<String>> {
@@ -425,17 +380,17 @@ mod tests {
         let ps = crate::patterns::PatternSet::load(None).expect("built-ins");
         let mut n = 0;
         for r in ps.reply.rules.iter().filter(|r| !r.regex.is_empty()) {
-            let i = prepared::PREPARED
+            let i = reply_branches::PREPARED
                 .binary_search_by(|(s, _)| (*s).cmp(r.regex.as_str()))
                 .unwrap_or_else(|_| panic!("rule {} is not prepared", r.id));
             let owned = |ls: &[&[u8]]| ls.iter().map(|l| l.to_vec()).collect::<Vec<_>>();
-            let table: reply_split::Branches = prepared::PREPARED[i]
+            let table: reply_split::Branches = reply_branches::PREPARED[i]
                 .1
                 .iter()
                 .map(|(b, ls, _)| (b.to_string(), ls.map(owned)))
                 .collect();
             assert_eq!(table, reply_split::split(&r.regex), "rule {}", r.id);
-            for (b, _, w) in prepared::PREPARED[i].1 {
+            for (b, _, w) in reply_branches::PREPARED[i].1 {
                 let w = w.map(|(ci, start, end, all)| reply_split::Words {
                     ci,
                     bounds: (start, end),
@@ -447,7 +402,7 @@ mod tests {
         }
         assert!(n > 100, "the built-in rules were found ({n})");
         assert!(
-            prepared::PREPARED.windows(2).all(|w| w[0].0 < w[1].0),
+            reply_branches::PREPARED.windows(2).all(|w| w[0].0 < w[1].0),
             "sorted, no source twice"
         );
     }
@@ -487,7 +442,7 @@ mod tests {
     #[test]
     fn builtin_words_decide_as_their_regex() {
         let mut branches = 0;
-        for (_, bs) in prepared::PREPARED {
+        for (_, bs) in reply_branches::PREPARED {
             for (b, lits, w) in bs.iter() {
                 assert!(
                     w.is_none() || lits.is_some(),
@@ -534,6 +489,42 @@ mod tests {
         ] {
             assert!(!words_agree_with_regex(re), "{re}: left to the regex");
         }
+    }
+
+    /// The heads' automaton finds every place each literal is (the naive
+    /// search over every literal and position says which), on the samples.
+    #[test]
+    fn candidates_are_every_place_of_every_literal() {
+        let ps = crate::patterns::PatternSet::load(None).expect("built-ins");
+        let rules: Vec<_> = ps
+            .reply
+            .rules
+            .iter()
+            .filter(|r| !r.regex.is_empty())
+            .collect();
+        let parts = Parts::new(&rules.iter().map(|r| r.regex.clone()).collect::<Vec<_>>());
+        let mut texts = 0;
+        for r in &ps.reply.rules {
+            for s in &r.samples {
+                let text = ps.reply.mask(s).into_owned().into_bytes();
+                let lower = text.to_ascii_lowercase();
+                let mut expect: Vec<(u32, Option<usize>)> =
+                    parts.always.iter().map(|&b| (b, None)).collect();
+                for (l, lit) in parts.literals.iter().enumerate() {
+                    for at in 0..lower.len() {
+                        if lower[at..].starts_with(lit) {
+                            let (a, b) = (parts.starts[l] as usize, parts.starts[l + 1] as usize);
+                            expect.extend(parts.of[a..b].iter().map(|&b| (b, Some(at))));
+                        }
+                    }
+                }
+                expect.sort_unstable();
+                expect.dedup();
+                assert_eq!(parts.candidates(&text), expect, "{s}");
+                texts += 1;
+            }
+        }
+        assert!(texts > 300, "{texts} samples");
     }
 
     /// The oracle: for every built-in rule and every sample text of any
