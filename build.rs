@@ -72,11 +72,11 @@ fn main() {
 }
 
 /// Writes `&[b"…", …]`.
-fn bytes_list(out: &mut String, list: &[Vec<u8>]) {
+fn bytes_list<B: AsRef<[u8]>>(out: &mut String, list: &[B]) {
     out.push_str("&[");
     for l in list {
         out.push_str("b\"");
-        for &b in l {
+        for &b in l.as_ref() {
             out.extend(std::ascii::escape_default(b).map(char::from));
         }
         out.push_str("\", ");

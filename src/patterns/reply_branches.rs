@@ -1,49 +1,11 @@
 //! The branches of the reply rules as the matcher
 //! ([`reply_match`](super::reply_match)) uses them: for the built-in rules
 //! the table `build.rs` prepared, for others split now
-//! ([`reply_split`](super::reply_split)); and the branches that are a few
-//! plain strings ([`Words`]), decided by comparing bytes where their literal
-//! was found, as their regex would.
+//! ([`reply_split`](super::reply_split)), with the strings of those that are
+//! a few plain strings ([`Words`]).
 
-use super::reply_split;
+use super::reply_split::{self, Words};
 use std::borrow::Cow;
-
-/// The strings of a branch whose matches are a few (see
-/// [`reply_split::Words`]).
-#[derive(Debug)]
-pub(super) struct Words {
-    pub(super) ci: bool,
-    pub(super) bounds: (bool, bool),
-    pub(super) all: Vec<Cow<'static, [u8]>>,
-}
-
-impl Words {
-    /// Whether one of the strings starts at `at` (with its word boundaries).
-    pub(super) fn matches(&self, text: &[u8], at: usize) -> bool {
-        // Whether byte i - 1 is an ASCII word byte (`\b` of a regex without
-        // Unicode, as the rules are compiled).
-        let word_before = |i: usize| {
-            i.checked_sub(1)
-                .and_then(|j| text.get(j))
-                .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
-        };
-        let boundary = |i: usize| word_before(i) != word_before(i + 1);
-        if self.bounds.0 && !boundary(at) {
-            return false;
-        }
-        let rest = text.get(at..).unwrap_or_default();
-        self.all.iter().any(|s| {
-            let starts = rest.get(..s.len()).is_some_and(|head| {
-                if self.ci {
-                    head.eq_ignore_ascii_case(s)
-                } else {
-                    head == s.as_ref()
-                }
-            });
-            starts && (!self.bounds.1 || boundary(at + s.len()))
-        })
-    }
-}
 
 /// A branch's regex, its literals (see [`reply_split::split`]) and its
 /// strings if they are few ([`reply_split::words`]).
@@ -76,11 +38,7 @@ pub(super) fn branches_of(re: &str) -> Vec<Prepared> {
     reply_split::split(re)
         .into_iter()
         .map(|(b, ls)| {
-            let words = reply_split::words(&b).map(|w| Words {
-                ci: w.ci,
-                bounds: w.bounds,
-                all: w.all.into_iter().map(Cow::Owned).collect(),
-            });
+            let words = reply_split::words(&b);
             let ls = ls.map(|ls| ls.into_iter().map(Cow::Owned).collect());
             (Cow::Owned(b), ls, words)
         })

@@ -11,7 +11,8 @@
 //! over all the rules, but a run compiles only the few branches its texts
 //! come near.
 
-use super::reply_branches::{branches_of, Words};
+use super::reply_branches::branches_of;
+use super::reply_split::Words;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use regex_automata::meta::{self, Regex};
 use regex_automata::nfa::thompson::WhichCaptures;
@@ -238,11 +239,10 @@ impl Parts {
         }
         starts.push(of.len() as u32);
         // Sorted, the literals of one head are consecutive.
-        let head = |l: &[u8]| l[..l.len().min(HEAD)].to_vec();
-        let mut words: Vec<Vec<u8>> = Vec::new();
+        let mut words: Vec<&[u8]> = Vec::new();
         let mut heads = Vec::new();
         for (i, l) in literals.iter().enumerate() {
-            let h = head(l);
+            let h = &l[..l.len().min(HEAD)];
             if words.last() != Some(&h) {
                 words.push(h);
                 heads.push(i as u32);
@@ -379,7 +379,7 @@ mod tests {
     fn prepared_branches_are_the_split_of_every_builtin_rule() {
         let ps = crate::patterns::PatternSet::load(None).expect("built-ins");
         let mut n = 0;
-        for r in ps.reply.rules.iter().filter(|r| !r.regex.is_empty()) {
+        for r in text_rules(&ps) {
             let i = reply_branches::PREPARED
                 .binary_search_by(|(s, _)| (*s).cmp(r.regex.as_str()))
                 .unwrap_or_else(|_| panic!("rule {} is not prepared", r.id));
@@ -394,7 +394,7 @@ mod tests {
                 let w = w.map(|(ci, start, end, all)| reply_split::Words {
                     ci,
                     bounds: (start, end),
-                    all: owned(all),
+                    all: all.iter().map(|&l| Cow::Borrowed(l)).collect(),
                 });
                 assert_eq!(w, reply_split::words(b), "rule {}: {b}", r.id);
             }
@@ -491,17 +491,21 @@ mod tests {
         }
     }
 
+    /// The built-in reply rules that have a regex.
+    fn text_rules(ps: &crate::patterns::PatternSet) -> Vec<&crate::patterns::ReplyRule> {
+        ps.reply
+            .rules
+            .iter()
+            .filter(|r| !r.regex.is_empty())
+            .collect()
+    }
+
     /// The heads' automaton finds every place each literal is (the naive
     /// search over every literal and position says which), on the samples.
     #[test]
     fn candidates_are_every_place_of_every_literal() {
         let ps = crate::patterns::PatternSet::load(None).expect("built-ins");
-        let rules: Vec<_> = ps
-            .reply
-            .rules
-            .iter()
-            .filter(|r| !r.regex.is_empty())
-            .collect();
+        let rules = text_rules(&ps);
         let parts = Parts::new(&rules.iter().map(|r| r.regex.clone()).collect::<Vec<_>>());
         let mut texts = 0;
         for r in &ps.reply.rules {
@@ -532,12 +536,7 @@ mod tests {
     #[test]
     fn builtin_rules_match_as_their_whole_regexes() {
         let ps = crate::patterns::PatternSet::load(None).expect("built-ins");
-        let rules: Vec<_> = ps
-            .reply
-            .rules
-            .iter()
-            .filter(|r| !r.regex.is_empty())
-            .collect();
+        let rules = text_rules(&ps);
         let whole: Vec<_> = rules
             .iter()
             .map(|r| crate::patterns::compile_str(&r.regex).expect("compiles"))

@@ -9,6 +9,7 @@
 //! include it as a module of its own.
 
 use regex_syntax::ast::{self, Ast};
+use std::borrow::Cow;
 
 /// At most this many literals per branch; a branch with more is always a
 /// candidate (its regex decides alone).
@@ -26,7 +27,8 @@ const MAX_WORDS: usize = 64;
 /// A branch whose matches are a short list of ASCII strings (`user unknown`,
 /// `unknown (?:recipient )?domain`, `gr[ae]y ?listed`): a text matches it at
 /// a position exactly when one of the strings starts there, so it is decided
-/// by comparing bytes, with no regex to compile.
+/// by comparing bytes ([`Words::matches`]), with no regex to compile. The
+/// strings are borrowed from the table `build.rs` prepared, or owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Words {
     /// Compared without ASCII case (the branch starts with `(?i)`); the
@@ -34,7 +36,35 @@ pub struct Words {
     pub ci: bool,
     /// A word boundary (`\b`, ASCII) is asserted before / after the string.
     pub bounds: (bool, bool),
-    pub all: Vec<Vec<u8>>,
+    pub all: Vec<Cow<'static, [u8]>>,
+}
+
+impl Words {
+    /// Whether one of the strings starts at `at` (with its word boundaries).
+    pub fn matches(&self, text: &[u8], at: usize) -> bool {
+        // Whether byte i - 1 is an ASCII word byte (`\b` of a regex without
+        // Unicode, as the rules are compiled).
+        let word_before = |i: usize| {
+            i.checked_sub(1)
+                .and_then(|j| text.get(j))
+                .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        let boundary = |i: usize| word_before(i) != word_before(i + 1);
+        if self.bounds.0 && !boundary(at) {
+            return false;
+        }
+        let rest = text.get(at..).unwrap_or_default();
+        self.all.iter().any(|s| {
+            let starts = rest.get(..s.len()).is_some_and(|head| {
+                if self.ci {
+                    head.eq_ignore_ascii_case(s)
+                } else {
+                    head == s.as_ref()
+                }
+            });
+            starts && (!self.bounds.1 || boundary(at + s.len()))
+        })
+    }
 }
 
 /// The [`Words`] of a branch's regex, or `None` if its matches are not such
@@ -81,7 +111,7 @@ pub fn words(re: &str) -> Option<Words> {
     (!all.iter().any(Vec::is_empty)).then_some(Words {
         ci,
         bounds: (start, end),
-        all,
+        all: all.into_iter().map(Cow::Owned).collect(),
     })
 }
 
